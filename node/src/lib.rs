@@ -1,1 +1,33 @@
+//! corvid-node: a storage node that is a drop-in `redis-server` 7.0.
+//!
+//! # Layout
+//! - [`config`]: the directive table, redis.conf/argv parsing, CONFIG GET/SET/REWRITE.
+//! - [`server`]: the node's state behind one lock; [`connection`]: one client's
+//!   read–parse–execute–write loop; [`listener`]: accepting, start-up, shutdown;
+//!   [`cron`]: periodic work (active expiry, idle clients, rehashing).
+//! - [`dispatch`]: the command registry and the checks before every command.
+//! - [`cmd`]: one module per command family (strings, keyspace, expiry, server, connection, dump).
+//! - [`keyspace`]: the per-database hash table, one allocation per key; [`db`]: the
+//!   access rules on top (lazy expiry, LRU/LFU, hit/miss stats); [`access`]: LRU/LFU bits.
+//! - [`rdb`]: Redis's serialization format (DUMP/RESTORE payloads now, RDB files later).
+//! - [`client`], [`errors`], [`glob`], [`clock`], [`log`]: what the rest shares.
 
+pub mod access;
+pub mod client;
+pub mod clock;
+pub mod cmd;
+pub mod config;
+pub mod connection;
+pub mod cron;
+pub mod db;
+pub mod dispatch;
+pub mod errors;
+pub mod glob;
+pub mod keyspace;
+pub mod listener;
+pub mod longdouble;
+pub mod log;
+pub mod rdb;
+pub mod server;
+
+pub use listener::run;

@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# Throughput and memory of corvid-node beside redis-server, measured in one run so that
+# only ratios are compared (absolute numbers drift 20-30% between runs on this machine).
+#
+#   bench/run.sh                       # builds nothing: run `cargo build --release` first
+#
+# Environment (defaults in brackets):
+#   CORVID_NODE_BIN   the node under test          [<repo>/target/release/corvid-node]
+#   REDIS_SERVER_BIN  the reference                [redis-server from PATH]
+#   ROUNDS            throughput rounds, A B A B   [3]
+#   N_P1, N_P16       requests per test at -P 1 / -P 16   [200000 / 2000000]
+#   TESTS             redis-benchmark -t list      [set,get,incr,mset]
+#   CLIENTS           redis-benchmark -c           [50]
+#   MEM_KEYS          keys loaded for the memory test (DEBUG POPULATE, 16-byte values) [1000000]
+#   BENCH_OUT         logs and results             [<repo>/bench/out]
+#
+# Both servers get the same settings: --save "" --appendonly no (and
+# --enable-debug-command local for DEBUG POPULATE), each on a free loopback port.
+# Throughput: `redis-benchmark -q -c 50 -n N -r 1000000 -P {1,16} -t TESTS`, servers
+# alternating within every round (FLUSHALL before each run), median ops/s per
+# server/test/pipeline. Memory: fresh servers, INFO memory and /proc/PID/status VmRSS
+# before and after `DEBUG POPULATE MEM_KEYS key 16`, per key. Prints a markdown block
+# for bench/RESULTS.md on stdout; progress goes to stderr.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(dirname "$here")
+CORVID_NODE_BIN=${CORVID_NODE_BIN:-$root/target/release/corvid-node}
+REDIS_SERVER_BIN=${REDIS_SERVER_BIN:-$(command -v redis-server || echo redis-server)}
+ROUNDS=${ROUNDS:-3}
+N_P1=${N_P1:-200000}
+N_P16=${N_P16:-2000000}
+TESTS=${TESTS:-set,get,incr,mset}
+CLIENTS=${CLIENTS:-50}
+MEM_KEYS=${MEM_KEYS:-1000000}
+OUT=${BENCH_OUT:-$root/bench/out}
+
+say() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+for tool in redis-benchmark redis-cli; do
+  command -v "$tool" >/dev/null || die "$tool not found (Debian: apt-get install redis-tools)"
+done
+[ -x "$CORVID_NODE_BIN" ] || die "CORVID_NODE_BIN=$CORVID_NODE_BIN is not executable (run \`cargo build --release\` first)"
+[ -x "$(command -v "$REDIS_SERVER_BIN" || true)" ] || die "REDIS_SERVER_BIN=$REDIS_SERVER_BIN not found (Debian: apt-get install redis-server)"
+REDIS_SERVER_BIN=$(command -v "$REDIS_SERVER_BIN")
+[ "$ROUNDS" -ge 1 ] || die "ROUNDS must be at least 1"
+[ "$ROUNDS" -ge 3 ] || say "warning: ROUNDS=$ROUNDS; medians of fewer than 3 rounds are noisy"
+
+mkdir -p "$OUT"
+run_id=$(date +%Y%m%d-%H%M%S)
+raw="$OUT/throughput-$run_id.tsv"          # server, pipeline, test, ops/s, round
+: > "$raw"
+
+# --- servers ---------------------------------------------------------------------------
+declare -A PORT PID DIR BIN
+BIN[corvid]=$CORVID_NODE_BIN
+BIN[redis]=$REDIS_SERVER_BIN
+
+port_is_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+start_server() { # NAME: starts it on a free port, fills PORT/PID/DIR
+  local name=$1 attempt port dir log pid
+  for attempt in 1 2 3 4 5; do
+    port=$((20000 + RANDOM % 30000))
+    port_is_free "$port" || continue
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/corvid-bench-$name.XXXXXX")
+    log="$OUT/$name-$run_id.log"
+    "${BIN[$name]}" --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
+      --dir "$dir" --enable-debug-command local >>"$log" 2>&1 &
+    pid=$!
+    local waited=0
+    until grep -q 'Ready to accept connections' "$log" 2>/dev/null; do
+      if ! kill -0 "$pid" 2>/dev/null; then break; fi
+      sleep 0.05; waited=$((waited + 1))
+      [ $waited -lt 400 ] || { kill "$pid" 2>/dev/null || true; die "$name not ready after 20 s; see $log"; }
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+      PORT[$name]=$port; PID[$name]=$pid; DIR[$name]=$dir
+      return
+    fi
+    wait "$pid" 2>/dev/null || true
+    rm -rf "$dir"
+    grep -q 'Address already in use' "$log" || die "$name exited at start-up; see $log"
+  done
+  die "no free port for $name after 5 attempts"
+}
+
+stop_server() { # NAME
+  local name=$1
+  [ -n "${PID[$name]:-}" ] || return 0
+  kill "${PID[$name]}" 2>/dev/null || true
+  wait "${PID[$name]}" 2>/dev/null || true
+  rm -rf "${DIR[$name]}"
+  unset "PID[$name]"
+}
+
+cleanup() { stop_server corvid; stop_server redis; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+cli() { # NAME ARGS...
+  local name=$1; shift
+  redis-cli -h 127.0.0.1 -p "${PORT[$name]}" "$@"
+}
+
+info_field() { # NAME SECTION FIELD
+  cli "$1" INFO "$2" | tr -d '\r' | awk -F: -v f="$3" '$1 == f { print $2 }'
+}
+
+vmrss_bytes() { # NAME
+  awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/${PID[$1]}/status"
+}
+
+# --- throughput --------------------------------------------------------------------------
+start_server corvid
+start_server redis
+corvid_version=$(info_field corvid server redis_version)
+redis_version=$(info_field redis server redis_version)
+say "corvid: ${BIN[corvid]} (redis_version $corvid_version) on port ${PORT[corvid]}"
+say "redis:  ${BIN[redis]} (redis_version $redis_version) on port ${PORT[redis]}"
+say "throughput: $ROUNDS rounds x {-P 1: $N_P1, -P 16: $N_P16} requests x {$TESTS}, -c $CLIENTS"
+
+for round in $(seq 1 "$ROUNDS"); do
+  for pipeline in 1 16; do
+    n=$N_P1; [ "$pipeline" = 16 ] && n=$N_P16
+    for name in corvid redis; do
+      cli "$name" FLUSHALL >/dev/null
+      say "round $round/$ROUNDS -P $pipeline: $name"
+      csv=$(timeout 600 redis-benchmark -h 127.0.0.1 -p "${PORT[$name]}" -q -c "$CLIENTS" -n "$n" \
+              -r 1000000 -P "$pipeline" -t "$TESTS" --csv) \
+        || die "redis-benchmark against $name failed (round $round, -P $pipeline)"
+      # "MSET (10 keys)","54794.52",... -> MSET 54794.52
+      tr -d '"' <<<"$csv" | awk -F, -v s="$name" -v p="$pipeline" -v r="$round" \
+        'NR > 1 && NF > 1 { split($1, w, " "); print s "\t" p "\t" w[1] "\t" $2 "\t" r }' >> "$raw"
+    done
+  done
+done
+kill -0 "${PID[corvid]}" 2>/dev/null || die "corvid died during the throughput runs"
+stop_server corvid
+stop_server redis
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+values() { # SERVER PIPELINE TEST
+  awk -F'\t' -v s="$1" -v p="$2" -v t="$3" '$1 == s && $2 == p && $3 == t { print $4 }' "$raw"
+}
+
+throughput_table=$(
+  echo "| test | pipeline | corvid ops/s | redis ops/s | corvid/redis | corvid runs | redis runs |"
+  echo "|---|---|---:|---:|---:|---|---|"
+  for pipeline in 1 16; do
+    for test in $(cut -f3 "$raw" | awk '!seen[$0]++'); do
+      c=$(values corvid "$pipeline" "$test" | median)
+      r=$(values redis "$pipeline" "$test" | median)
+      c_runs=$(values corvid "$pipeline" "$test" | awk '{ printf "%s%.0f", (NR > 1 ? " " : ""), $1 }')
+      r_runs=$(values redis "$pipeline" "$test" | awk '{ printf "%s%.0f", (NR > 1 ? " " : ""), $1 }')
+      awk -v t="$test" -v p="$pipeline" -v c="$c" -v r="$r" -v cr="$c_runs" -v rr="$r_runs" \
+        'BEGIN { printf "| %s | -P %s | %.0f | %.0f | %.2f× | %s | %s |\n", t, p, c, r, (r > 0 ? c / r : 0), cr, rr }'
+    done
+  done
+)
+
+# --- memory ------------------------------------------------------------------------------
+say "memory: DEBUG POPULATE $MEM_KEYS key 16 into fresh servers"
+declare -A MEM
+for name in corvid redis; do
+  start_server "$name"
+  sleep 1   # let INFO's RSS sample (updated by the server's cron) settle
+  MEM[$name,used0]=$(info_field "$name" memory used_memory)
+  MEM[$name,rss0]=$(info_field "$name" memory used_memory_rss)
+  MEM[$name,vm0]=$(vmrss_bytes "$name")
+  start=$(date +%s.%N)
+  reply=$(cli "$name" DEBUG POPULATE "$MEM_KEYS" key 16)
+  [ "$reply" = OK ] || die "$name: DEBUG POPULATE replied: $reply"
+  MEM[$name,secs]=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }')
+  keys=$(cli "$name" DBSIZE)
+  [ "$keys" = "$MEM_KEYS" ] || die "$name: DBSIZE is $keys after populating $MEM_KEYS keys"
+  sleep 1
+  MEM[$name,used1]=$(info_field "$name" memory used_memory)
+  MEM[$name,rss1]=$(info_field "$name" memory used_memory_rss)
+  MEM[$name,vm1]=$(vmrss_bytes "$name")
+  stop_server "$name"
+done
+
+per_key() { # NAME METRIC
+  awk -v a="${MEM[$1,${2}0]}" -v b="${MEM[$1,${2}1]}" -v n="$MEM_KEYS" 'BEGIN { printf "%.1f", (b - a) / n }'
+}
+memory_table=$(
+  echo "| metric (bytes per key, empty-server baseline subtracted) | corvid | redis | corvid/redis |"
+  echo "|---|---:|---:|---:|"
+  for metric in used:used_memory rss:used_memory_rss vm:"VmRSS (/proc)"; do
+    key=${metric%%:*}; label=${metric#*:}
+    c=$(per_key corvid "$key"); r=$(per_key redis "$key")
+    awk -v l="$label" -v c="$c" -v r="$r" 'BEGIN { printf "| %s | %s | %s | %.2f× |\n", l, c, r, (r > 0 ? c / r : 0) }'
+  done
+  awk -v c="${MEM[corvid,secs]}" -v r="${MEM[redis,secs]}" \
+    'BEGIN { printf "| DEBUG POPULATE time (s) | %s | %s | %.2f× |\n", c, r, (r > 0 ? c / r : 0) }'
+)
+
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+dirty=$(git -C "$root" status --porcelain 2>/dev/null | grep -q . && echo " (uncommitted changes)" || true)
+result="$OUT/result-$run_id.md"
+{
+  echo "### $(date -u +%Y-%m-%d) — commit $commit$dirty"
+  echo
+  echo "corvid: \`${BIN[corvid]}\` (reports redis_version $corvid_version); redis: \`${BIN[redis]}\` ($redis_version)."
+  echo "$(nproc) cores; redis-benchmark -q -c $CLIENTS -r 1000000, -n $N_P1 at -P 1 and $N_P16 at -P 16;"
+  echo "$ROUNDS rounds, servers alternating within each round; medians."
+  echo
+  echo "$throughput_table"
+  echo
+  echo "Memory: $MEM_KEYS keys, \`DEBUG POPULATE $MEM_KEYS key 16\` (16-byte values), fresh servers."
+  echo
+  echo "$memory_table"
+} > "$result"
+say "raw throughput samples: $raw; result: $result"
+cat "$result"

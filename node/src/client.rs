@@ -1,0 +1,180 @@
+//! Connected clients as the server sees them: identity, selected database,
+//! protocol version, authentication, reply mode, and what CLIENT LIST shows.
+//!
+//! The record lives in the server state (so CLIENT LIST/KILL see every
+//! client); the connection task owns the socket and buffers and refreshes
+//! the few buffer figures here once per batch.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+pub type ClientId = u64;
+
+/// CLIENT REPLY's modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyMode {
+    On,
+    Off,
+    /// Suppress the reply of the next command only.
+    SkipNext,
+    /// Set while the command after `CLIENT REPLY SKIP` runs.
+    Skipping,
+}
+
+#[derive(Debug)]
+pub struct Client {
+    pub id: ClientId,
+    pub addr: SocketAddr,
+    pub laddr: SocketAddr,
+    pub fd: i32,
+    pub name: Option<Vec<u8>>,
+    pub lib_name: Option<Vec<u8>>,
+    pub created_ms: i64,
+    pub last_interaction_ms: i64,
+    pub db: usize,
+    pub resp: u8,
+    pub authenticated: bool,
+    pub reply_mode: ReplyMode,
+    pub no_evict: bool,
+    pub no_touch: bool,
+    /// Full name of the last command run ("NULL" before the first).
+    pub last_cmd: &'static str,
+    /// Close once the pending replies are written (QUIT, protocol errors, CLIENT KILL of self).
+    pub close_after_reply: bool,
+    /// Set by CLIENT KILL or the idle timeout; the connection task closes.
+    pub killed: bool,
+    /// Wakes the connection task when another client kills it.
+    pub wake: Arc<Notify>,
+    pub qbuf: usize,
+    pub qbuf_free: usize,
+    pub argv_mem: usize,
+    pub obl: usize,
+    pub rbs: usize,
+    pub rbp: usize,
+}
+
+impl Client {
+    pub fn new(id: ClientId, addr: SocketAddr, laddr: SocketAddr, fd: i32, now_ms: i64, authenticated: bool) -> Self {
+        Client {
+            id,
+            addr,
+            laddr,
+            fd,
+            name: None,
+            lib_name: None,
+            created_ms: now_ms,
+            last_interaction_ms: now_ms,
+            db: 0,
+            resp: 2,
+            authenticated,
+            reply_mode: ReplyMode::On,
+            no_evict: false,
+            no_touch: false,
+            last_cmd: "NULL",
+            close_after_reply: false,
+            killed: false,
+            wake: Arc::new(Notify::new()),
+            qbuf: 0,
+            qbuf_free: 0,
+            argv_mem: 0,
+            obl: 0,
+            rbs: 1024,
+            rbp: 0,
+        }
+    }
+
+    /// Whether the peer is on this machine (for protected configs set to "local").
+    pub fn is_local(&self) -> bool {
+        self.addr.ip().is_loopback()
+    }
+
+    fn flags(&self) -> String {
+        let mut f = String::new();
+        if self.close_after_reply {
+            f.push('c');
+        }
+        if self.killed {
+            f.push('A');
+        }
+        if self.no_evict {
+            f.push('e');
+        }
+        if self.no_touch {
+            f.push('T');
+        }
+        if f.is_empty() {
+            f.push('N');
+        }
+        f
+    }
+
+    /// One line of CLIENT LIST / CLIENT INFO (catClientInfoString), without
+    /// the trailing newline.
+    pub fn info_line(&self, now_ms: i64) -> String {
+        let name = self.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
+        let tot_mem = self.qbuf + self.qbuf_free + self.argv_mem + self.rbs + std::mem::size_of::<Client>();
+        format!(
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            self.id,
+            self.addr,
+            self.laddr,
+            self.fd,
+            name,
+            (now_ms / 1000) - (self.created_ms / 1000),
+            (now_ms / 1000) - (self.last_interaction_ms / 1000),
+            self.flags(),
+            self.db,
+            self.qbuf,
+            self.qbuf_free,
+            self.argv_mem,
+            self.rbs,
+            self.rbp,
+            self.obl,
+            tot_mem,
+            self.last_cmd,
+            self.resp,
+        )
+    }
+}
+
+/// Every connected client, in id (= connection) order, as CLIENT LIST prints them.
+#[derive(Debug, Default)]
+pub struct Clients {
+    pub map: BTreeMap<ClientId, Client>,
+    pub next_id: ClientId,
+}
+
+impl Clients {
+    pub fn new() -> Self {
+        Clients { map: BTreeMap::new(), next_id: 1 }
+    }
+
+    pub fn next_id(&mut self) -> ClientId {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// Mark a client for closing and wake its connection task.
+    pub fn kill(&mut self, id: ClientId) -> bool {
+        match self.map.get_mut(&id) {
+            Some(c) => {
+                c.killed = true;
+                c.wake.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+}

@@ -1,0 +1,284 @@
+//! INFO: Redis 7.0's sections and field names, so monitoring tools and
+//! Redis's test suite read Corvid like Redis.
+
+use std::collections::BTreeSet;
+
+use corvid_proto::resp::Args;
+
+use crate::dispatch::{registry, Ctx, Registry};
+use crate::errors::CmdResult;
+use crate::server::Server;
+
+/// The Redis version Corvid behaves as.
+pub const REDIS_VERSION: &str = "7.0.15";
+
+const DEFAULT_SECTIONS: &[&str] =
+    &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "module_list", "errorstats", "cluster", "keyspace"];
+
+/// INFO [section [section ...]]
+fn info(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let mut sections: BTreeSet<String> = BTreeSet::new();
+    let mut all = false;
+    let mut everything = false;
+    if args.len() == 1 {
+        sections.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
+    }
+    for a in args.iter().skip(1) {
+        let s = String::from_utf8_lossy(a).to_ascii_lowercase();
+        match s.as_str() {
+            "default" => sections.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string())),
+            "all" => all = true,
+            "everything" => {
+                all = true;
+                everything = true;
+            }
+            _ => {
+                sections.insert(s);
+            }
+        }
+    }
+    let text = render(ctx.srv, &sections, all, everything);
+    ctx.out.verbatim("txt", text.as_bytes());
+    Ok(())
+}
+
+/// Memory figures from the allocator and the kernel.
+pub struct MemoryStats {
+    pub allocated: usize,
+    pub active: usize,
+    pub resident: usize,
+    pub rss: usize,
+}
+
+pub fn memory_stats() -> MemoryStats {
+    use tikv_jemalloc_ctl::{epoch, stats};
+    let _ = epoch::advance();
+    let allocated = stats::allocated::read().unwrap_or(0);
+    let active = stats::active::read().unwrap_or(0);
+    let resident = stats::resident::read().unwrap_or(0);
+    MemoryStats { allocated, active, resident, rss: process_rss() }
+}
+
+/// Resident set size from /proc/self/statm.
+pub fn process_rss() -> usize {
+    let page = 4096;
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<usize>().ok()))
+        .map(|pages| pages * page)
+        .unwrap_or(0)
+}
+
+/// bytesToHuman: "1.50M" style.
+pub fn human_bytes(n: u64) -> String {
+    let n = n as f64;
+    if n < 1024.0 {
+        format!("{}B", n as u64)
+    } else if n < 1024.0 * 1024.0 {
+        format!("{:.2}K", n / 1024.0)
+    } else if n < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2}M", n / (1024.0 * 1024.0))
+    } else if n < 1024.0 * 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2}G", n / (1024.0 * 1024.0 * 1024.0))
+    } else {
+        format!("{:.2}T", n / (1024.0 * 1024.0 * 1024.0 * 1024.0))
+    }
+}
+
+fn cpu_times() -> (f64, f64, f64, f64) {
+    fn tv(t: libc::timeval) -> f64 {
+        t.tv_sec as f64 + t.tv_usec as f64 / 1e6
+    }
+    // SAFETY: getrusage only writes into the zeroed struct we hand it.
+    unsafe {
+        let mut me: libc::rusage = std::mem::zeroed();
+        let mut ch: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut me);
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut ch);
+        (tv(me.ru_stime), tv(me.ru_utime), tv(ch.ru_stime), tv(ch.ru_utime))
+    }
+}
+
+fn total_system_memory() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("MemTotal:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
+}
+
+/// The INFO text for the chosen sections (genRedisInfoString).
+pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything: bool) -> String {
+    use std::fmt::Write;
+    let want = |name: &str| all || sections.contains(name);
+    let mut s = String::new();
+    let mut section = |s: &mut String, title: &str| {
+        if !s.is_empty() {
+            s.push_str("\r\n");
+        }
+        let _ = write!(s, "# {title}\r\n");
+    };
+    let now_ms = crate::clock::now_ms();
+    let uptime = srv.uptime_secs();
+    if want("server") {
+        section(&mut s, "Server");
+        let hz = srv.config.get_i64("hz");
+        let _ = write!(
+            s,
+            "redis_version:{REDIS_VERSION}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:corvid{ver}\r\nredis_mode:standalone\r\nos:{os} {arch}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{pid}\r\nprocess_supervised:no\r\nrun_id:{run_id}\r\ntcp_port:{port}\r\nserver_time_usec:{us}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{days}\r\nhz:{hz}\r\nconfigured_hz:{hz}\r\nlru_clock:{lru}\r\nexecutable:{exe}\r\nconfig_file:{cfg}\r\nio_threads_active:0\r\ncorvid_version:{ver}\r\n",
+            ver = env!("CARGO_PKG_VERSION"),
+            os = std::env::consts::OS,
+            arch = std::env::consts::ARCH,
+            pid = srv.pid,
+            run_id = srv.run_id,
+            port = srv.tcp_port,
+            us = crate::clock::now_us(),
+            days = uptime / 86400,
+            lru = crate::access::lru_clock(now_ms),
+            exe = srv.executable,
+            cfg = srv.config_file.clone().unwrap_or_default(),
+        );
+    }
+    if want("clients") {
+        section(&mut s, "Clients");
+        let max_in = srv.clients.map.values().map(|c| c.qbuf).max().unwrap_or(0);
+        let max_out = srv.clients.map.values().map(|c| c.obl).max().unwrap_or(0);
+        let _ = write!(
+            s,
+            "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{max_in}\r\nclient_recent_max_output_buffer:{max_out}\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+            srv.clients.len(),
+            srv.config.get_i64("maxclients"),
+        );
+    }
+    if want("memory") {
+        section(&mut s, "Memory");
+        let m = memory_stats();
+        let maxmemory = srv.config.get_i64("maxmemory") as u64;
+        let sysmem = total_system_memory();
+        let frag = if m.allocated > 0 { m.rss as f64 / m.allocated as f64 } else { 0.0 };
+        let _ = write!(
+            s,
+            "used_memory:{used}\r\nused_memory_human:{used_h}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{rss_h}\r\nused_memory_peak:{used}\r\nused_memory_peak_human:{used_h}\r\nused_memory_peak_perc:100.00%\r\nused_memory_overhead:0\r\nused_memory_startup:0\r\nused_memory_dataset:{used}\r\nused_memory_dataset_perc:100.00%\r\nallocator_allocated:{used}\r\nallocator_active:{active}\r\nallocator_resident:{resident}\r\ntotal_system_memory:{sysmem}\r\ntotal_system_memory_human:{sysmem_h}\r\nused_memory_lua:0\r\nused_memory_vm_eval:0\r\nused_memory_lua_human:0B\r\nused_memory_scripts_eval:0\r\nnumber_of_cached_scripts:0\r\nnumber_of_functions:0\r\nnumber_of_libraries:0\r\nused_memory_vm_functions:0\r\nused_memory_vm_total:0\r\nused_memory_vm_total_human:0B\r\nused_memory_functions:0\r\nused_memory_scripts:0\r\nused_memory_scripts_human:0B\r\nmaxmemory:{maxmemory}\r\nmaxmemory_human:{maxmemory_h}\r\nmaxmemory_policy:{policy}\r\nallocator_frag_ratio:{afr:.2}\r\nallocator_frag_bytes:{afb}\r\nallocator_rss_ratio:{arr:.2}\r\nallocator_rss_bytes:{arb}\r\nrss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_fragmentation_bytes:{fragb}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:jemalloc-5.3.0\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
+            used = m.allocated,
+            used_h = human_bytes(m.allocated as u64),
+            rss = m.rss,
+            rss_h = human_bytes(m.rss as u64),
+            active = m.active,
+            resident = m.resident,
+            sysmem_h = human_bytes(sysmem),
+            maxmemory_h = human_bytes(maxmemory),
+            policy = srv.config.get_str("maxmemory-policy"),
+            afr = if m.allocated > 0 { m.active as f64 / m.allocated as f64 } else { 0.0 },
+            afb = m.active.saturating_sub(m.allocated),
+            arr = if m.active > 0 { m.resident as f64 / m.active as f64 } else { 0.0 },
+            arb = m.resident.saturating_sub(m.active),
+            fragb = m.rss as i64 - m.allocated as i64,
+        );
+    }
+    if want("persistence") {
+        section(&mut s, "Persistence");
+        let _ = write!(
+            s,
+            "loading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\nrdb_saves:0\r\nrdb_last_cow_size:0\r\nrdb_last_load_keys_expired:0\r\nrdb_last_load_keys_loaded:0\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_rewrites_consecutive_failures:0\r\naof_last_write_status:ok\r\naof_last_cow_size:0\r\nmodule_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n",
+            srv.db.dirty, srv.last_save_secs
+        );
+    }
+    if want("stats") {
+        section(&mut s, "Stats");
+        let st = &srv.stats;
+        let ks = &srv.db.stats;
+        let _ = write!(
+            s,
+            "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:0.00\r\ninstantaneous_output_kbps:0.00\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:{}\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:{}\r\nexpired_stale_perc:{:.2}\r\nexpired_time_cap_reached_count:{}\r\nexpire_cycle_cpu_milliseconds:{}\r\nevicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\npubsubshard_channels:0\r\nlatest_fork_usec:0\r\ntotal_forks:0\r\nmigrate_cached_sockets:{}\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:{}\r\ntotal_writes_processed:{}\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n",
+            st.total_connections_received,
+            st.total_commands_processed,
+            st.net_input_bytes,
+            st.net_output_bytes,
+            st.rejected_connections,
+            ks.expired,
+            ks.expired_stale_perc * 100.0,
+            ks.expired_time_cap_reached,
+            ks.expire_cycle_cpu_ms,
+            ks.hits,
+            ks.misses,
+            srv.migrate_sockets.len(),
+            st.unexpected_error_replies,
+            st.total_error_replies,
+            st.total_reads_processed,
+            st.total_writes_processed,
+        );
+    }
+    if want("replication") {
+        section(&mut s, "Replication");
+        let _ = write!(
+            s,
+            "role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
+            srv.replid,
+            srv.replid2,
+            srv.config.get_i64("repl-backlog-size"),
+        );
+    }
+    if want("cpu") {
+        section(&mut s, "CPU");
+        let (sys, user, csys, cuser) = cpu_times();
+        let _ = write!(
+            s,
+            "used_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\nused_cpu_sys_children:{csys:.6}\r\nused_cpu_user_children:{cuser:.6}\r\n"
+        );
+    }
+    if want("module_list") || want("modules") {
+        section(&mut s, "Modules");
+    }
+    if want("errorstats") {
+        section(&mut s, "Errorstats");
+        let mut errs: Vec<_> = srv.stats.errors.iter().collect();
+        errs.sort();
+        for (code, n) in errs {
+            let _ = write!(s, "errorstat_{code}:count={n}\r\n");
+        }
+    }
+    if want("cluster") {
+        section(&mut s, "Cluster");
+        s.push_str("cluster_enabled:0\r\n");
+    }
+    if want("keyspace") {
+        section(&mut s, "Keyspace");
+        for (i, t) in srv.db.dbs.iter().enumerate() {
+            if !t.is_empty() {
+                let _ = write!(s, "db{i}:keys={},expires={},avg_ttl=0\r\n", t.len(), t.volatile_len());
+            }
+        }
+    }
+    if want("commandstats") {
+        section(&mut s, "Commandstats");
+        commandstats(&mut s, srv, registry());
+    }
+    if want("latencystats") {
+        section(&mut s, "Latencystats");
+    }
+    s
+}
+
+fn commandstats(s: &mut String, srv: &Server, reg: &Registry) {
+    use std::fmt::Write;
+    let mut rows: Vec<(&str, usize)> = reg.defs.iter().map(|d| (d.spec.full_name, d.id)).collect();
+    rows.sort();
+    for (name, id) in rows {
+        let Some(st) = srv.cmd_stats.get(id) else { continue };
+        if st.calls == 0 && st.failed_calls == 0 && st.rejected_calls == 0 {
+            continue;
+        }
+        let per = if st.calls == 0 { 0.0 } else { st.usec as f64 / st.calls as f64 };
+        let _ = write!(
+            s,
+            "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
+            name, st.calls, st.usec, per, st.rejected_calls, st.failed_calls
+        );
+    }
+}
+
+pub fn register(r: &mut Registry) {
+    r.add("info", info);
+}

@@ -1,0 +1,437 @@
+//! Generic key commands (Redis's db.c and object.c): DEL, UNLINK, EXISTS,
+//! TYPE, RENAME, RENAMENX, KEYS, SCAN, RANDOMKEY, TOUCH, OBJECT, COPY, MOVE,
+//! SWAPDB, SELECT, DBSIZE, FLUSHDB, FLUSHALL.
+
+use corvid_proto::resp::Args;
+
+use super::{arg_db, arg_i64, is, reply_help};
+use crate::access::idle_ms;
+use crate::db::Lookup;
+use crate::dispatch::{Ctx, Registry};
+use crate::errors::{CmdError, CmdResult};
+use crate::keyspace::{StrEncoding, ValueRef};
+
+/// The TYPE name of a value.
+pub fn type_name(v: &ValueRef<'_>) -> &'static str {
+    match v {
+        ValueRef::Int(_) | ValueRef::Str(..) => "string",
+    }
+}
+
+/// The OBJECT ENCODING name of a value.
+pub fn encoding_name(v: &ValueRef<'_>) -> &'static str {
+    match v {
+        ValueRef::Int(_) => "int",
+        ValueRef::Str(_, StrEncoding::Embstr) => "embstr",
+        ValueRef::Str(..) => "raw",
+    }
+}
+
+/// DEL key [key ...] — also UNLINK: freeing happens inline either way until
+/// lazy free arrives with the memory work, which is what Redis does for
+/// small values too.
+fn del(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let db = ctx.db;
+    let mut n = 0;
+    for i in 1..args.len() {
+        if ctx.srv.db.delete(db, args.get(i)) {
+            n += 1;
+        }
+    }
+    ctx.out.int(n);
+    Ok(())
+}
+
+/// EXISTS key [key ...]
+fn exists(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let db = ctx.db;
+    let mut n = 0;
+    for i in 1..args.len() {
+        if ctx.srv.db.lookup(db, args.get(i), Lookup::NOTOUCH).is_some() {
+            n += 1;
+        }
+    }
+    ctx.out.int(n);
+    Ok(())
+}
+
+/// TOUCH key [key ...]
+fn touch(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let db = ctx.db;
+    let mut n = 0;
+    for i in 1..args.len() {
+        if ctx.srv.db.lookup(db, args.get(i), Lookup::READ).is_some() {
+            n += 1;
+        }
+    }
+    ctx.out.int(n);
+    Ok(())
+}
+
+/// TYPE key
+fn type_cmd(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let db = ctx.db;
+    let name = ctx.srv.db.lookup(db, args.get(1), Lookup::NOTOUCH).map(|e| type_name(&e.value())).unwrap_or("none");
+    ctx.out.simple(name.as_bytes());
+    Ok(())
+}
+
+/// RENAME key newkey / RENAMENX key newkey (renameGenericCommand).
+fn rename_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, nx: bool) -> CmdResult {
+    let (src, dst) = (args.get(1), args.get(2));
+    let db = ctx.db;
+    if ctx.srv.db.lookup(db, src, Lookup::WRITE).is_none() {
+        return Err(CmdError::NoSuchKey);
+    }
+    if src == dst {
+        if nx {
+            ctx.out.int(0);
+        } else {
+            ctx.out.ok();
+        }
+        return Ok(());
+    }
+    if ctx.srv.db.lookup(db, dst, Lookup::WRITE).is_some() {
+        if nx {
+            ctx.out.int(0);
+            return Ok(());
+        }
+        ctx.srv.db.delete(db, dst);
+    }
+    let (value, expire, _lru) = ctx.srv.db.take(db, src).expect("looked up above");
+    ctx.srv.db.set(db, dst, value.as_new(), expire);
+    if nx {
+        ctx.out.int(1);
+    } else {
+        ctx.out.ok();
+    }
+    Ok(())
+}
+
+fn rename(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    rename_generic(ctx, args, false)
+}
+
+fn renamenx(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    rename_generic(ctx, args, true)
+}
+
+/// KEYS pattern
+fn keys(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let pattern = args.get(1);
+    let all = pattern == b"*";
+    let db = ctx.db;
+    let now = ctx.srv.db.now_ms;
+    let mut found: Vec<&[u8]> = Vec::new();
+    for e in ctx.srv.db.dbs[db].iter() {
+        if matches!(e.expire_at(), Some(at) if at <= now) {
+            continue;
+        }
+        if all || crate::glob::glob_match(pattern, e.key(), false) {
+            found.push(e.key());
+        }
+    }
+    ctx.out.array(found.len());
+    for k in found {
+        ctx.out.bulk(k);
+    }
+    Ok(())
+}
+
+/// Redis's parseScanCursorOrReply: an unsigned decimal (strtoul).
+pub fn parse_cursor(a: &[u8]) -> Result<u64, CmdError> {
+    let s = std::str::from_utf8(a).map_err(|_| CmdError::err("invalid cursor"))?;
+    let digits = s.strip_prefix('+').unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(CmdError::err("invalid cursor"));
+    }
+    digits.parse::<u64>().map_err(|_| CmdError::err("invalid cursor"))
+}
+
+/// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
+fn scan(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let mut cursor = parse_cursor(args.get(1))?;
+    let mut count: i64 = 10;
+    let mut pattern: Option<&[u8]> = None;
+    let mut type_filter: Option<Vec<u8>> = None;
+    let mut i = 2;
+    while i < args.len() {
+        let more = args.len() - i - 1;
+        let opt = args.get(i);
+        if is(opt, "count") && more >= 1 {
+            count = arg_i64(args.get(i + 1))?;
+            if count < 1 {
+                return Err(CmdError::Syntax);
+            }
+            i += 2;
+        } else if is(opt, "match") && more >= 1 {
+            let p = args.get(i + 1);
+            pattern = if p == b"*" { None } else { Some(p) };
+            i += 2;
+        } else if is(opt, "type") && more >= 1 {
+            type_filter = Some(args.get(i + 1).to_ascii_lowercase());
+            i += 2;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let db = ctx.db;
+    let mut keys: Vec<Vec<u8>> = Vec::new();
+    let table = &ctx.srv.db.dbs[db];
+    let mut budget = count.saturating_mul(10);
+    loop {
+        cursor = table.scan(cursor, |e| keys.push(e.key().to_vec()));
+        budget -= 1;
+        if cursor == 0 || budget <= 0 || keys.len() as i64 >= count {
+            break;
+        }
+    }
+    // Filter after the walk: matching, type, and lazily expiring what is due.
+    keys.retain(|k| pattern.is_none_or(|p| crate::glob::glob_match(p, k, false)));
+    let mut out_keys = Vec::with_capacity(keys.len());
+    for k in keys {
+        let Some(e) = ctx.srv.db.lookup(db, &k, Lookup::NOTOUCH.with(Lookup::NOSTATS)) else { continue };
+        if let Some(t) = &type_filter {
+            if type_name(&e.value()).as_bytes() != t.as_slice() {
+                continue;
+            }
+        }
+        out_keys.push(k);
+    }
+    ctx.out.array(2);
+    ctx.out.bulk(itoa::Buffer::new().format(cursor).as_bytes());
+    ctx.out.array(out_keys.len());
+    for k in &out_keys {
+        ctx.out.bulk(k);
+    }
+    Ok(())
+}
+
+/// RANDOMKEY
+fn randomkey(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    let db = ctx.db;
+    // Expired keys found on the way are deleted and the draw repeated; if
+    // every key is volatile, give up after a bounded number of draws.
+    let mut tries = ctx.srv.db.dbs[db].len().min(100) + 1;
+    loop {
+        let picked = {
+            let d = &mut ctx.srv.db;
+            let rng = &mut d.rng;
+            d.dbs[db].random(rng).map(|e| (e.key().to_vec(), e.expire_at()))
+        };
+        let Some((key, expire)) = picked else {
+            ctx.out.null();
+            return Ok(());
+        };
+        if matches!(expire, Some(at) if at <= ctx.srv.db.now_ms) {
+            ctx.srv.db.lookup(db, &key, Lookup::NOTOUCH.with(Lookup::NOSTATS));
+            tries -= 1;
+            if tries > 0 {
+                continue;
+            }
+        }
+        ctx.out.bulk(&key);
+        return Ok(());
+    }
+}
+
+const LRU_NOT_SELECTED: &str = "An LRU maxmemory policy is not selected, access time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+const LFU_NOT_SELECTED: &str = "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
+/// OBJECT <ENCODING | FREQ | IDLETIME | REFCOUNT> key
+fn object(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let sub = ctx.spec.name;
+    let db = ctx.db;
+    let policy = ctx.srv.db.policy;
+    let now = ctx.srv.db.now_ms;
+    let shared_ints = ctx.srv.config.get_i64("maxmemory") == 0 || !ctx.srv.config.get_str("maxmemory-policy").contains("l");
+    let Some(e) = ctx.srv.db.lookup(db, args.get(2), Lookup::NOTOUCH) else {
+        ctx.out.null();
+        return Ok(());
+    };
+    match sub {
+        "encoding" => {
+            let name = encoding_name(&e.value());
+            ctx.out.bulk(name.as_bytes());
+        }
+        "refcount" => {
+            // Small integers are shared objects in Redis, reported with
+            // refcount INT_MAX unless an LRU/LFU maxmemory policy is set.
+            let shared = matches!(e.value(), ValueRef::Int(n) if (0..10000).contains(&n)) && shared_ints;
+            ctx.out.int(if shared { i32::MAX as i64 } else { 1 });
+        }
+        "idletime" => {
+            if policy.lfu {
+                return Err(CmdError::err(LRU_NOT_SELECTED));
+            }
+            ctx.out.int(idle_ms(e.lru(), now) / 1000);
+        }
+        "freq" => {
+            if !policy.lfu {
+                return Err(CmdError::err(LFU_NOT_SELECTED));
+            }
+            ctx.out.int(policy.lfu_decayed(e.lru(), now) as i64);
+        }
+        _ => unreachable!("registered OBJECT subcommands only"),
+    }
+    Ok(())
+}
+
+fn object_help(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    reply_help(
+        ctx.out,
+        args.get(0),
+        &[
+            "ENCODING <key>",
+            "    Return the kind of internal representation used in order to store the value",
+            "    associated with a <key>.",
+            "FREQ <key>",
+            "    Return the access frequency index of the <key>. The returned integer is",
+            "    proportional to the logarithm of the recent access frequency of the key.",
+            "IDLETIME <key>",
+            "    Return the idle time of the <key>, that is the approximated number of",
+            "    seconds elapsed since the last access to the key.",
+            "REFCOUNT <key>",
+            "    Return the number of references of the value associated with the specified",
+            "    <key>.",
+        ],
+    );
+    Ok(())
+}
+
+/// COPY source destination [DB destination-db] [REPLACE]
+fn copy(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let (src, dst) = (args.get(1), args.get(2));
+    let mut dst_db = ctx.db;
+    let mut replace = false;
+    let mut i = 3;
+    while i < args.len() {
+        if is(args.get(i), "replace") {
+            replace = true;
+            i += 1;
+        } else if is(args.get(i), "db") && i + 1 < args.len() {
+            dst_db = arg_db(ctx, args.get(i + 1), "")?;
+            i += 2;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let db = ctx.db;
+    if src == dst && db == dst_db {
+        return Err(CmdError::SameObject);
+    }
+    let Some((value, expire)) = ctx.srv.db.lookup(db, src, Lookup::WRITE).map(|e| (e.value().to_owned(), e.expire_at())) else {
+        ctx.out.int(0);
+        return Ok(());
+    };
+    if ctx.srv.db.lookup(dst_db, dst, Lookup::WRITE).is_some() {
+        if !replace {
+            ctx.out.int(0);
+            return Ok(());
+        }
+        ctx.srv.db.delete(dst_db, dst);
+    }
+    ctx.srv.db.set(dst_db, dst, value.as_new(), expire);
+    ctx.out.int(1);
+    Ok(())
+}
+
+/// MOVE key db
+fn move_cmd(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let key = args.get(1);
+    let dst_db = arg_db(ctx, args.get(2), "")?;
+    let db = ctx.db;
+    if dst_db == db {
+        return Err(CmdError::SameObject);
+    }
+    if ctx.srv.db.lookup(db, key, Lookup::WRITE).is_none() {
+        ctx.out.int(0);
+        return Ok(());
+    }
+    if ctx.srv.db.lookup(dst_db, key, Lookup::WRITE).is_some() {
+        ctx.out.int(0);
+        return Ok(());
+    }
+    let (value, expire, _) = ctx.srv.db.take(db, key).expect("looked up above");
+    ctx.srv.db.set(dst_db, key, value.as_new(), expire);
+    ctx.out.int(1);
+    Ok(())
+}
+
+/// SWAPDB index1 index2
+fn swapdb(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let a = arg_db(ctx, args.get(1), "invalid first DB index")?;
+    let b = arg_db(ctx, args.get(2), "invalid second DB index")?;
+    ctx.srv.db.dbs.swap(a, b);
+    ctx.srv.db.dirty += 1;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// SELECT index
+fn select(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let id = arg_db(ctx, args.get(1), "invalid DB index")?;
+    ctx.client().db = id;
+    ctx.db = id;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// DBSIZE
+fn dbsize(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    let n = ctx.srv.db.dbs[ctx.db].len();
+    ctx.out.int(n as i64);
+    Ok(())
+}
+
+/// FLUSHDB [ASYNC|SYNC] / FLUSHALL [ASYNC|SYNC]: the mode is validated; the
+/// tables are released inline (lazy free comes with the memory work).
+fn flush_mode(args: &Args<'_>) -> CmdResult {
+    if args.len() > 2 {
+        return Err(CmdError::Syntax);
+    }
+    if args.len() == 2 && !is(args.get(1), "sync") && !is(args.get(1), "async") {
+        return Err(CmdError::Syntax);
+    }
+    Ok(())
+}
+
+fn flushdb(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    flush_mode(args)?;
+    let db = ctx.db;
+    ctx.srv.db.flush(db);
+    ctx.out.ok();
+    Ok(())
+}
+
+fn flushall(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    flush_mode(args)?;
+    ctx.srv.db.flush_all();
+    ctx.out.ok();
+    Ok(())
+}
+
+pub fn register(r: &mut Registry) {
+    r.add("del", del);
+    r.add("unlink", del);
+    r.add("exists", exists);
+    r.add("touch", touch);
+    r.add("type", type_cmd);
+    r.add("rename", rename);
+    r.add("renamenx", renamenx);
+    r.add("keys", keys);
+    r.add("scan", scan);
+    r.add("randomkey", randomkey);
+    r.add("object|encoding", object);
+    r.add("object|refcount", object);
+    r.add("object|idletime", object);
+    r.add("object|freq", object);
+    r.add("object|help", object_help);
+    r.add("copy", copy);
+    r.add("move", move_cmd);
+    r.add("swapdb", swapdb);
+    r.add("select", select);
+    r.add("dbsize", dbsize);
+    r.add("flushdb", flushdb);
+    r.add("flushall", flushall);
+}

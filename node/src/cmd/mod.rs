@@ -1,0 +1,163 @@
+//! Command families, one module each (Redis's t_string.c, db.c, expire.c…),
+//! each registering its rows with `register`.
+//!
+//! # Layout
+//! - [`string`]: GET, SET and every other string command.
+//! - [`keyspace`]: generic key commands (DEL, EXISTS, RENAME, SCAN, COPY, MOVE…).
+//! - [`expire`]: EXPIRE family, TTL family, PERSIST.
+//! - [`dump`]: DUMP, RESTORE, MIGRATE.
+//! - [`connection`]: PING, ECHO, AUTH, HELLO, SELECT, QUIT, RESET, CLIENT.
+//! - [`server`]: INFO, CONFIG, COMMAND, DEBUG, FLUSHDB/FLUSHALL, DBSIZE, TIME, SHUTDOWN….
+//! - [`info`]: the INFO sections.
+//!
+//! The helpers below are the argument parsing every family shares.
+
+pub mod connection;
+pub mod dump;
+pub mod expire;
+pub mod info;
+pub mod keyspace;
+pub mod server;
+pub mod string;
+
+use corvid_proto::resp::{parse_i64, Reply};
+
+use crate::dispatch::Registry;
+use crate::errors::CmdError;
+use crate::keyspace::{NewValue, StrEncoding, ValueRef};
+
+pub fn register_all(r: &mut Registry) {
+    string::register(r);
+    keyspace::register(r);
+    expire::register(r);
+    dump::register(r);
+    connection::register(r);
+    server::register(r);
+    info::register(r);
+}
+
+/// An integer argument (getLongLongFromObjectOrReply).
+pub fn arg_i64(a: &[u8]) -> Result<i64, CmdError> {
+    parse_i64(a).ok_or(CmdError::NotInteger)
+}
+
+/// An integer argument that must lie in `min..=max`, with Redis's
+/// out-of-range error text (getRangeLongFromObjectOrReply).
+pub fn arg_i64_range(a: &[u8], min: i64, max: i64, msg: &str) -> Result<i64, CmdError> {
+    let v = arg_i64(a)?;
+    if v < min || v > max {
+        return Err(CmdError::err(msg));
+    }
+    Ok(v)
+}
+
+/// A non-negative integer (getPositiveLongFromObjectOrReply).
+pub fn arg_positive(a: &[u8]) -> Result<i64, CmdError> {
+    arg_i64_range(a, 0, i64::MAX, "value is out of range, must be positive")
+}
+
+/// A float argument (getDoubleFromObjectOrReply / strtod rules: no
+/// surrounding spaces, no NaN).
+pub fn arg_f64(a: &[u8]) -> Result<f64, CmdError> {
+    parse_f64(a).ok_or(CmdError::NotFloat)
+}
+
+/// Redis's `string2d`: the whole string must be a number; "inf", "-inf"
+/// and "+inf" are accepted, NaN is not.
+pub fn parse_f64(a: &[u8]) -> Option<f64> {
+    if a.is_empty() || a[0].is_ascii_whitespace() {
+        return None;
+    }
+    let s = std::str::from_utf8(a).ok()?;
+    let lower = s.to_ascii_lowercase();
+    let v: f64 = match lower.as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
+        "-inf" | "-infinity" => f64::NEG_INFINITY,
+        _ => {
+            // strtod accepts hex floats and forms Rust rejects; Rust accepts
+            // "nan"/"infinity" spellings handled above.
+            if lower.contains("nan") {
+                return None;
+            }
+            s.parse().ok()?
+        }
+    };
+    if v.is_nan() {
+        return None;
+    }
+    Some(v)
+}
+
+/// Case-insensitive comparison of an argument with an option name.
+#[inline]
+pub fn is(a: &[u8], opt: &str) -> bool {
+    a.eq_ignore_ascii_case(opt.as_bytes())
+}
+
+/// How a string value is stored, by Redis's tryObjectEncoding rules: a
+/// canonical integer of at most 20 chars is an int, up to 44 bytes embstr,
+/// longer raw.
+pub fn string_encoding(s: &[u8]) -> NewValue<'_> {
+    if s.len() <= 20 {
+        if let Some(n) = parse_i64(s) {
+            return NewValue::Int(n);
+        }
+    }
+    NewValue::Str(s, if s.len() <= EMBSTR_MAX { StrEncoding::Embstr } else { StrEncoding::Raw })
+}
+
+/// Longest string stored embstr (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
+pub const EMBSTR_MAX: usize = 44;
+
+/// Reply with a string value as a bulk string.
+pub fn reply_value(out: &mut Reply, v: &ValueRef<'_>) {
+    match v {
+        ValueRef::Int(n) => out.bulk_int(*n),
+        ValueRef::Str(s, _) => out.bulk(s),
+    }
+}
+
+/// A string value's bytes (integers formatted).
+pub fn value_bytes(v: &ValueRef<'_>) -> Vec<u8> {
+    match v {
+        ValueRef::Int(n) => itoa::Buffer::new().format(*n).as_bytes().to_vec(),
+        ValueRef::Str(s, _) => s.to_vec(),
+    }
+}
+
+/// Length of a string value (STRLEN; integers by their decimal length).
+pub fn value_len(v: &ValueRef<'_>) -> usize {
+    match v {
+        ValueRef::Int(n) => itoa::Buffer::new().format(*n).len(),
+        ValueRef::Str(s, _) => s.len(),
+    }
+}
+
+/// A subcommand HELP reply (addReplyHelp): a header naming the command,
+/// the given lines, and the HELP footer, all as status replies.
+pub fn reply_help(out: &mut Reply, cmd: &[u8], lines: &[&str]) {
+    out.array(lines.len() + 3);
+    let mut header = String::from_utf8_lossy(cmd).to_uppercase();
+    header.push_str(" <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+    out.simple(header.as_bytes());
+    for l in lines {
+        out.simple(l.as_bytes());
+    }
+    out.simple(b"HELP");
+    out.simple(b"    Prints this help.");
+}
+
+/// A database index argument: `Ok(index)` or Redis's out-of-range error.
+pub fn arg_db(ctx: &crate::dispatch::Ctx<'_>, a: &[u8], not_int: &str) -> Result<usize, CmdError> {
+    let id = parse_i64(a).filter(|v| *v >= i32::MIN as i64 && *v <= i32::MAX as i64).ok_or_else(|| {
+        if not_int.is_empty() {
+            CmdError::NotInteger
+        } else {
+            CmdError::err(not_int)
+        }
+    })?;
+    if id < 0 || id as usize >= ctx.srv.db.dbs.len() {
+        return Err(CmdError::err("DB index is out of range"));
+    }
+    Ok(id as usize)
+}

@@ -1,0 +1,378 @@
+//! Server commands (Redis's server.c, config.c and debug.c parts): CONFIG,
+//! DEBUG, TIME, LASTSAVE, SHUTDOWN. INFO lives in `info`, COMMAND in `command`.
+
+use corvid_proto::resp::Args;
+use sha1::{Digest, Sha1};
+
+use super::{arg_positive, is, reply_help, value_bytes};
+use crate::dispatch::{Ctx, Registry};
+use crate::errors::{CmdError, CmdResult};
+use crate::keyspace::{Entry, NewValue, StrEncoding};
+use crate::server::{ShutdownRequest, Stats};
+
+/// CONFIG GET parameter [parameter ...]
+fn config_get(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let patterns: Vec<&[u8]> = args.iter().skip(2).collect();
+    let pairs = ctx.srv.config.get(&patterns);
+    ctx.out.map(pairs.len());
+    for (k, v) in pairs {
+        ctx.out.bulk(k.as_bytes());
+        ctx.out.bulk(v.as_bytes());
+    }
+    Ok(())
+}
+
+/// CONFIG SET parameter value [parameter value ...]
+fn config_set(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    if args.len() % 2 != 0 {
+        return Err(CmdError::Arity(ctx.spec.full_name.to_string()));
+    }
+    let pairs: Vec<(&[u8], &[u8])> = (2..args.len()).step_by(2).map(|i| (args.get(i), args.get(i + 1))).collect();
+    let changed = ctx.srv.config.set(&pairs).map_err(|e| config_error(&e))?;
+    ctx.srv.refresh_cached_config();
+    for name in changed {
+        if name == "loglevel" || name == "logfile" {
+            tracing::info!("CONFIG SET {name}: takes effect at the next start");
+        }
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+/// Config errors carry Redis's full text, "ERR ..." included.
+fn config_error(e: &crate::config::ConfigError) -> CmdError {
+    let text = e.to_string();
+    match text.strip_prefix("ERR ") {
+        Some(rest) => CmdError::err(rest),
+        None => CmdError::Coded(text),
+    }
+}
+
+/// CONFIG RESETSTAT
+fn config_resetstat(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    ctx.srv.stats = Stats::default();
+    for s in ctx.srv.cmd_stats.iter_mut() {
+        *s = Default::default();
+    }
+    ctx.srv.db.stats = Default::default();
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CONFIG REWRITE
+fn config_rewrite(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    ctx.srv.config.rewrite().map_err(|e| config_error(&e))?;
+    tracing::info!("CONFIG REWRITE executed with success.");
+    ctx.out.ok();
+    Ok(())
+}
+
+fn config_help(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    reply_help(
+        ctx.out,
+        args.get(0),
+        &[
+            "GET <pattern>",
+            "    Return parameters matching the glob-like <pattern> and their values.",
+            "SET <directive> <value>",
+            "    Set the configuration <directive> to <value>.",
+            "RESETSTAT",
+            "    Reset statistics reported by the INFO command.",
+            "REWRITE",
+            "    Rewrite the configuration file.",
+        ],
+    );
+    Ok(())
+}
+
+/// TIME
+fn time(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    let us = crate::clock::now_us();
+    ctx.out.array(2);
+    ctx.out.bulk_int(us / 1_000_000);
+    ctx.out.bulk_int(us % 1_000_000);
+    Ok(())
+}
+
+/// LASTSAVE
+fn lastsave(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    let t = ctx.srv.last_save_secs;
+    ctx.out.int(t);
+    Ok(())
+}
+
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let (mut nosave, mut save, mut abort) = (false, false, false);
+    for a in args.iter().skip(1) {
+        if is(a, "nosave") {
+            nosave = true;
+        } else if is(a, "save") {
+            save = true;
+        } else if is(a, "now") || is(a, "force") {
+            // No replicas to wait for and nothing to save that could fail.
+        } else if is(a, "abort") {
+            abort = true;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    if (abort && args.len() != 2) || (nosave && save) {
+        return Err(CmdError::Syntax);
+    }
+    if abort {
+        return Err(CmdError::err("No shutdown in progress."));
+    }
+    let wants_save = save || (!nosave && !ctx.srv.config.save_params().is_empty());
+    if wants_save {
+        // RDB persistence arrives with the persistence work; say so rather
+        // than pretend a snapshot was written.
+        tracing::warn!("SHUTDOWN: RDB persistence is not available in this Corvid build; the dataset was not saved.");
+    }
+    tracing::warn!("User requested shutdown...");
+    ctx.srv.shutdown = Some(ShutdownRequest { save: wants_save });
+    ctx.client().close_after_reply = true;
+    Ok(())
+}
+
+/// DEBUG subcommand ... (the parts Redis's tooling and test suite use).
+fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let sub = args.get(1).to_ascii_lowercase();
+    let argc = args.len();
+    match (sub.as_slice(), argc) {
+        (b"help", 2) => {
+            reply_help(
+                ctx.out,
+                args.get(0),
+                &[
+                    "CHANGE-REPL-ID",
+                    "    Change the replication IDs of the instance.",
+                    "    Dangerous: should be used only for testing the replication subsystem.",
+                    "DIGEST",
+                    "    Output a hex signature representing the current DB content.",
+                    "DIGEST-VALUE <key> [<key> ...]",
+                    "    Output a hex signature of the values of all the specified keys.",
+                    "OBJECT <key>",
+                    "    Show low level info about the `key` and associated value.",
+                    "POPULATE <count> [<prefix>] [<size>]",
+                    "    Create <count> string keys named key:<num>. If <prefix> is specified then",
+                    "    it is used instead of the 'key' prefix. These are not propagated to",
+                    "    replicas. Cluster slots are not respected so keys not belonging to the",
+                    "    current node can be created in cluster mode.",
+                    "PROTOCOL <type>",
+                    "    Reply with a test value of the specified type. <type> can be: string,",
+                    "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
+                    "    true, false.",
+                    "SET-ACTIVE-EXPIRE <0|1>",
+                    "    Setting it to 0 disables expiring keys in background when they are not",
+                    "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+                    "    default.",
+                    "SLEEP <seconds>",
+                    "    Stop the server for <seconds>. Decimals allowed.",
+                ],
+            );
+        }
+        (b"sleep", 3) => {
+            let secs = super::arg_f64(args.get(2))?;
+            if secs > 0.0 {
+                // DEBUG SLEEP stops the whole server, as Redis's does.
+                std::thread::sleep(std::time::Duration::from_secs_f64(secs));
+            }
+            ctx.out.ok();
+        }
+        (b"set-active-expire", 3) => {
+            let v = super::arg_i64(args.get(2))?;
+            ctx.srv.active_expire_enabled = v != 0;
+            ctx.out.ok();
+        }
+        (b"change-repl-id", 2) => {
+            ctx.srv.replid2 = std::mem::replace(&mut ctx.srv.replid, crate::server::random_hex(40));
+            ctx.out.ok();
+        }
+        (b"object", 3) => {
+            let db = ctx.db;
+            let Some(e) = ctx.srv.db.dbs[db].get(args.get(2)) else {
+                return Err(CmdError::NoSuchKey);
+            };
+            let now = ctx.srv.db.now_ms;
+            let v = e.value();
+            let serialized = crate::rdb::payload::dump_string(&value_bytes(&v), true).len() - 11;
+            let line = format!(
+                "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+                e.key().as_ptr(),
+                super::keyspace::encoding_name(&v),
+                serialized,
+                e.lru(),
+                crate::access::idle_ms(e.lru(), now) / 1000
+            );
+            ctx.out.simple(line.as_bytes());
+        }
+        (b"populate", 3..=5) => {
+            let count = arg_positive(args.get(2))?;
+            let size = if argc == 5 { arg_positive(args.get(4))? as usize } else { 0 };
+            let prefix: Vec<u8> = if argc >= 4 { args.get(3).to_vec() } else { b"key".to_vec() };
+            let db = ctx.db;
+            let lru = ctx.srv.db.policy.initial(ctx.srv.db.now_ms);
+            let mut key = Vec::new();
+            let mut val = Vec::new();
+            for j in 0..count {
+                key.clear();
+                key.extend_from_slice(&prefix);
+                key.push(b':');
+                key.extend_from_slice(itoa::Buffer::new().format(j).as_bytes());
+                if ctx.srv.db.exists(db, &key) {
+                    continue;
+                }
+                val.clear();
+                val.extend_from_slice(b"value:");
+                val.extend_from_slice(itoa::Buffer::new().format(j).as_bytes());
+                if size > 0 {
+                    val.resize(size, 0);
+                }
+                let enc = if val.len() <= super::EMBSTR_MAX { StrEncoding::Embstr } else { StrEncoding::Raw };
+                ctx.srv.db.dbs[db].insert(&key, NewValue::Str(&val, enc), None, lru);
+            }
+            ctx.out.ok();
+        }
+        (b"digest", 2) => {
+            let d = dataset_digest(ctx);
+            ctx.out.simple(hex(&d).as_bytes());
+        }
+        (b"digest-value", _) => {
+            let db = ctx.db;
+            ctx.out.array(argc - 2);
+            for i in 2..argc {
+                let mut d = [0u8; 20];
+                if let Some(e) = ctx.srv.db.dbs[db].get(args.get(i)) {
+                    value_digest(&mut d, &e);
+                }
+                ctx.out.simple(hex(&d).as_bytes());
+            }
+        }
+        (b"protocol", 3) => debug_protocol(ctx, args.get(2))?,
+        _ => {
+            return Err(CmdError::err(format!(
+                "unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
+                String::from_utf8_lossy(args.get(1))
+            )))
+        }
+    }
+    Ok(())
+}
+
+fn debug_protocol(ctx: &mut Ctx<'_>, name: &[u8]) -> CmdResult {
+    let out = &mut *ctx.out;
+    if is(name, "string") {
+        out.bulk(b"Hello World");
+    } else if is(name, "integer") {
+        out.int(12345);
+    } else if is(name, "double") {
+        out.double(3.141);
+    } else if is(name, "bignum") {
+        if out.resp3 {
+            out.raw(b"(1234567999999999999999999999999999999\r\n");
+        } else {
+            out.bulk(b"1234567999999999999999999999999999999");
+        }
+    } else if is(name, "null") {
+        out.null();
+    } else if is(name, "array") {
+        out.array(3);
+        (0..3).for_each(|j| out.int(j));
+    } else if is(name, "set") {
+        out.set(3);
+        (0..3).for_each(|j| out.int(j));
+    } else if is(name, "map") {
+        out.map(3);
+        for j in 0..3 {
+            out.int(j);
+            out.boolean(j == 1);
+        }
+    } else if is(name, "attrib") {
+        if out.resp3 {
+            out.raw(b"|1\r\n");
+            out.bulk(b"key-popularity");
+            out.array(2);
+            out.bulk(b"key:123");
+            out.int(90);
+        }
+        out.bulk(b"Some real reply following the attribute");
+    } else if is(name, "push") {
+        if !out.resp3 {
+            return Err(CmdError::err("RESP2 is not supported by this command"));
+        }
+        out.push(2);
+        out.bulk(b"server-cpu-usage");
+        out.int(42);
+        out.bulk(b"Some real reply following the push reply");
+    } else if is(name, "true") {
+        out.boolean(true);
+    } else if is(name, "false") {
+        out.boolean(false);
+    } else if is(name, "verbatim") {
+        out.verbatim("txt", b"This is a verbatim\nstring");
+    } else {
+        return Err(CmdError::err("Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"));
+    }
+    Ok(())
+}
+
+fn hex(d: &[u8; 20]) -> String {
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// digest ^= SHA1(data) — order-independent accumulation (xorDigest).
+fn xor_digest(digest: &mut [u8; 20], data: &[u8]) {
+    let h = Sha1::digest(data);
+    for (d, x) in digest.iter_mut().zip(h.iter()) {
+        *d ^= x;
+    }
+}
+
+/// digest = SHA1(digest ^ SHA1(data)) — order-dependent (mixDigest).
+fn mix_digest(digest: &mut [u8; 20], data: &[u8]) {
+    xor_digest(digest, data);
+    let h = Sha1::digest(&digest[..]);
+    digest.copy_from_slice(&h);
+}
+
+/// One key's value digest (xorObjectDigest), as Redis computes it so
+/// DEBUG DIGEST-VALUE agrees across servers.
+fn value_digest(digest: &mut [u8; 20], e: &Entry<'_>) {
+    const OBJ_STRING: u32 = 0;
+    mix_digest(digest, &OBJ_STRING.to_be_bytes());
+    mix_digest(digest, &value_bytes(&e.value()));
+    if e.expire_at().is_some() {
+        xor_digest(digest, b"!!expire!!");
+    }
+}
+
+/// DEBUG DIGEST: all zeroes for an empty dataset (computeDatasetDigest).
+fn dataset_digest(ctx: &Ctx<'_>) -> [u8; 20] {
+    let mut fin = [0u8; 20];
+    for (j, t) in ctx.srv.db.dbs.iter().enumerate() {
+        if t.is_empty() {
+            continue;
+        }
+        mix_digest(&mut fin, &(j as u32).to_be_bytes());
+        for e in t.iter() {
+            let mut d = [0u8; 20];
+            mix_digest(&mut d, e.key());
+            value_digest(&mut d, &e);
+            xor_digest(&mut fin, &d);
+        }
+    }
+    fin
+}
+
+pub fn register(r: &mut Registry) {
+    r.add("config|get", config_get);
+    r.add("config|set", config_set);
+    r.add("config|resetstat", config_resetstat);
+    r.add("config|rewrite", config_rewrite);
+    r.add("config|help", config_help);
+    r.add("time", time);
+    r.add("lastsave", lastsave);
+    r.add("shutdown", shutdown);
+    r.add("debug", debug);
+}

@@ -1,0 +1,174 @@
+//! One client connection: read whatever the socket has, parse every complete
+//! command in it, run them as one batch under one lock, write all replies
+//! with one syscall. Parsing and socket I/O happen outside the lock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Buf, BytesMut};
+use corvid_proto::resp::{Command, Limits, Parsed, Reply, RequestParser};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::client::ClientId;
+use crate::dispatch::{self, Flow};
+use crate::server::Shared;
+
+const READ_CHUNK: usize = 16 * 1024;
+/// Above this, an output buffer is not kept for reuse.
+const OUT_KEEP: usize = 64 * 1024;
+
+pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
+    let wake = {
+        let srv = shared.lock();
+        match srv.clients.map.get(&id) {
+            Some(c) => c.wake.clone(),
+            None => return,
+        }
+    };
+    let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    let mut parser = RequestParser::new();
+    let mut out = Reply::new(false);
+    let mut cmds: Vec<Command> = Vec::with_capacity(64);
+    let (mut limits, mut qbuf_limit) = limits_for(&shared, id);
+    // Set when complete commands were left in the buffer unparsed.
+    let mut more = false;
+    'conn: loop {
+        if buf.capacity() - buf.len() < READ_CHUNK / 4 {
+            buf.reserve(READ_CHUNK);
+        }
+        let n = if more { 0 } else { tokio::select! {
+            r = stream.read_buf(&mut buf) => match r {
+                Ok(0) | Err(_) => break 'conn,
+                Ok(n) => n,
+            },
+            _ = wake.notified() => {
+                if shared.lock().clients.map.get(&id).is_none_or(|c| c.killed) {
+                    break 'conn;
+                }
+                continue 'conn;
+            }
+        } };
+        more = false;
+
+        // Parse every complete command; an authenticating client parses one
+        // at a time because AUTH changes the limits for what follows.
+        let mut protocol_error = None;
+        cmds.clear();
+        loop {
+            match parser.parse(&buf, &limits) {
+                Ok(Parsed::Command(c)) => {
+                    cmds.push(c);
+                    if limits.auth_required {
+                        more = true;
+                        break;
+                    }
+                }
+                Ok(Parsed::Incomplete { need }) => {
+                    if need > buf.len() {
+                        buf.reserve(need - buf.len());
+                    }
+                    break;
+                }
+                Err(e) => {
+                    protocol_error = Some(e);
+                    break;
+                }
+            }
+        }
+
+        let mut next = 0;
+        let mut close = false;
+        loop {
+            let mut paused_until = None;
+            {
+                let mut srv = shared.lock();
+                srv.stats.net_input_bytes += n as u64;
+                srv.stats.total_reads_processed += 1;
+                while next < cmds.len() {
+                    let args = parser.args(&buf, cmds[next]);
+                    if args.is_empty() {
+                        next += 1;
+                        continue;
+                    }
+                    match dispatch::execute(&mut srv, id, &args, &mut out) {
+                        Flow::Continue => next += 1,
+                        Flow::Close => {
+                            close = true;
+                            break;
+                        }
+                        Flow::Paused => {
+                            paused_until = srv.pause.map(|p| p.until_ms);
+                            break;
+                        }
+                    }
+                }
+                if !close && paused_until.is_none() {
+                    if let Some(e) = protocol_error {
+                        out.error(&format!("ERR {e}"));
+                        tracing::debug!("Protocol error ({e}) from client: id={id}");
+                        close = true;
+                    } else if buf.len() > qbuf_limit {
+                        tracing::warn!("Closing client that reached max query buffer length: id={id} (qbuf initial bytes: {:?})", String::from_utf8_lossy(&buf[..buf.len().min(64)]));
+                        srv.stats.client_query_buffer_limit_disconnections += 1;
+                        close = true;
+                    }
+                }
+                srv.stats.net_output_bytes += out.len() as u64;
+                if let Some(c) = srv.clients.map.get_mut(&id) {
+                    c.qbuf = buf.len();
+                    c.qbuf_free = buf.capacity() - buf.len();
+                    c.argv_mem = 0;
+                    c.rbp = c.rbp.max(out.len());
+                }
+                (limits, qbuf_limit) = limits_of(&srv, id);
+                if srv.shutdown.is_some() {
+                    shared.shutdown.notify_one();
+                }
+                if std::mem::take(&mut srv.wake_paused) {
+                    shared.unpaused.notify_waiters();
+                }
+            }
+            if !out.is_empty() {
+                if stream.write_all(&out.buf).await.is_err() {
+                    break 'conn;
+                }
+                out.buf.clear();
+                if out.buf.capacity() > OUT_KEEP {
+                    out.buf = Vec::with_capacity(READ_CHUNK);
+                }
+            }
+            if close {
+                break 'conn;
+            }
+            match paused_until {
+                None => break,
+                Some(until) => {
+                    let wait = (until - crate::clock::now_ms()).clamp(1, 100);
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
+                        _ = shared.unpaused.notified() => {}
+                    }
+                }
+            }
+        }
+        let consumed = parser.parsed_len();
+        buf.advance(consumed);
+        parser.consume(consumed);
+    }
+    let _ = stream.shutdown().await;
+    shared.lock().clients.map.remove(&id);
+}
+
+fn limits_for(shared: &Shared, id: ClientId) -> (Limits, usize) {
+    let srv = shared.lock();
+    limits_of(&srv, id)
+}
+
+fn limits_of(srv: &crate::server::Server, id: ClientId) -> (Limits, usize) {
+    let authed = srv.clients.map.get(&id).is_some_and(|c| c.authenticated);
+    (
+        Limits { max_bulk_len: srv.proto_max_bulk_len, auth_required: srv.requirepass.is_some() && !authed },
+        srv.query_buffer_limit,
+    )
+}

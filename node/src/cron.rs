@@ -1,0 +1,121 @@
+//! Periodic work, `hz` times a second (Redis's serverCron and
+//! databasesCron): the active expiry cycle, idle-client timeouts and
+//! incremental rehashing, each bounded so one tick stays short.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::server::{Server, Shared};
+
+/// Keys sampled per database per loop of the expiry cycle
+/// (ACTIVE_EXPIRE_CYCLE_KEYS_PER_LOOP at active-expire-effort 1).
+const KEYS_PER_LOOP: usize = 20;
+/// A loop whose sample was more than this percent stale runs again.
+const ACCEPTABLE_STALE: usize = 10;
+/// Percent of one tick the slow cycle may use (ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC).
+const SLOW_TIME_PERC: u64 = 25;
+
+pub async fn run(shared: Arc<Shared>) {
+    loop {
+        let hz = shared.lock().config.get_i64("hz").clamp(1, 500) as u64;
+        tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
+        let mut srv = shared.lock();
+        tick(&mut srv, hz);
+    }
+}
+
+fn tick(srv: &mut Server, hz: u64) {
+    let now = crate::clock::now_ms();
+    srv.db.now_ms = now;
+    if let Some(p) = srv.pause {
+        if p.until_ms <= now {
+            srv.pause = None;
+        }
+    }
+    close_idle_clients(srv, now);
+    crate::cmd::dump::close_idle_migrate_sockets(srv, now);
+    if srv.active_expire_enabled {
+        let budget = Duration::from_micros(1_000_000 * SLOW_TIME_PERC / 100 / hz);
+        active_expire_cycle(srv, budget);
+    }
+    if srv.config.get_bool("activerehashing") {
+        let started = Instant::now();
+        for t in srv.db.dbs.iter_mut() {
+            while t.rehash_step(100) {
+                if started.elapsed() > Duration::from_millis(1) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+fn close_idle_clients(srv: &mut Server, now: i64) {
+    let timeout = srv.config.get_i64("timeout");
+    if timeout <= 0 {
+        return;
+    }
+    let idle: Vec<u64> = srv
+        .clients
+        .map
+        .values()
+        .filter(|c| (now - c.last_interaction_ms) / 1000 > timeout)
+        .map(|c| c.id)
+        .collect();
+    for id in idle {
+        tracing::debug!("Closing idle client");
+        srv.clients.kill(id);
+    }
+}
+
+/// Sample keys with an expiry and delete the expired ones, repeating on a
+/// database while more than ACCEPTABLE_STALE percent of a sample was expired,
+/// within `budget` (activeExpireCycle, slow mode).
+pub fn active_expire_cycle(srv: &mut Server, budget: Duration) {
+    let started = Instant::now();
+    let now = srv.db.now_ms;
+    let mut sampled_total = 0usize;
+    let mut expired_total = 0usize;
+    let dbs = srv.db.dbs.len();
+    for db in 0..dbs {
+        loop {
+            let volatile = srv.db.dbs[db].volatile_len();
+            if volatile == 0 {
+                break;
+            }
+            let n = volatile.min(KEYS_PER_LOOP);
+            let mut expired = 0;
+            for _ in 0..n {
+                let key = {
+                    let rng = &mut srv.db.rng;
+                    match srv.db.dbs[db].random_volatile(rng) {
+                        Some(e) if e.expire_at().is_some_and(|at| at <= now) => Some(e.key().to_vec()),
+                        _ => None,
+                    }
+                };
+                if let Some(k) = key {
+                    srv.db.dbs[db].remove(&k);
+                    srv.db.stats.expired += 1;
+                    srv.db.dirty += 1;
+                    expired += 1;
+                }
+            }
+            sampled_total += n;
+            expired_total += expired;
+            if started.elapsed() > budget {
+                srv.db.stats.expired_time_cap_reached += 1;
+                record_stale(srv, sampled_total, expired_total);
+                return;
+            }
+            if expired * 100 / n <= ACCEPTABLE_STALE {
+                break;
+            }
+        }
+    }
+    record_stale(srv, sampled_total, expired_total);
+}
+
+fn record_stale(srv: &mut Server, sampled: usize, expired: usize) {
+    let current = if sampled > 0 { expired as f64 / sampled as f64 } else { 0.0 };
+    srv.db.stats.expired_stale_perc = current * 0.05 + srv.db.stats.expired_stale_perc * 0.95;
+}

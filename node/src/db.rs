@@ -1,0 +1,186 @@
+//! The numbered databases and the rules every key access follows: lazy
+//! expiry, access-time bookkeeping and the hit/miss statistics (Redis's
+//! `db.c` lookupKey family and `expire.c`'s expireIfNeeded).
+//!
+//! Commands never touch a [`Table`] directly for reads: they go through
+//! [`Databases::lookup`], so an expired key is never seen and INFO's counters
+//! stay right.
+
+use rand::rngs::SmallRng;
+use rand::SeedableRng;
+
+use crate::access::AccessPolicy;
+use crate::keyspace::{Entry, NewValue, OwnedValue, Table};
+
+/// How a lookup behaves (Redis's LOOKUP_* flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lookup(u8);
+
+impl Lookup {
+    /// A read: counts a hit or miss and updates the access time.
+    pub const READ: Lookup = Lookup(0);
+    /// Leave the access time alone (OBJECT, TTL, EXISTS...).
+    pub const NOTOUCH: Lookup = Lookup(1);
+    /// Don't count hits/misses.
+    pub const NOSTATS: Lookup = Lookup(2);
+    /// A lookup on behalf of a write: touches, counts nothing.
+    pub const WRITE: Lookup = Lookup(4);
+
+    pub const fn with(self, other: Lookup) -> Lookup {
+        Lookup(self.0 | other.0)
+    }
+
+    fn has(self, f: Lookup) -> bool {
+        self.0 & f.0 != 0
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct KeyspaceStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub expired: u64,
+    /// Keys whose expiry the active cycle found stale, in percent (INFO).
+    pub expired_stale_perc: f64,
+    pub expired_time_cap_reached: u64,
+    pub expire_cycle_cpu_ms: u64,
+}
+
+/// All databases plus the per-command context their rules need.
+pub struct Databases {
+    pub dbs: Vec<Table>,
+    pub stats: KeyspaceStats,
+    pub policy: AccessPolicy,
+    pub rng: SmallRng,
+    /// The time commands see, fixed once per command (Redis's `mstime()` at
+    /// call time; scripts will pin it for their whole run).
+    pub now_ms: i64,
+    /// Whether the running command may update access times (CLIENT NO-TOUCH).
+    pub no_touch: bool,
+    /// Changes since the last save (INFO rdb_changes_since_last_save).
+    pub dirty: u64,
+}
+
+impl Databases {
+    pub fn new(count: usize, policy: AccessPolicy) -> Self {
+        Databases {
+            dbs: (0..count).map(|_| Table::new()).collect(),
+            stats: KeyspaceStats::default(),
+            policy,
+            rng: SmallRng::from_os_rng(),
+            now_ms: crate::clock::now_ms(),
+            no_touch: false,
+            dirty: 0,
+        }
+    }
+
+    /// Whether `e` is logically expired now.
+    #[inline]
+    pub fn is_expired(&self, e: &Entry<'_>) -> bool {
+        matches!(e.expire_at(), Some(at) if at <= self.now_ms)
+    }
+
+    /// Find a key, deleting it first if it expired (lookupKey).
+    pub fn lookup(&mut self, db: usize, key: &[u8], flags: Lookup) -> Option<Entry<'_>> {
+        let found = self.dbs[db].get(key).map(|e| {
+            let expired = matches!(e.expire_at(), Some(at) if at <= self.now_ms);
+            (expired, e.lru())
+        });
+        let live = match found {
+            Some((true, _)) => {
+                self.dbs[db].remove(key);
+                self.stats.expired += 1;
+                self.dirty += 1;
+                None
+            }
+            Some((false, lru)) => Some(lru),
+            None => None,
+        };
+        match live {
+            Some(lru) => {
+                if !flags.has(Lookup::NOTOUCH) && !self.no_touch {
+                    let now = self.now_ms;
+                    let touched = self.policy.touched(lru, now, &mut self.rng);
+                    if touched != lru {
+                        self.dbs[db].set_lru(key, touched);
+                    }
+                }
+                if !flags.has(Lookup::NOSTATS) && !flags.has(Lookup::WRITE) {
+                    self.stats.hits += 1;
+                }
+                self.dbs[db].get(key)
+            }
+            None => {
+                if !flags.has(Lookup::NOSTATS) && !flags.has(Lookup::WRITE) {
+                    self.stats.misses += 1;
+                }
+                None
+            }
+        }
+    }
+
+    /// Whether the key exists (expiring it if due), without touching it or
+    /// counting stats: for commands that only test presence on the write path.
+    pub fn exists(&mut self, db: usize, key: &[u8]) -> bool {
+        self.lookup(db, key, Lookup::NOTOUCH.with(Lookup::NOSTATS)).is_some()
+    }
+
+    /// Store a value under `key`, replacing whatever was there (setKey).
+    pub fn set(&mut self, db: usize, key: &[u8], value: NewValue<'_>, expire_at: Option<i64>) {
+        let lru = self.policy.initial(self.now_ms);
+        self.dbs[db].insert(key, value, expire_at, lru);
+        self.dirty += 1;
+    }
+
+    /// Replace the value of a live key, keeping its expiry (SET KEEPTTL,
+    /// INCR, APPEND's conversions). The caller looked the key up first.
+    pub fn overwrite(&mut self, db: usize, key: &[u8], value: NewValue<'_>) {
+        let replaced = self.dbs[db].replace_value(key, value);
+        debug_assert!(replaced);
+        self.dirty += 1;
+    }
+
+    /// Delete a key if it exists and is live; true if something was deleted.
+    pub fn delete(&mut self, db: usize, key: &[u8]) -> bool {
+        if self.exists(db, key) {
+            self.dbs[db].remove(key);
+            self.dirty += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Remove a live key and hand back its contents (RENAME, MOVE, GETDEL).
+    pub fn take(&mut self, db: usize, key: &[u8]) -> Option<(OwnedValue, Option<i64>, u32)> {
+        if !self.exists(db, key) {
+            return None;
+        }
+        self.dirty += 1;
+        self.dbs[db].take(key)
+    }
+
+    /// Set or clear a live key's expiry.
+    pub fn set_expire(&mut self, db: usize, key: &[u8], expire_at: Option<i64>) -> bool {
+        let done = self.dbs[db].set_expire(key, expire_at);
+        if done {
+            self.dirty += 1;
+        }
+        done
+    }
+
+    pub fn flush(&mut self, db: usize) -> usize {
+        let n = self.dbs[db].len();
+        self.dbs[db].clear();
+        self.dirty += n as u64;
+        n
+    }
+
+    pub fn flush_all(&mut self) -> usize {
+        (0..self.dbs.len()).map(|db| self.flush(db)).sum()
+    }
+
+    pub fn total_keys(&self) -> usize {
+        self.dbs.iter().map(|t| t.len()).sum()
+    }
+}

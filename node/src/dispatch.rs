@@ -1,0 +1,310 @@
+//! Command dispatch: the registry of implemented commands (each family's
+//! `register` adds its rows, reading arity, flags and key positions from
+//! `corvid_proto::command_table`), and the checks every command passes
+//! before it runs, decided once here from the table's flags (Redis's
+//! `processCommand`): unknown command or subcommand, arity, protected
+//! commands, authentication, CLIENT PAUSE.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use corvid_proto::command_table::{self, CmdFlags, CommandSpec};
+use corvid_proto::resp::{Args, Reply};
+
+use crate::client::{Client, ClientId, ReplyMode};
+use crate::errors::{CmdError, CmdResult};
+use crate::server::Server;
+
+pub type Handler = fn(&mut Ctx<'_>, &Args<'_>) -> CmdResult;
+
+/// One implemented command or subcommand.
+pub struct CommandDef {
+    pub spec: &'static CommandSpec,
+    pub handler: Handler,
+    /// Index into the server's per-command statistics.
+    pub id: usize,
+    /// For containers (CONFIG, CLIENT...): their implemented subcommands.
+    pub subs: HashMap<Vec<u8>, usize>,
+}
+
+/// Every implemented command, looked up case-insensitively without allocating.
+pub struct Registry {
+    pub defs: Vec<CommandDef>,
+    by_name: HashMap<Vec<u8>, usize, foldhash::fast::FixedState>,
+}
+
+impl Registry {
+    fn new() -> Self {
+        Registry { defs: Vec::new(), by_name: HashMap::with_hasher(foldhash::fast::FixedState::with_seed(0x5eed)) }
+    }
+
+    /// Add a command ("get") or a subcommand ("config|get"); the container
+    /// row is created on first use. Panics on a name the Redis table lacks:
+    /// that is a programming error caught by every test run.
+    pub fn add(&mut self, full_name: &str, handler: Handler) {
+        match full_name.split_once('|') {
+            None => {
+                let spec = command_table::lookup(full_name.as_bytes())
+                    .unwrap_or_else(|| panic!("command {full_name} is not in the command table"));
+                let id = self.defs.len();
+                self.defs.push(CommandDef { spec, handler, id, subs: HashMap::new() });
+                self.by_name.insert(full_name.as_bytes().to_vec(), id);
+            }
+            Some((parent, sub)) => {
+                let parent_id = match self.by_name.get(parent.as_bytes()) {
+                    Some(&id) => id,
+                    None => {
+                        self.add(parent, container_without_subcommand);
+                        self.by_name[parent.as_bytes()]
+                    }
+                };
+                let parent_spec = self.defs[parent_id].spec;
+                let spec = command_table::lookup_subcommand(parent_spec, sub.as_bytes())
+                    .unwrap_or_else(|| panic!("subcommand {full_name} is not in the command table"));
+                let id = self.defs.len();
+                self.defs.push(CommandDef { spec, handler, id, subs: HashMap::new() });
+                self.defs[parent_id].subs.insert(sub.as_bytes().to_vec(), id);
+            }
+        }
+    }
+
+    /// Find the command for an argument vector: `Ok(def)`, or the
+    /// unknown-command / unknown-subcommand error.
+    pub fn find(&self, args: &Args<'_>) -> Result<&CommandDef, CmdError> {
+        let name = args.get(0);
+        let mut lower = [0u8; 64];
+        let found = if name.len() <= lower.len() {
+            let l = &mut lower[..name.len()];
+            l.copy_from_slice(name);
+            l.make_ascii_lowercase();
+            self.by_name.get(&l[..]).map(|&id| &self.defs[id])
+        } else {
+            None
+        };
+        let Some(def) = found else {
+            return Err(unknown_command(args));
+        };
+        if def.subs.is_empty() || args.len() < 2 {
+            return Ok(def);
+        }
+        let sub = args.get(1).to_ascii_lowercase();
+        match def.subs.get(&sub) {
+            Some(&id) => Ok(&self.defs[id]),
+            None => Err(CmdError::UnknownSubcommand {
+                cmd: def.spec.name.to_string(),
+                sub: String::from_utf8_lossy(args.get(1)).into_owned(),
+            }),
+        }
+    }
+
+    pub fn get(&self, name: &[u8]) -> Option<&CommandDef> {
+        self.by_name.get(&name.to_ascii_lowercase()).map(|&id| &self.defs[id])
+    }
+
+    /// Top-level commands, in registration order.
+    pub fn top_level(&self) -> impl Iterator<Item = &CommandDef> {
+        self.by_name.values().map(move |&id| &self.defs[id])
+    }
+}
+
+fn container_without_subcommand(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    Err(CmdError::UnknownSubcommand {
+        cmd: ctx.spec.name.to_string(),
+        sub: String::from_utf8_lossy(args.get(1)).into_owned(),
+    })
+}
+
+fn unknown_command(args: &Args<'_>) -> CmdError {
+    let mut list = String::new();
+    for a in args.iter().skip(1) {
+        if list.len() >= 128 {
+            break;
+        }
+        let room = 128 - list.len();
+        let s = String::from_utf8_lossy(a);
+        let s: String = s.chars().take(room).collect();
+        list.push('\'');
+        list.push_str(&s);
+        list.push_str("' ");
+    }
+    let name = String::from_utf8_lossy(args.get(0));
+    let name: String = name.chars().take(128).collect();
+    CmdError::err(format!("unknown command '{name}', with args beginning with: {list}"))
+}
+
+static REGISTRY: OnceLock<Registry> = OnceLock::new();
+
+/// The registry, built once from every family's `register`.
+pub fn registry() -> &'static Registry {
+    REGISTRY.get_or_init(|| {
+        let mut r = Registry::new();
+        crate::cmd::register_all(&mut r);
+        r
+    })
+}
+
+/// What a handler sees: the server, the calling client, its database and
+/// the reply buffer.
+pub struct Ctx<'a> {
+    pub srv: &'a mut Server,
+    pub client_id: ClientId,
+    pub db: usize,
+    pub out: &'a mut Reply,
+    pub spec: &'static CommandSpec,
+}
+
+impl Ctx<'_> {
+    pub fn client(&mut self) -> &mut Client {
+        self.srv.clients.map.get_mut(&self.client_id).expect("the running client is registered")
+    }
+}
+
+/// What the connection must do after a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// Stop executing this batch and close once replies are written.
+    Close,
+    /// CLIENT PAUSE holds this command: wait, then run it again.
+    Paused,
+}
+
+/// Run one command for `client_id` (processCommand + call).
+pub fn execute(srv: &mut Server, client_id: ClientId, args: &Args<'_>, out: &mut Reply) -> Flow {
+    let reg = registry();
+    let now = crate::clock::now_ms();
+    srv.db.now_ms = now;
+    let Some(client) = srv.clients.map.get_mut(&client_id) else {
+        return Flow::Close;
+    };
+    if client.killed {
+        return Flow::Close;
+    }
+    client.last_interaction_ms = now;
+    let reply_start = out.len();
+    let skipping = client.reply_mode == ReplyMode::Skipping;
+    let result = check_and_call(srv, reg, client_id, args, out, now);
+    if let Err(Rejected::Paused) = result {
+        return Flow::Paused;
+    }
+    let Some(client) = srv.clients.map.get_mut(&client_id) else {
+        return Flow::Close;
+    };
+    // CLIENT REPLY: OFF drops replies until ON; SKIP drops the next
+    // command's reply only (resetClient's SKIP_NEXT → SKIP dance).
+    let drop_reply = skipping || matches!(client.reply_mode, ReplyMode::Off | ReplyMode::SkipNext);
+    client.reply_mode = match client.reply_mode {
+        ReplyMode::SkipNext => ReplyMode::Skipping,
+        ReplyMode::Skipping if skipping => ReplyMode::On,
+        m => m,
+    };
+    if drop_reply {
+        out.buf.truncate(reply_start);
+    }
+    let close = client.close_after_reply || client.killed;
+    if close {
+        Flow::Close
+    } else {
+        Flow::Continue
+    }
+}
+
+enum Rejected {
+    Error,
+    Paused,
+}
+
+fn check_and_call(
+    srv: &mut Server,
+    reg: &Registry,
+    client_id: ClientId,
+    args: &Args<'_>,
+    out: &mut Reply,
+    now: i64,
+) -> Result<(), Rejected> {
+    let def = match reg.find(args) {
+        Ok(def) => def,
+        Err(e) => {
+            reject(srv, None, out, &e);
+            return Err(Rejected::Error);
+        }
+    };
+    let spec = def.spec;
+    let argc = args.len() as i32;
+    if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
+        reject(srv, Some(def.id), out, &CmdError::Arity(spec.full_name.to_string()));
+        return Err(Rejected::Error);
+    }
+    let client = srv.clients.map.get_mut(&client_id).expect("client registered");
+    if spec.flags.contains(CmdFlags::PROTECTED) && spec.full_name == "debug" {
+        let allowed = match srv.config.get_str("enable-debug-command").as_str() {
+            "yes" => true,
+            "local" => client.is_local(),
+            _ => false,
+        };
+        if !allowed {
+            let e = CmdError::err("DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+            reject(srv, Some(def.id), out, &e);
+            return Err(Rejected::Error);
+        }
+    }
+    let client = srv.clients.map.get_mut(&client_id).expect("client registered");
+    if !client.authenticated && srv.requirepass.is_some() && !spec.flags.contains(CmdFlags::NO_AUTH) {
+        reject(srv, Some(def.id), out, &CmdError::NoAuth);
+        return Err(Rejected::Error);
+    }
+    if let Some(p) = srv.pause {
+        if p.until_ms > now {
+            let held = if p.write_only {
+                spec.flags.contains(CmdFlags::WRITE) || spec.flags.contains(CmdFlags::MAY_REPLICATE)
+            } else {
+                true
+            };
+            if held {
+                return Err(Rejected::Paused);
+            }
+        } else {
+            srv.pause = None;
+        }
+    }
+    let client = srv.clients.map.get_mut(&client_id).expect("client registered");
+    client.last_cmd = spec.full_name;
+    srv.db.no_touch = client.no_touch && spec.full_name != "touch";
+    let db = client.db;
+    out.resp3 = client.resp == 3;
+    let started = Instant::now();
+    let mut ctx = Ctx { srv, client_id, db, out, spec };
+    let result = (def.handler)(&mut ctx, args);
+    let elapsed = started.elapsed().as_micros() as u64;
+    let srv = ctx.srv;
+    if srv.cmd_stats.len() < reg.defs.len() {
+        srv.cmd_stats.resize(reg.defs.len(), Default::default());
+    }
+    let st = &mut srv.cmd_stats[def.id];
+    st.calls += 1;
+    st.usec += elapsed;
+    srv.stats.total_commands_processed += 1;
+    if let Err(e) = result {
+        srv.cmd_stats[def.id].failed_calls += 1;
+        count_error(srv, &e);
+        out.error(&e.to_string());
+    }
+    Ok(())
+}
+
+fn reject(srv: &mut Server, id: Option<usize>, out: &mut Reply, e: &CmdError) {
+    if let Some(id) = id {
+        if srv.cmd_stats.len() <= id {
+            srv.cmd_stats.resize(registry().defs.len(), Default::default());
+        }
+        srv.cmd_stats[id].rejected_calls += 1;
+    }
+    count_error(srv, e);
+    out.error(&e.to_string());
+}
+
+fn count_error(srv: &mut Server, e: &CmdError) {
+    srv.stats.total_error_replies += 1;
+    *srv.stats.errors.entry(e.code().to_string()).or_insert(0) += 1;
+}

@@ -1,0 +1,168 @@
+//! Start-up, accepting connections, and shutdown.
+//!
+//! `io-threads` picks the runtime: 1 (the default) runs everything on one
+//! current-thread tokio runtime, as Redis runs one event loop (measured
+//! fastest on small machines); more runs a multi-thread runtime.
+
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::client::Client;
+use crate::config::Config;
+use crate::server::{Server, Shared};
+
+const PROTECTED_MODE_ERR: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
+
+/// Run a node until SHUTDOWN or a termination signal. Returns the process
+/// exit code.
+pub fn run(config: Config) -> i32 {
+    crate::log::init(&config.get_str("loglevel"), &config.get_str("logfile"));
+    let io_threads = config.get_i64("io-threads").max(1) as usize;
+    let rt = if io_threads <= 1 {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(io_threads).enable_all().build()
+    };
+    let rt = match rt {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Failed creating the runtime: {e}");
+            return 1;
+        }
+    };
+    rt.block_on(serve(config))
+}
+
+async fn serve(config: Config) -> i32 {
+    let port = config.get_i64("port") as u16;
+    let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
+    let config_file = config.config_file();
+    let mut server = Server::new(config, exe);
+    server.config_file = config_file;
+    let pid = std::process::id();
+    tracing::warn!("oO0OoO0OoO0Oo Corvid is starting oO0OoO0OoO0Oo");
+    tracing::warn!(
+        "Corvid version={} (Redis 7.0.15 compatible), bits=64, pid={}, just started",
+        env!("CARGO_PKG_VERSION"),
+        pid
+    );
+    // Redis's logo line; Redis's test suite and tools look for " PID: ".
+    tracing::info!("Running mode=standalone, port={port}. PID: {pid}");
+
+    let mut listeners = Vec::new();
+    if port != 0 {
+        for addr in bind_addrs(&server.config.bind_addrs()) {
+            let optional = addr.starts_with('-');
+            let host = addr.trim_start_matches('-');
+            let host = if host == "*" { "0.0.0.0" } else if host == "::*" { "::" } else { host };
+            let sock: SocketAddr = match format!("{host}:{port}").parse().or_else(|_| format!("[{host}]:{port}").parse()) {
+                Ok(a) => a,
+                Err(_) => {
+                    tracing::warn!("Invalid bind address '{host}'");
+                    return 1;
+                }
+            };
+            match bind(sock) {
+                Ok(l) => listeners.push(l),
+                Err(e) if optional => tracing::debug!("Skipping optional bind {sock}: {e}"),
+                Err(e) => {
+                    tracing::warn!("Warning: Could not create server TCP listening socket {host}:{port}: bind: {e}");
+                    tracing::warn!("Failed listening on port {port} (TCP), aborting.");
+                    return 1;
+                }
+            }
+        }
+    }
+    tracing::info!("Server initialized");
+    tracing::info!("Ready to accept connections");
+    let shared = Shared::new(server);
+    for l in listeners {
+        tokio::spawn(accept_loop(shared.clone(), l));
+    }
+    tokio::spawn(crate::cron::run(shared.clone()));
+
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    tokio::select! {
+        _ = shared.shutdown.notified() => {}
+        _ = async { match sigterm.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending::<()>().await } } => {
+            tracing::warn!("Received SIGTERM scheduling shutdown...");
+        }
+        _ = async { match sigint.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending::<()>().await } } => {
+            tracing::warn!("Received SIGINT scheduling shutdown...");
+        }
+    }
+    tracing::warn!("User requested shutdown...");
+    let srv = shared.lock();
+    if let Some(pidfile) = Some(srv.config.get_str("pidfile")).filter(|p| !p.is_empty()) {
+        let _ = std::fs::remove_file(pidfile);
+    }
+    tracing::warn!("Corvid is now ready to exit, bye bye...");
+    0
+}
+
+/// The addresses to listen on: `bind` as configured ("* -::*" by default).
+fn bind_addrs(configured: &[String]) -> Vec<String> {
+    if configured.is_empty() {
+        vec!["*".into(), "-::*".into()]
+    } else {
+        configured.to_vec()
+    }
+}
+
+fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let sock = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    sock.set_reuseaddr(true)?;
+    sock.bind(addr)?;
+    sock.listen(511)
+}
+
+async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+    loop {
+        let (stream, addr) = match listener.accept().await {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::warn!("Accepting client connection: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        accept(&shared, stream, addr).await;
+    }
+}
+
+async fn accept(shared: &Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
+    let _ = stream.set_nodelay(true);
+    let laddr = stream.local_addr().unwrap_or(addr);
+    let rejection: Option<&[u8]> = {
+        let mut srv = shared.lock();
+        srv.stats.total_connections_received += 1;
+        let maxclients = srv.config.get_i64("maxclients") as usize;
+        if srv.clients.len() >= maxclients {
+            Some(b"-ERR max number of clients reached\r\n")
+        } else if srv.config.get_bool("protected-mode") && srv.requirepass.is_none() && !addr.ip().is_loopback() {
+            Some(PROTECTED_MODE_ERR)
+        } else {
+            None
+        }
+    };
+    if let Some(msg) = rejection {
+        shared.lock().stats.rejected_connections += 1;
+        let _ = stream.write_all(msg).await;
+        return;
+    }
+    let id = {
+        let mut srv = shared.lock();
+        let id = srv.clients.next_id();
+        let authed = srv.requirepass.is_none();
+        let fd = stream.as_raw_fd();
+        srv.clients.map.insert(id, Client::new(id, addr, laddr, fd, crate::clock::now_ms(), authed));
+        id
+    };
+    tracing::debug!("Accepted {addr}");
+    tokio::spawn(crate::connection::serve(shared.clone(), stream, id));
+}

@@ -1,0 +1,165 @@
+//! The node's state: configuration, databases, clients and statistics, all
+//! behind one lock that a connection takes once per batch of commands.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::access::AccessPolicy;
+use crate::client::Clients;
+use crate::config::Config;
+use crate::db::Databases;
+
+/// Counters INFO stats reports.
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    pub total_connections_received: u64,
+    pub total_commands_processed: u64,
+    pub rejected_connections: u64,
+    pub net_input_bytes: u64,
+    pub net_output_bytes: u64,
+    pub total_error_replies: u64,
+    pub unexpected_error_replies: u64,
+    pub errors: HashMap<String, u64>,
+    pub client_query_buffer_limit_disconnections: u64,
+    pub total_reads_processed: u64,
+    pub total_writes_processed: u64,
+}
+
+/// Per-command counters (INFO commandstats), indexed by command id.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CommandStats {
+    pub calls: u64,
+    pub usec: u64,
+    pub rejected_calls: u64,
+    pub failed_calls: u64,
+}
+
+/// An in-progress CLIENT PAUSE.
+#[derive(Debug, Clone, Copy)]
+pub struct Pause {
+    pub until_ms: i64,
+    /// true: only writes wait (PAUSE ... WRITE); false: every command.
+    pub write_only: bool,
+}
+
+/// What SHUTDOWN asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct ShutdownRequest {
+    pub save: bool,
+}
+
+pub struct Server {
+    pub config: Config,
+    pub db: Databases,
+    pub clients: Clients,
+    pub stats: Stats,
+    pub cmd_stats: Vec<CommandStats>,
+    pub run_id: String,
+    pub start_ms: i64,
+    pub pid: u32,
+    pub executable: String,
+    pub config_file: Option<String>,
+    pub tcp_port: u16,
+    pub last_save_secs: i64,
+    pub pause: Option<Pause>,
+    pub shutdown: Option<ShutdownRequest>,
+    /// `DEBUG SET-ACTIVE-EXPIRE`.
+    pub active_expire_enabled: bool,
+    /// Cached from config for the hot path: `proto-max-bulk-len`.
+    pub proto_max_bulk_len: i64,
+    /// Cached from config: `client-query-buffer-limit`.
+    pub query_buffer_limit: usize,
+    /// Whether the default user needs a password (`requirepass` is set).
+    pub requirepass: Option<Vec<u8>>,
+    /// The replication ID (DEBUG CHANGE-REPL-ID changes it; replication uses it later).
+    pub replid: String,
+    pub replid2: String,
+    /// Cached MIGRATE connections by "host:port".
+    pub migrate_sockets: HashMap<String, crate::cmd::dump::MigrateSocket>,
+    /// Set by CLIENT UNPAUSE so the connection wakes the paused clients.
+    pub wake_paused: bool,
+}
+
+impl Server {
+    pub fn new(config: Config, executable: String) -> Server {
+        let policy = access_policy(&config);
+        let databases = config.get_i64("databases").max(1) as usize;
+        let mut s = Server {
+            db: Databases::new(databases, policy),
+            clients: Clients::new(),
+            stats: Stats::default(),
+            cmd_stats: Vec::new(),
+            run_id: random_hex(40),
+            start_ms: crate::clock::now_ms(),
+            pid: std::process::id(),
+            executable,
+            config_file: None,
+            tcp_port: config.get_i64("port") as u16,
+            last_save_secs: crate::clock::now_secs(),
+            pause: None,
+            shutdown: None,
+            active_expire_enabled: true,
+            proto_max_bulk_len: 0,
+            query_buffer_limit: 0,
+            requirepass: None,
+            replid: random_hex(40),
+            replid2: "0".repeat(40),
+            migrate_sockets: HashMap::new(),
+            wake_paused: false,
+            config,
+        };
+        s.refresh_cached_config();
+        s
+    }
+
+    /// Re-read the configuration values the hot path keeps at hand; called at
+    /// start and after every CONFIG SET.
+    pub fn refresh_cached_config(&mut self) {
+        self.proto_max_bulk_len = self.config.get_i64("proto-max-bulk-len");
+        self.query_buffer_limit = self.config.get_i64("client-query-buffer-limit") as usize;
+        let pass = self.config.get_str("requirepass");
+        self.requirepass = if pass.is_empty() { None } else { Some(pass.into_bytes()) };
+        self.db.policy = access_policy(&self.config);
+    }
+
+    pub fn uptime_secs(&self) -> i64 {
+        (crate::clock::now_ms() - self.start_ms) / 1000
+    }
+}
+
+pub fn access_policy(config: &Config) -> AccessPolicy {
+    AccessPolicy {
+        lfu: config.get_str("maxmemory-policy").contains("lfu"),
+        lfu_log_factor: config.get_i64("lfu-log-factor"),
+        lfu_decay_time: config.get_i64("lfu-decay-time"),
+    }
+}
+
+pub fn random_hex(n: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    (0..n).map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap()).collect()
+}
+
+/// The state shared by every task: the server behind its lock, and the
+/// signal that wakes the main task for shutdown.
+pub struct Shared {
+    pub server: std::sync::Mutex<Server>,
+    pub shutdown: Notify,
+    /// Wakes clients waiting for a CLIENT PAUSE to end.
+    pub unpaused: Notify,
+}
+
+impl Shared {
+    pub fn new(server: Server) -> Arc<Shared> {
+        Arc::new(Shared { server: std::sync::Mutex::new(server), shutdown: Notify::new(), unpaused: Notify::new() })
+    }
+
+    /// Take the lock; a panic in a handler must not wedge every client, so a
+    /// poisoned lock is taken over.
+    pub fn lock(&self) -> std::sync::MutexGuard<'_, Server> {
+        self.server.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}

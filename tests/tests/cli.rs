@@ -1,0 +1,113 @@
+//! Debian's `redis-cli` against the node: the tool operators reach for first must work
+//! unchanged, in its one-shot, stdin and `--pipe` modes.
+
+use corvid_tests::{info_field, Server};
+
+#[test]
+fn ping() {
+    let server = Server::start(&[]);
+    assert_eq!(server.cli(&["PING"]), "PONG\n");
+    assert_eq!(server.cli(&["PING", "hello there"]), "hello there\n");
+}
+
+#[test]
+fn set_and_get() {
+    let server = Server::start(&[]);
+    assert_eq!(server.cli(&["SET", "greeting", "hello world"]), "OK\n");
+    assert_eq!(server.cli(&["GET", "greeting"]), "hello world\n");
+    assert_eq!(server.cli(&["GET", "nokey"]), "\n");
+    assert_eq!(server.cli(&["INCR", "n"]), "1\n");
+    assert_eq!(server.cli(&["-n", "2", "SET", "k", "in-db-2"]), "OK\n");
+    assert_eq!(server.cli(&["-n", "2", "GET", "k"]), "in-db-2\n");
+    assert_eq!(server.cli(&["DBSIZE"]), "2\n");
+}
+
+#[test]
+fn replies_of_every_shape() {
+    let server = Server::start(&[]);
+    server.cli(&["RPUSH", "l", "a", "b", "c"]);
+    assert_eq!(server.cli(&["LRANGE", "l", "0", "-1"]), "a\nb\nc\n");
+    // Errors go to stdout when stdout is not a terminal (redis-cli adds a blank line).
+    assert_eq!(
+        server.cli(&["INCR", "l"]).trim_end(),
+        "WRONGTYPE Operation against a key holding the wrong kind of value"
+    );
+    assert_eq!(
+        server.cli(&["--no-raw", "LRANGE", "l", "0", "1"]),
+        "1) \"a\"\n2) \"b\"\n"
+    );
+    assert_eq!(server.cli(&["--no-raw", "GET", "nokey"]), "(nil)\n");
+    assert_eq!(server.cli(&["--no-raw", "LLEN", "l"]), "(integer) 3\n");
+}
+
+#[test]
+fn info_server_has_redis_version() {
+    let server = Server::start(&[]);
+    let info = server.cli(&["INFO", "server"]);
+    assert!(info.starts_with("# Server\r\n"), "{info}");
+    let version =
+        info_field(&info, "redis_version").unwrap_or_else(|| panic!("no redis_version: {info}"));
+    assert!(
+        version.starts_with("7."),
+        "clients gate features on redis_version: {version}"
+    );
+    assert_eq!(
+        info_field(&info, "tcp_port"),
+        Some(server.port().to_string().as_str()),
+        "{info}"
+    );
+    assert_eq!(
+        info_field(&info, "process_id"),
+        Some(server.pid().to_string().as_str()),
+        "{info}"
+    );
+}
+
+#[test]
+fn commands_from_stdin() {
+    let server = Server::start(&[]);
+    let out = server.cli_with_stdin(&[], "SET a 1\nINCRBY a 41\nGET a\n");
+    assert_eq!(out, "OK\n42\n42\n");
+}
+
+#[test]
+fn pipe_mode_mass_insert() {
+    let server = Server::start(&[]);
+    let mut input = String::new();
+    for i in 0..10_000 {
+        input.push_str(&format!(
+            "*3\r\n$3\r\nSET\r\n${}\r\nkey:{i}\r\n$1\r\nv\r\n",
+            format!("key:{i}").len()
+        ));
+    }
+    let out = server.cli_with_stdin(&["--pipe"], &input);
+    assert!(out.contains("errors: 0, replies: 10000"), "{out}");
+    assert_eq!(server.cli(&["DBSIZE"]), "10000\n");
+}
+
+#[test]
+fn repeat_and_scan_options() {
+    let server = Server::start(&[]);
+    assert_eq!(server.cli(&["-r", "5", "INCR", "n"]), "1\n2\n3\n4\n5\n");
+    for i in 0..50 {
+        server.cli(&["SET", &format!("scanned:{i}"), "v"]);
+    }
+    let out = server.cli(&["--scan", "--pattern", "scanned:*"]);
+    let mut keys: Vec<&str> = out.lines().collect();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), 50, "{out}");
+}
+
+#[test]
+fn auth_from_the_command_line() {
+    let server = Server::start(&["--requirepass", "s3cret"]);
+    assert_eq!(
+        server.cli(&["PING"]).trim_end(),
+        "NOAUTH Authentication required."
+    );
+    assert_eq!(
+        server.cli(&["--no-auth-warning", "-a", "s3cret", "PING"]),
+        "PONG\n"
+    );
+}
