@@ -78,7 +78,7 @@ pub fn init(loglevel: &str, logfile: &str) {
     };
     let Some(level) = level else { return };
     let fmt = RedisFormat { pid: std::process::id() };
-    let builder = tracing_subscriber::fmt().with_max_level(level).event_format(fmt).with_ansi(false);
+    let builder = tracing_subscriber::fmt().with_max_level(level).event_format(fmt);
     let result = if logfile.is_empty() {
         builder.with_writer(std::io::stdout).try_init()
     } else {

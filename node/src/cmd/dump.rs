@@ -241,7 +241,7 @@ fn migrate(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             }
             return Err(CmdError::Coded("IOERR error or timeout writing to target instance".into()));
         }
-        let mut read_line = |sock: &mut MigrateSocket| -> Option<String> {
+        let read_line = |sock: &mut MigrateSocket| -> Option<String> {
             let mut line = String::new();
             match sock.reader.read_line(&mut line) {
                 Ok(n) if n > 0 => Some(line.trim_end_matches(['\r', '\n']).to_string()),

@@ -114,7 +114,7 @@ pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything:
     use std::fmt::Write;
     let want = |name: &str| all || sections.contains(name);
     let mut s = String::new();
-    let mut section = |s: &mut String, title: &str| {
+    let section = |s: &mut String, title: &str| {
         if !s.is_empty() {
             s.push_str("\r\n");
         }

@@ -178,14 +178,7 @@ fn scan(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let db = ctx.db;
     let mut keys: Vec<Vec<u8>> = Vec::new();
     let table = &ctx.srv.db.dbs[db];
-    let mut budget = count.saturating_mul(10);
-    loop {
-        cursor = table.scan(cursor, |e| keys.push(e.key().to_vec()));
-        budget -= 1;
-        if cursor == 0 || budget <= 0 || keys.len() as i64 >= count {
-            break;
-        }
-    }
+    cursor = table.scan(cursor, count.min(usize::MAX as i64) as usize, |e| keys.push(e.key().to_vec()));
     // Filter after the walk: matching, type, and lazily expiring what is due.
     keys.retain(|k| pattern.is_none_or(|p| crate::glob::glob_match(p, k, false)));
     let mut out_keys = Vec::with_capacity(keys.len());

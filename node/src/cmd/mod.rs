@@ -107,7 +107,7 @@ pub fn string_encoding(s: &[u8]) -> NewValue<'_> {
 }
 
 /// Longest string stored embstr (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
-pub const EMBSTR_MAX: usize = 44;
+pub use crate::keyspace::EMBSTR_MAX;
 
 /// Reply with a string value as a bulk string.
 pub fn reply_value(out: &mut Reply, v: &ValueRef<'_>) {
@@ -119,10 +119,7 @@ pub fn reply_value(out: &mut Reply, v: &ValueRef<'_>) {
 
 /// A string value's bytes (integers formatted).
 pub fn value_bytes(v: &ValueRef<'_>) -> Vec<u8> {
-    match v {
-        ValueRef::Int(n) => itoa::Buffer::new().format(*n).as_bytes().to_vec(),
-        ValueRef::Str(s, _) => s.to_vec(),
-    }
+    v.to_bytes()
 }
 
 /// Length of a string value (STRLEN; integers by their decimal length).

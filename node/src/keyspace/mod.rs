@@ -1,0 +1,599 @@
+//! One database's keys: a [`Table`] of [`SEGMENTS`] segments chosen by the
+//! top bits of the key's hash, each a chained hash table with incremental
+//! rehashing, each key one allocation (see [`entry`]).
+//!
+//! Why this shape (measured with `bench/run.sh`, figures in bench/RESULTS.md):
+//! - one allocation per key holding key, small value, expiry and access bits,
+//!   and only a pointer in the bucket array: ~56 bytes per small key where
+//!   Redis spends ~120;
+//! - segments keep every resize small and give snapshots and slot work
+//!   pieces to walk; the incremental rehash inside a segment keeps even a
+//!   huge segment from stalling a command;
+//! - chaining keeps SCAN's guarantee (see [`segment`]); the cursor carries
+//!   the segment in its low [`SEGMENT_BITS`] bits and the bucket cursor above.
+//!
+//! # Layout
+//! - [`entry`]: the per-key allocation and its raw accessors.
+//! - [`segment`]: the chained table with incremental rehash and its volatile list.
+//! - this file: values as commands see them, and the [`Table`] API.
+
+pub mod entry;
+pub mod segment;
+
+use std::hash::BuildHasher;
+use std::sync::OnceLock;
+
+use entry::{EntryPtr, Payload};
+use segment::Segment;
+
+pub use entry::EMBSTR_MAX;
+
+/// log2 of the number of segments per database.
+pub const SEGMENT_BITS: u32 = 8;
+pub const SEGMENTS: usize = 1 << SEGMENT_BITS;
+
+/// How a string is stored, as OBJECT ENCODING names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrEncoding {
+    /// Stored inside the key's allocation (at most [`EMBSTR_MAX`] bytes).
+    Embstr,
+    /// In its own buffer, which APPEND and SETRANGE grow in place.
+    Raw,
+}
+
+/// A value too large or too structured to live inside the entry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum HeapValue {
+    /// A `raw`-encoded string.
+    Raw(Vec<u8>),
+}
+
+impl HeapValue {
+    fn as_ref(&self) -> ValueRef<'_> {
+        match self {
+            HeapValue::Raw(v) => ValueRef::Str(v, StrEncoding::Raw),
+        }
+    }
+}
+
+/// A value to store.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NewValue<'a> {
+    /// A string that is a canonical 64-bit integer (the `int` encoding).
+    Int(i64),
+    Str(&'a [u8], StrEncoding),
+}
+
+/// A stored value, borrowed from the table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ValueRef<'a> {
+    Int(i64),
+    Str(&'a [u8], StrEncoding),
+}
+
+impl ValueRef<'_> {
+    pub fn to_owned(&self) -> OwnedValue {
+        match *self {
+            ValueRef::Int(n) => OwnedValue::Int(n),
+            ValueRef::Str(s, enc) => OwnedValue::Str(s.to_vec(), enc),
+        }
+    }
+
+    /// The string's bytes, integers formatted in decimal.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        match *self {
+            ValueRef::Int(n) => itoa::Buffer::new().format(n).as_bytes().to_vec(),
+            ValueRef::Str(s, _) => s.to_vec(),
+        }
+    }
+}
+
+/// A value taken out of the table (RENAME, MOVE, COPY carry it over).
+#[derive(Debug, Clone, PartialEq)]
+pub enum OwnedValue {
+    Int(i64),
+    Str(Vec<u8>, StrEncoding),
+}
+
+impl OwnedValue {
+    pub fn as_new(&self) -> NewValue<'_> {
+        match self {
+            OwnedValue::Int(n) => NewValue::Int(*n),
+            OwnedValue::Str(s, enc) => NewValue::Str(s, *enc),
+        }
+    }
+}
+
+/// A read-only view of one key, valid while the table is borrowed.
+#[derive(Clone, Copy)]
+pub struct Entry<'a> {
+    ptr: EntryPtr,
+    _table: std::marker::PhantomData<&'a Table>,
+}
+
+impl<'a> Entry<'a> {
+    fn new(ptr: EntryPtr) -> Self {
+        Entry { ptr, _table: std::marker::PhantomData }
+    }
+
+    pub fn key(&self) -> &'a [u8] {
+        self.ptr.key()
+    }
+
+    pub fn value(&self) -> ValueRef<'a> {
+        self.ptr.value()
+    }
+
+    /// Absolute expiry in Unix milliseconds, if the key has one.
+    pub fn expire_at(&self) -> Option<i64> {
+        self.ptr.expire_at()
+    }
+
+    /// The LRU clock or LFU pair (see [`crate::access`]).
+    pub fn lru(&self) -> u32 {
+        self.ptr.lru()
+    }
+}
+
+fn hasher() -> &'static foldhash::fast::FixedState {
+    static STATE: OnceLock<foldhash::fast::FixedState> = OnceLock::new();
+    // A per-process random seed, so clients cannot aim keys at one bucket.
+    STATE.get_or_init(|| foldhash::fast::FixedState::with_seed(rand::random()))
+}
+
+#[inline]
+pub(crate) fn hash_of(key: &[u8]) -> u64 {
+    hasher().hash_one(key)
+}
+
+#[inline]
+fn segment_of(hash: u64) -> usize {
+    (hash >> (64 - SEGMENT_BITS)) as usize
+}
+
+/// Turn a value to store into what an entry holds.
+fn payload(v: NewValue<'_>) -> Payload<'_> {
+    match v {
+        NewValue::Int(n) => Payload::Int(n),
+        NewValue::Str(s, StrEncoding::Embstr) if s.len() <= u8::MAX as usize => Payload::Embstr(s),
+        NewValue::Str(s, _) => Payload::Heap(Box::new(HeapValue::Raw(s.to_vec()))),
+    }
+}
+
+/// One database's keyspace.
+#[derive(Default)]
+pub struct Table {
+    /// Empty until the first key arrives, then [`SEGMENTS`] long.
+    segments: Vec<Segment>,
+    len: usize,
+    volatile: usize,
+    /// Where the cron's incremental rehash resumes.
+    rehash_cursor: usize,
+}
+
+// SAFETY: a Table exclusively owns every entry reachable from it; entries
+// hold no thread-affine state.
+unsafe impl Send for Table {}
+
+impl Table {
+    pub fn new() -> Self {
+        Table::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Keys with an expiry (INFO's `expires=`).
+    pub fn volatile_len(&self) -> usize {
+        self.volatile
+    }
+
+    fn segment(&self, hash: u64) -> Option<&Segment> {
+        self.segments.get(segment_of(hash))
+    }
+
+    fn segment_mut(&mut self, hash: u64) -> &mut Segment {
+        if self.segments.is_empty() {
+            self.segments = (0..SEGMENTS).map(|_| Segment::default()).collect();
+        }
+        &mut self.segments[segment_of(hash)]
+    }
+
+    /// The key's entry, expired or not (expiry is [`crate::db`]'s business).
+    pub fn get(&self, key: &[u8]) -> Option<Entry<'_>> {
+        let h = hash_of(key);
+        self.segment(h)?.find(h, key).map(Entry::new)
+    }
+
+    pub fn contains(&self, key: &[u8]) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Store `value` under `key`, replacing any previous value and expiry.
+    pub fn insert(&mut self, key: &[u8], value: NewValue<'_>, expire_at: Option<i64>, lru: u32) {
+        let h = hash_of(key);
+        let seg = self.segment_mut(h);
+        let expire = expire_at.map(|at| (at, 0));
+        match seg.find_link(h, key) {
+            Some(link) => {
+                // SAFETY: `link` was just found; `replace` relinks before we free.
+                unsafe {
+                    let old = (*link).expect("found");
+                    let new = EntryPtr::new(key, payload(value), expire, lru);
+                    seg.replace(link, old, new);
+                    self.volatile = self.volatile + new.is_volatile() as usize - old.is_volatile() as usize;
+                    old.free();
+                }
+            }
+            None => {
+                let e = EntryPtr::new(key, payload(value), expire, lru);
+                seg.insert(h, e);
+                self.len += 1;
+                self.volatile += e.is_volatile() as usize;
+            }
+        }
+    }
+
+    /// Swap the entry for `key` for one built by `build` from the old one;
+    /// `build` may move the old heap value into the new entry, in which case
+    /// it must return `true` so the old one is released without it.
+    fn rebuild(&mut self, key: &[u8], build: impl FnOnce(EntryPtr) -> (EntryPtr, bool)) -> bool {
+        let h = hash_of(key);
+        if self.segments.is_empty() {
+            return false;
+        }
+        let seg = &mut self.segments[segment_of(h)];
+        let Some(link) = seg.find_link(h, key) else { return false };
+        // SAFETY: `link` was just found and `build` cannot reach the segment.
+        unsafe {
+            let old = (*link).expect("found");
+            let (new, moved_heap) = build(old);
+            seg.replace(link, old, new);
+            self.volatile = self.volatile + new.is_volatile() as usize - old.is_volatile() as usize;
+            if moved_heap {
+                old.free_shell();
+            } else {
+                old.free();
+            }
+        }
+        true
+    }
+
+    /// Replace a key's value, keeping its expiry and access bits.
+    pub fn replace_value(&mut self, key: &[u8], value: NewValue<'_>) -> bool {
+        self.rebuild(key, |old| {
+            let expire = old.expire_at().map(|at| (at, 0));
+            (old.rebuilt(payload(value), expire), false)
+        })
+    }
+
+    /// Set or clear a key's expiry; false if the key is absent.
+    pub fn set_expire(&mut self, key: &[u8], expire_at: Option<i64>) -> bool {
+        let h = hash_of(key);
+        let Some(e) = self.segment(h).and_then(|s| s.find(h, key)) else { return false };
+        match (e.is_volatile(), expire_at) {
+            (true, Some(at)) => {
+                e.set_expire_at(at);
+                true
+            }
+            (false, None) => true,
+            _ => self.rebuild(key, |old| {
+                let expire = expire_at.map(|at| (at, 0));
+                match old.value() {
+                    ValueRef::Int(n) => (old.rebuilt(Payload::Int(n), expire), false),
+                    ValueRef::Str(s, StrEncoding::Embstr) => (old.rebuilt(Payload::Embstr(s), expire), false),
+                    ValueRef::Str(_, StrEncoding::Raw) => {
+                        let heap = old.take_heap().expect("raw strings live on the heap");
+                        (old.rebuilt(Payload::Heap(heap), expire), true)
+                    }
+                }
+            }),
+        }
+    }
+
+    pub fn set_lru(&mut self, key: &[u8], lru: u32) {
+        let h = hash_of(key);
+        if let Some(e) = self.segment(h).and_then(|s| s.find(h, key)) {
+            e.set_lru(lru);
+        }
+    }
+
+    /// A key's string as a growable buffer, converting it to the `raw`
+    /// encoding first (Redis's dbUnshareStringValue: APPEND, SETRANGE).
+    pub fn raw_mut(&mut self, key: &[u8]) -> Option<&mut Vec<u8>> {
+        let h = hash_of(key);
+        let e = self.segment(h)?.find(h, key)?;
+        if e.heap_mut().is_none() {
+            let bytes = e.value().to_bytes();
+            self.rebuild(key, |old| {
+                let expire = old.expire_at().map(|at| (at, 0));
+                (old.rebuilt(Payload::Heap(Box::new(HeapValue::Raw(bytes))), expire), false)
+            });
+        }
+        let e = self.segment(h)?.find(h, key)?;
+        match e.heap_mut()? {
+            HeapValue::Raw(v) => Some(v),
+        }
+    }
+
+    /// Delete a key; true if it was there.
+    pub fn remove(&mut self, key: &[u8]) -> bool {
+        match self.unlink(key) {
+            Some(e) => {
+                // SAFETY: unlinked, so nothing else refers to it.
+                unsafe { e.free() };
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn unlink(&mut self, key: &[u8]) -> Option<EntryPtr> {
+        let h = hash_of(key);
+        if self.segments.is_empty() {
+            return None;
+        }
+        let e = self.segments[segment_of(h)].remove(h, key)?;
+        self.len -= 1;
+        self.volatile -= e.is_volatile() as usize;
+        Some(e)
+    }
+
+    /// Remove a key and hand back its value, expiry and access bits.
+    pub fn take(&mut self, key: &[u8]) -> Option<(OwnedValue, Option<i64>, u32)> {
+        let e = self.unlink(key)?;
+        let (expire, lru) = (e.expire_at(), e.lru());
+        let value = match e.take_heap() {
+            Some(heap) => match *heap {
+                HeapValue::Raw(v) => OwnedValue::Str(v, StrEncoding::Raw),
+            },
+            None => e.value().to_owned(),
+        };
+        // SAFETY: unlinked; its heap value (if any) was moved out above.
+        unsafe { e.free_shell() };
+        Some((value, expire, lru))
+    }
+
+    /// Drop every key.
+    pub fn clear(&mut self) {
+        self.segments = Vec::new();
+        self.len = 0;
+        self.volatile = 0;
+        self.rehash_cursor = 0;
+    }
+
+    /// Every entry, expired or not, in no particular order.
+    pub fn iter(&self) -> impl Iterator<Item = Entry<'_>> + '_ {
+        self.segments.iter().flat_map(|s| s.entries()).map(Entry::new)
+    }
+
+    /// One SCAN call: visit buckets from `cursor` until `count` entries were
+    /// passed to `f` or `count * 10` buckets were visited, and return the
+    /// next cursor (0: done). Redis's guarantee holds: a key present for the
+    /// whole iteration is visited at least once; a key may be visited twice.
+    pub fn scan(&self, cursor: u64, count: usize, mut f: impl FnMut(Entry<'_>)) -> u64 {
+        let mut seg = (cursor & (SEGMENTS as u64 - 1)) as usize;
+        let mut v = cursor >> SEGMENT_BITS;
+        if self.segments.is_empty() {
+            return 0;
+        }
+        let (mut emitted, mut visited) = (0usize, 0usize);
+        let max_visits = count.saturating_mul(10).max(1);
+        loop {
+            let s = &self.segments[seg];
+            if s.len() == 0 {
+                v = 0;
+            } else {
+                v = s.scan_step(v, &mut |e| {
+                    emitted += 1;
+                    f(Entry::new(e))
+                });
+                visited += 1;
+            }
+            if v == 0 {
+                seg += 1;
+                if seg == SEGMENTS {
+                    return 0;
+                }
+            }
+            if emitted >= count || visited >= max_visits {
+                return (v << SEGMENT_BITS) | seg as u64;
+            }
+        }
+    }
+
+    /// A random key, every key equally likely (RANDOMKEY, eviction samples).
+    pub fn random(&self, rng: &mut impl rand::Rng) -> Option<Entry<'_>> {
+        if self.len == 0 {
+            return None;
+        }
+        let mut r = rng.random_range(0..self.len);
+        for s in &self.segments {
+            if r < s.len() {
+                return s.random(rng).map(Entry::new);
+            }
+            r -= s.len();
+        }
+        None
+    }
+
+    /// A random key among those with an expiry (the active expiry cycle).
+    pub fn random_volatile(&self, rng: &mut impl rand::Rng) -> Option<Entry<'_>> {
+        if self.volatile == 0 {
+            return None;
+        }
+        let mut r = rng.random_range(0..self.volatile);
+        for s in &self.segments {
+            if r < s.volatile.len() {
+                return Some(Entry::new(s.volatile[r]));
+            }
+            r -= s.volatile.len();
+        }
+        None
+    }
+
+    /// Move `n` buckets of some segment's resize forward; false when no
+    /// segment is resizing (serverCron's incremental rehashing).
+    pub fn rehash_step(&mut self, n: usize) -> bool {
+        for _ in 0..self.segments.len() {
+            let i = self.rehash_cursor;
+            if self.segments[i].rehash_step(n) {
+                return true;
+            }
+            self.rehash_cursor = (i + 1) % self.segments.len();
+        }
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use std::collections::HashSet;
+
+    fn key(i: usize) -> Vec<u8> {
+        format!("key:{i:012}").into_bytes()
+    }
+
+    fn full_scan(t: &Table) -> HashSet<Vec<u8>> {
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        loop {
+            cursor = t.scan(cursor, 10, |e| {
+                seen.insert(e.key().to_vec());
+            });
+            if cursor == 0 {
+                return seen;
+            }
+        }
+    }
+
+    #[test]
+    fn insert_get_replace_remove() {
+        let mut t = Table::new();
+        for i in 0..10_000 {
+            t.insert(&key(i), NewValue::Int(i as i64), None, 0);
+        }
+        assert_eq!(t.len(), 10_000);
+        for i in 0..10_000 {
+            assert_eq!(t.get(&key(i)).unwrap().value(), ValueRef::Int(i as i64));
+        }
+        t.insert(&key(5), NewValue::Str(b"hello", StrEncoding::Embstr), Some(99), 0);
+        assert_eq!(t.len(), 10_000);
+        assert_eq!(t.volatile_len(), 1);
+        assert!(t.replace_value(&key(5), NewValue::Str(&[b'x'; 100], StrEncoding::Raw)));
+        assert_eq!(t.get(&key(5)).unwrap().expire_at(), Some(99));
+        for i in (0..10_000).step_by(2) {
+            assert!(t.remove(&key(i)));
+        }
+        assert!(!t.remove(&key(0)));
+        assert_eq!(t.len(), 5_000);
+        assert_eq!(t.volatile_len(), 0);
+        assert_eq!(t.iter().count(), 5_000);
+    }
+
+    #[test]
+    fn expiry_moves_entries_in_and_out_of_the_volatile_list() {
+        let mut t = Table::new();
+        for i in 0..100 {
+            t.insert(&key(i), NewValue::Str(&[b'v'; 60], StrEncoding::Raw), None, 0);
+        }
+        for i in 0..50 {
+            assert!(t.set_expire(&key(i), Some(1000 + i as i64)));
+        }
+        assert_eq!(t.volatile_len(), 50);
+        for i in 0..25 {
+            assert!(t.set_expire(&key(i), None));
+        }
+        assert_eq!(t.volatile_len(), 25);
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(1);
+        for _ in 0..200 {
+            let e = t.random_volatile(&mut rng).unwrap();
+            assert!(e.expire_at().unwrap() >= 1025);
+        }
+        let (v, exp, _) = t.take(&key(30)).unwrap();
+        assert_eq!(v, OwnedValue::Str(vec![b'v'; 60], StrEncoding::Raw));
+        assert_eq!(exp, Some(1030));
+        assert_eq!(t.volatile_len(), 24);
+        assert!(matches!(t.get(&key(3)).unwrap().value(), ValueRef::Str(s, StrEncoding::Raw) if s.len() == 60));
+    }
+
+    #[test]
+    fn raw_mut_converts_and_grows() {
+        let mut t = Table::new();
+        t.insert(b"n", NewValue::Int(12), Some(5), 0);
+        t.raw_mut(b"n").unwrap().extend_from_slice(b"34");
+        assert_eq!(t.get(b"n").unwrap().value(), ValueRef::Str(b"1234", StrEncoding::Raw));
+        assert_eq!(t.get(b"n").unwrap().expire_at(), Some(5));
+    }
+
+    #[test]
+    fn scan_sees_every_key_across_growth_and_shrink() {
+        let mut t = Table::new();
+        for i in 0..1000 {
+            t.insert(&key(i), NewValue::Int(0), None, 0);
+        }
+        assert_eq!(full_scan(&t).len(), 1000);
+        // Keys present throughout are seen even while the table grows and
+        // shrinks between calls.
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        let mut extra = 1000;
+        loop {
+            cursor = t.scan(cursor, 10, |e| {
+                seen.insert(e.key().to_vec());
+            });
+            for _ in 0..50 {
+                t.insert(&key(extra), NewValue::Int(0), None, 0);
+                extra += 1;
+            }
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..1000 {
+            assert!(seen.contains(&key(i)), "missed {i}");
+        }
+        for i in 1000..extra {
+            t.remove(&key(i));
+        }
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        let mut removed = 999;
+        loop {
+            cursor = t.scan(cursor, 5, |e| {
+                seen.insert(e.key().to_vec());
+            });
+            // Shrink under the cursor: remove keys from the top.
+            for _ in 0..20 {
+                if removed >= 500 {
+                    t.remove(&key(removed));
+                    removed -= 1;
+                }
+            }
+            if cursor == 0 {
+                break;
+            }
+        }
+        for i in 0..500 {
+            assert!(seen.contains(&key(i)), "missed {i} while shrinking");
+        }
+    }
+
+    #[test]
+    fn random_is_spread_over_keys() {
+        let mut t = Table::new();
+        for i in 0..64 {
+            t.insert(&key(i), NewValue::Int(0), None, 0);
+        }
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
+        let seen: HashSet<_> = (0..5000).map(|_| t.random(&mut rng).unwrap().key().to_vec()).collect();
+        assert_eq!(seen.len(), 64);
+    }
+}
