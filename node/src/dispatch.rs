@@ -72,7 +72,19 @@ impl Registry {
     /// Find the command for an argument vector: `Ok(def)`, or the
     /// unknown-command / unknown-subcommand error.
     pub fn find(&self, args: &Args<'_>) -> Result<&CommandDef, CmdError> {
-        let name = args.get(0);
+        let sub = if args.len() >= 2 { Some(args.get(1)) } else { None };
+        self.find_parts(args.get(0), sub).map_err(|e| match e {
+            FindError::Command => unknown_command(args),
+            FindError::Subcommand(def) => CmdError::UnknownSubcommand {
+                cmd: def.spec.name.to_string(),
+                sub: String::from_utf8_lossy(args.get(1)).into_owned(),
+            },
+        })
+    }
+
+    /// The command named `name`, or its subcommand `sub` when it is a
+    /// container (Redis's lookupCommandLogic), without allocating for the name.
+    pub fn find_parts(&self, name: &[u8], sub: Option<&[u8]>) -> Result<&CommandDef, FindError<'_>> {
         let mut lower = [0u8; 64];
         let found = if name.len() <= lower.len() {
             let l = &mut lower[..name.len()];
@@ -82,19 +94,13 @@ impl Registry {
         } else {
             None
         };
-        let Some(def) = found else {
-            return Err(unknown_command(args));
-        };
-        if def.subs.is_empty() || args.len() < 2 {
+        let def = found.ok_or(FindError::Command)?;
+        let Some(sub) = sub.filter(|_| !def.subs.is_empty()) else {
             return Ok(def);
-        }
-        let sub = args.get(1).to_ascii_lowercase();
-        match def.subs.get(&sub) {
+        };
+        match def.subs.get(&sub.to_ascii_lowercase()) {
             Some(&id) => Ok(&self.defs[id]),
-            None => Err(CmdError::UnknownSubcommand {
-                cmd: def.spec.name.to_string(),
-                sub: String::from_utf8_lossy(args.get(1)).into_owned(),
-            }),
+            None => Err(FindError::Subcommand(def)),
         }
     }
 
@@ -106,6 +112,13 @@ impl Registry {
     pub fn top_level(&self) -> impl Iterator<Item = &CommandDef> {
         self.by_name.values().map(move |&id| &self.defs[id])
     }
+}
+
+/// Why [`Registry::find_parts`] found nothing.
+pub enum FindError<'a> {
+    Command,
+    /// The container exists but not this subcommand.
+    Subcommand(&'a CommandDef),
 }
 
 fn container_without_subcommand(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {

@@ -16,6 +16,10 @@ computes at startup is computed here, so the table is final data:
 - the normalisations of generate-command-code.py: lowercase command and
   argument names and tips, uppercase tokens, empty strings as absent.
 
+Corvid's additions beyond Redis 7.0 (commands a later Redis added that
+Corvid implements, e.g. CLIENT NO-TOUCH from 7.2) are JSON files of the same
+format in proto/gen/extra-commands/, read after Redis's own.
+
 Python 3 standard library only.
 """
 
@@ -241,11 +245,12 @@ def printed_range(first, lastkey, step):
     return (first, lastkey + first if lastkey >= 0 else lastkey, step)
 
 
-def load(commands_dir):
+def load(commands_dir, extra_dir):
     commands, subcommands = {}, {}
     files = sorted(glob.glob(os.path.join(commands_dir, "*.json")))
     if not files:
         fail("no JSON files in %s" % commands_dir)
+    files += sorted(glob.glob(os.path.join(extra_dir, "*.json")))
     for path in files:
         with open(path, encoding="utf-8") as f:
             for name, desc in json.load(f).items():
@@ -528,7 +533,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     default_out = os.path.join(here, os.pardir, "src", "command_table", "generated.rs")
     out_path = sys.argv[2] if len(sys.argv) == 3 else default_out
-    table, files = load(commands_dir)
+    table, files = load(commands_dir, os.path.join(here, "extra-commands"))
     w = Writer()
     for cmd in table:
         write_command(w, 1, cmd)

@@ -27,7 +27,7 @@ mod keys;
 mod reply;
 
 pub use keys::{extract_keys, keys, KeyRef, KeysError};
-pub use reply::{write_docs, write_info};
+pub use reply::{write_docs, write_docs_of, write_info, write_info_of};
 
 use std::cmp::Ordering;
 use std::fmt;

@@ -126,7 +126,7 @@ fn hello(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     }
     let authed = ctx.client().authenticated || ctx.srv.requirepass.is_none();
     if !authed {
-        return Err(CmdError::Coded("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into()));
+        return Err(CmdError::Coded("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into()));
     }
     if let Some(n) = name {
         validate_name(n)?;
@@ -348,17 +348,28 @@ fn client_reply(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// CLIENT NO-EVICT ON|OFF
 fn client_no_evict(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let v = args.get(2);
-    let on = if is(v, "on") {
-        true
-    } else if is(v, "off") {
-        false
-    } else {
-        return Err(CmdError::Syntax);
-    };
-    ctx.client().no_evict = on;
+    ctx.client().no_evict = on_off(args.get(2))?;
     ctx.out.ok();
     Ok(())
+}
+
+/// CLIENT NO-TOUCH ON|OFF (Redis 7.2): while on, this client's commands
+/// leave keys' LRU/LFU bits alone, except TOUCH itself.
+fn client_no_touch(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    ctx.client().no_touch = on_off(args.get(2))?;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// The ON|OFF argument of CLIENT NO-EVICT and NO-TOUCH.
+fn on_off(v: &[u8]) -> Result<bool, CmdError> {
+    if is(v, "on") {
+        Ok(true)
+    } else if is(v, "off") {
+        Ok(false)
+    } else {
+        Err(CmdError::Syntax)
+    }
 }
 
 /// CLIENT PAUSE timeout [WRITE|ALL]
@@ -469,6 +480,7 @@ pub fn register(r: &mut Registry) {
     r.add("client|kill", client_kill);
     r.add("client|reply", client_reply);
     r.add("client|no-evict", client_no_evict);
+    r.add("client|no-touch", client_no_touch);
     r.add("client|pause", client_pause);
     r.add("client|unpause", client_unpause);
     r.add("client|help", client_help);

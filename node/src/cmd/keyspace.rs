@@ -178,7 +178,7 @@ fn scan(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let db = ctx.db;
     let mut keys: Vec<Vec<u8>> = Vec::new();
     let table = &ctx.srv.db.dbs[db];
-    cursor = table.scan(cursor, count.min(usize::MAX as i64) as usize, |e| keys.push(e.key().to_vec()));
+    cursor = table.scan(cursor, usize::try_from(count).unwrap_or(usize::MAX), |e| keys.push(e.key().to_vec()));
     // Filter after the walk: matching, type, and lazily expiring what is due.
     keys.retain(|k| pattern.is_none_or(|p| crate::glob::glob_match(p, k, false)));
     let mut out_keys = Vec::with_capacity(keys.len());
@@ -363,7 +363,7 @@ fn swapdb(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// SELECT index
 fn select(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let id = arg_db(ctx, args.get(1), "invalid DB index")?;
+    let id = arg_db(ctx, args.get(1), "")?;
     ctx.client().db = id;
     ctx.db = id;
     ctx.out.ok();

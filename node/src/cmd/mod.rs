@@ -7,11 +7,13 @@
 //! - [`expire`]: EXPIRE family, TTL family, PERSIST.
 //! - [`dump`]: DUMP, RESTORE, MIGRATE.
 //! - [`connection`]: PING, ECHO, AUTH, HELLO, SELECT, QUIT, RESET, CLIENT.
-//! - [`server`]: INFO, CONFIG, COMMAND, DEBUG, FLUSHDB/FLUSHALL, DBSIZE, TIME, SHUTDOWN….
+//! - [`command`]: COMMAND and its subcommands, from the shared command table.
+//! - [`server`]: INFO, CONFIG, DEBUG, FLUSHDB/FLUSHALL, DBSIZE, TIME, SHUTDOWN….
 //! - [`info`]: the INFO sections.
 //!
 //! The helpers below are the argument parsing every family shares.
 
+pub mod command;
 pub mod connection;
 pub mod dump;
 pub mod expire;
@@ -32,6 +34,7 @@ pub fn register_all(r: &mut Registry) {
     expire::register(r);
     dump::register(r);
     connection::register(r);
+    command::register(r);
     server::register(r);
     info::register(r);
 }

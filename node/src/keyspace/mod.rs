@@ -494,7 +494,7 @@ mod tests {
         }
         assert!(!t.remove(&key(0)));
         assert_eq!(t.len(), 5_000);
-        assert_eq!(t.volatile_len(), 0);
+        assert_eq!(t.volatile_len(), 1, "key 5 is odd and keeps its expiry");
         assert_eq!(t.iter().count(), 5_000);
     }
 

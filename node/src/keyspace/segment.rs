@@ -326,7 +326,10 @@ impl Segment {
                 }
             }
         }
-        *self = Segment::default();
+        self.tables = Default::default();
+        self.used = 0;
+        self.rehash_index = None;
+        self.volatile = Vec::new();
     }
 }
 
