@@ -35,26 +35,10 @@ fn del_exists_type() {
     assert_eq!(c.cmd(&["DBSIZE"]), ":0\r\n");
 
     assert_eq!(c.cmd(&["SET", "str", "v"]), "+OK\r\n");
-    assert_eq!(c.cmd(&["RPUSH", "list", "v"]), ":1\r\n");
-    assert_eq!(c.cmd(&["SADD", "set", "v"]), ":1\r\n");
-    assert_eq!(c.cmd(&["ZADD", "zset", "1", "v"]), ":1\r\n");
-    assert_eq!(c.cmd(&["HSET", "hash", "f", "v"]), ":1\r\n");
-    assert_eq!(c.cmd(&["XADD", "stream", "1-1", "f", "v"]), "$3\r\n1-1\r\n");
-    for (key, kind) in [
-        ("str", "string"),
-        ("list", "list"),
-        ("set", "set"),
-        ("zset", "zset"),
-        ("hash", "hash"),
-        ("stream", "stream"),
-        ("nokey", "none"),
-    ] {
+    for (key, kind) in [("str", "string"), ("nokey", "none")] {
         assert_eq!(c.cmd(&["TYPE", key]), format!("+{kind}\r\n").as_str());
     }
-    assert_eq!(
-        c.cmd(&["DEL", "str", "list", "set", "zset", "hash", "stream"]),
-        ":6\r\n"
-    );
+    assert_eq!(c.cmd(&["DEL", "str"]), ":1\r\n");
     assert_eq!(c.cmd(&["RANDOMKEY"]), "$-1\r\n");
 }
 
@@ -73,10 +57,10 @@ fn rename() {
     // Renaming onto itself is fine for RENAME, a no-op for RENAMENX.
     assert_eq!(c.cmd(&["RENAME", "b", "b"]), "+OK\r\n");
     assert_eq!(c.cmd(&["RENAMENX", "b", "b"]), ":0\r\n");
-    // RENAME overwrites whatever is there, of any type, and its TTL.
-    assert_eq!(c.cmd(&["RPUSH", "list", "x"]), ":1\r\n");
-    assert_eq!(c.cmd(&["RENAME", "list", "b"]), "+OK\r\n");
-    assert_eq!(c.cmd(&["TYPE", "b"]), "+list\r\n");
+    // RENAME overwrites whatever is there, and its TTL.
+    assert_eq!(c.cmd(&["SET", "other", "x"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["RENAME", "other", "b"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["GET", "b"]), "$1\r\nx\r\n");
     assert_eq!(c.cmd(&["TTL", "b"]), ":-1\r\n");
     assert_eq!(c.cmd(&["SET", "c", "3"]), "+OK\r\n");
     assert_eq!(c.cmd(&["RENAMENX", "c", "b"]), ":0\r\n");
@@ -89,25 +73,22 @@ fn copy() {
     let server = Server::start(&[]);
     let mut c = server.raw();
     assert_eq!(c.cmd(&["COPY", "nokey", "x"]), ":0\r\n");
-    assert_eq!(c.cmd(&["RPUSH", "src", "a", "b"]), ":2\r\n");
+    assert_eq!(c.cmd(&["SET", "src", "ab"]), "+OK\r\n");
     assert_eq!(c.cmd(&["PEXPIRE", "src", "100000"]), ":1\r\n");
     assert_eq!(c.cmd(&["COPY", "src", "dst"]), ":1\r\n");
-    assert_eq!(
-        c.cmd(&["LRANGE", "dst", "0", "-1"]),
-        "*2\r\n$1\r\na\r\n$1\r\nb\r\n"
-    );
+    assert_eq!(c.cmd(&["GET", "dst"]), "$2\r\nab\r\n");
     let ttl = c.cmd(&["TTL", "dst"]);
     assert!(
         ttl == ":100\r\n" || ttl == ":99\r\n",
         "the TTL is copied: {ttl:?}"
     );
     // The copy is independent of the source.
-    assert_eq!(c.cmd(&["RPUSH", "src", "c"]), ":3\r\n");
-    assert_eq!(c.cmd(&["LLEN", "dst"]), ":2\r\n");
+    assert_eq!(c.cmd(&["APPEND", "src", "c"]), ":3\r\n");
+    assert_eq!(c.cmd(&["GET", "dst"]), "$2\r\nab\r\n");
     // An existing destination is kept unless REPLACE.
     assert_eq!(c.cmd(&["SET", "str", "v"]), "+OK\r\n");
     assert_eq!(c.cmd(&["COPY", "str", "dst"]), ":0\r\n");
-    assert_eq!(c.cmd(&["TYPE", "dst"]), "+list\r\n");
+    assert_eq!(c.cmd(&["GET", "dst"]), "$2\r\nab\r\n");
     assert_eq!(c.cmd(&["COPY", "str", "dst", "REPLACE"]), ":1\r\n");
     assert_eq!(c.cmd(&["GET", "dst"]), "$1\r\nv\r\n");
     // Into another database.
@@ -215,7 +196,7 @@ fn scan_returns_every_key() {
         pipe.set(format!("key:{i}"), i).ignore();
     }
     for i in 0..100 {
-        pipe.sadd(format!("set:{i}"), i).ignore();
+        pipe.set(format!("other:{i}"), i).ignore();
     }
     let _: () = pipe.query(&mut con).unwrap();
 
@@ -226,11 +207,19 @@ fn scan_returns_every_key() {
         .collect();
     let expected: BTreeSet<String> = (10..20).map(|i| format!("key:{i}")).collect();
     assert_eq!(matched, expected);
-    let sets: BTreeSet<String> = scan_all(&mut con, &["TYPE", "set", "COUNT", "100"])
+    let strings: BTreeSet<String> = scan_all(&mut con, &["TYPE", "string", "COUNT", "100"])
         .into_iter()
         .collect();
-    let expected: BTreeSet<String> = (0..100).map(|i| format!("set:{i}")).collect();
-    assert_eq!(sets, expected);
+    assert_eq!(strings, all);
+    let others: BTreeSet<String> = scan_all(
+        &mut con,
+        &["MATCH", "other:*", "TYPE", "string", "COUNT", "100"],
+    )
+    .into_iter()
+    .collect();
+    let expected: BTreeSet<String> = (0..100).map(|i| format!("other:{i}")).collect();
+    assert_eq!(others, expected);
+    assert!(scan_all(&mut con, &["TYPE", "list", "COUNT", "100"]).is_empty());
 }
 
 /// SCAN's guarantee: a key present from the start to the end of a full iteration is
@@ -402,12 +391,12 @@ fn expired_keys_are_gone_for_every_command() {
     let server = Server::start(&[]);
     let mut c = server.raw();
     assert_eq!(c.cmd(&["SET", "k", "v", "PX", "30"]), "+OK\r\n");
-    assert_eq!(c.cmd(&["RPUSH", "l", "a"]), ":1\r\n");
+    assert_eq!(c.cmd(&["SET", "l", "a"]), "+OK\r\n");
     assert_eq!(c.cmd(&["PEXPIRE", "l", "30"]), ":1\r\n");
     std::thread::sleep(Duration::from_millis(80));
     assert_eq!(c.cmd(&["GET", "k"]), "$-1\r\n");
     assert_eq!(c.cmd(&["TTL", "k"]), ":-2\r\n");
-    assert_eq!(c.cmd(&["LRANGE", "l", "0", "-1"]), "*0\r\n");
+    assert_eq!(c.cmd(&["STRLEN", "l"]), ":0\r\n");
     assert_eq!(c.cmd(&["EXISTS", "k", "l"]), ":0\r\n");
     assert_eq!(c.cmd(&["SET", "k", "fresh", "NX"]), "+OK\r\n");
 }
@@ -487,95 +476,39 @@ fn dump_of_strings_is_redis_rdb_bytes() {
     );
 }
 
-/// A DUMP payload written by Redis 7.0.15 and what restoring it must give.
-struct RedisPayload {
-    key: &'static str,
-    hex: &'static str,
-    read: &'static [&'static str],
-    contents: &'static str,
-    encoding: &'static str,
-}
-
-/// DUMP payloads taken from Redis 7.0.15 (one per compact encoding) restore with their
-/// contents and encodings.
+/// DUMP payloads captured from redis-server 7.0.15, with the value and
+/// encoding each must restore to.
 #[test]
 fn restore_payloads_written_by_redis() {
+    let raw: String = ('a'..='z').chain('A'..='Z').collect();
+    let cases: [(&str, &str, String, &str); 4] = [
+        ("int", "00c07b0a0048e253e1007a67b9", "123".into(), "int"),
+        ("embstr", "000568656c6c6f0a006372df766534200a", "hello".into(), "embstr"),
+        (
+            "raw",
+            "00346162636465666768696a6b6c6d6e6f707172737475767778797a4142434445464748494a4b4c4d4e4f505152535455565758595a0a00f6e71cd7a2740249",
+            raw,
+            "raw",
+        ),
+        ("lzf", "00c3094064017878e057000178780a005db7f663bb08625f", "x".repeat(100), "raw"),
+    ];
     let server = Server::start(&[]);
     let mut c = server.raw();
-    let cases = [
-        RedisPayload {
-            key: "list",
-            hex: "1201020d0d0000000200816102816202ff0a0068eb0a891341bbb1",
-            read: &["LRANGE", "list", "0", "-1"],
-            contents: "*2\r\n$1\r\na\r\n$1\r\nb\r\n",
-            // Redis 7.0 reports every list as a quicklist (7.2 added listpack lists).
-            encoding: "quicklist",
-        },
-        RedisPayload {
-            key: "hash",
-            hex: "1012120000000400816602817602816e020101ff0a00fce408f17922e016",
-            read: &["HGETALL", "hash"],
-            contents: "*4\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\nn\r\n$1\r\n1\r\n",
-            encoding: "listpack",
-        },
-        RedisPayload {
-            key: "intset",
-            hex: "0b0e02000000030000000100020003000a00a5025ce26d6e4d1b",
-            read: &["SMEMBERS", "intset"],
-            contents: "*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n",
-            encoding: "intset",
-        },
-        RedisPayload {
-            key: "set",
-            hex: "020101610a006296e97e44d21a6d",
-            read: &["SMEMBERS", "set"],
-            contents: "*1\r\n$1\r\na\r\n",
-            encoding: "hashtable",
-        },
-        RedisPayload {
-            key: "zset",
-            hex: "111414000000040081610283312e35048162020201ff0a00fa02b425af188763",
-            read: &["ZRANGE", "zset", "0", "-1", "WITHSCORES"],
-            contents: "*4\r\n$1\r\na\r\n$3\r\n1.5\r\n$1\r\nb\r\n$1\r\n2\r\n",
-            encoding: "listpack",
-        },
-    ];
-    for RedisPayload {
-        key,
-        hex,
-        read,
-        contents,
-        encoding,
-    } in cases
-    {
-        let payload: Vec<u8> = (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-            .collect();
-        assert_eq!(
-            c.cmd_bytes(&[&b"RESTORE"[..], key.as_bytes(), b"0", &payload]),
-            "+OK\r\n",
-            "{key}"
-        );
-        assert_eq!(c.cmd(read), contents, "{key}");
+    for (key, payload, value, encoding) in cases {
+        let bytes: Vec<u8> =
+            (0..payload.len()).step_by(2).map(|i| u8::from_str_radix(&payload[i..i + 2], 16).unwrap()).collect();
+        assert_eq!(c.cmd_bytes(&[b"RESTORE".as_slice(), key.as_bytes(), b"0", &bytes]), "+OK\r\n", "{key}");
+        assert_eq!(c.cmd(&["GET", key]), format!("${}\r\n{value}\r\n", value.len()).as_str(), "{key}");
         assert_eq!(
             c.cmd(&["OBJECT", "ENCODING", key]),
             format!("${}\r\n{encoding}\r\n", encoding.len()).as_str(),
             "{key}"
         );
-        // And DUMP gives back a payload that restores to the same contents.
-        let dumped: Vec<u8> = redis::cmd("DUMP")
-            .arg(key)
-            .query(&mut server.client())
-            .unwrap();
-        let copy = format!("{key}:copy");
-        assert_eq!(
-            c.cmd_bytes(&[&b"RESTORE"[..], copy.as_bytes(), b"0", &dumped]),
-            "+OK\r\n"
-        );
-        let mut read_copy: Vec<&str> = read.to_vec();
-        read_copy[1] = &copy;
-        assert_eq!(c.cmd(&read_copy), contents, "{copy}");
+        // Dumping it again gives Redis's bytes back.
+        let mut expected = format!("${}\r\n", bytes.len()).into_bytes();
+        expected.extend_from_slice(&bytes);
+        expected.extend_from_slice(b"\r\n");
+        assert_eq!(c.cmd(&["DUMP", key]), expected, "{key}");
     }
 }
 
@@ -584,27 +517,8 @@ fn contents(con: &mut redis::Connection, key: &str) -> Vec<String> {
     let kind: String = redis::cmd("TYPE").arg(key).query(con).unwrap();
     let mut items: Vec<String> = match kind.as_str() {
         "string" => vec![con.get(key).unwrap()],
-        "list" => con.lrange(key, 0, -1).unwrap(),
-        "set" => con.smembers(key).unwrap(),
-        "zset" => con.zrange_withscores(key, 0, -1).unwrap(),
-        "hash" => {
-            let map: std::collections::BTreeMap<String, String> = con.hgetall(key).unwrap();
-            map.into_iter().flat_map(|(f, v)| [f, v]).collect()
-        }
-        "stream" => {
-            let entries: redis::Value = redis::cmd("XRANGE")
-                .arg(key)
-                .arg("-")
-                .arg("+")
-                .query(con)
-                .unwrap();
-            vec![format!("{entries:?}")]
-        }
         other => panic!("{key} has unexpected type {other}"),
     };
-    if kind == "set" {
-        items.sort();
-    }
     items.insert(0, kind);
     items
 }
@@ -613,43 +527,10 @@ fn contents(con: &mut redis::Connection, key: &str) -> Vec<String> {
 fn dump_restore_round_trip_of_every_type() {
     let server = Server::start(&[]);
     let mut con = server.client();
-    // Large enough to leave the compact encodings.
-    let big: Vec<String> = (0..300)
-        .map(|i| format!("member-{i}-{}", "x".repeat(i % 70)))
-        .collect();
     let _: () = con.set("string", "x".repeat(100)).unwrap();
     let _: () = con.set("int", 12345).unwrap();
-    let _: () = con.rpush("list", &big).unwrap();
-    let _: () = con.rpush("smalllist", &["a", "b"]).unwrap();
-    let _: () = con.sadd("set", &big).unwrap();
-    let _: () = con.sadd("intset", &[1, 2, 3, 1000000]).unwrap();
-    let _: () = con.hset("smallhash", "f", "v").unwrap();
-    let _: () = con.zadd("smallzset", "m", 1.5).unwrap();
-    for (i, m) in big.iter().enumerate() {
-        let _: () = con.zadd("zset", m, i as f64 / 3.0).unwrap();
-        let _: () = con.hset("hash", m, i).unwrap();
-    }
-    let _: () = redis::cmd("XADD")
-        .arg("stream")
-        .arg("1-1")
-        .arg("f")
-        .arg("v")
-        .query(&mut con)
-        .unwrap();
 
-    for key in [
-        "string",
-        "int",
-        "list",
-        "smalllist",
-        "set",
-        "intset",
-        "zset",
-        "smallzset",
-        "hash",
-        "smallhash",
-        "stream",
-    ] {
+    for key in ["string", "int"] {
         let payload: Vec<u8> = redis::cmd("DUMP").arg(key).query(&mut con).unwrap();
         let copy = format!("{key}:restored");
         let _: () = redis::cmd("RESTORE")

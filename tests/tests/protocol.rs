@@ -294,22 +294,26 @@ fn hello_3_switches_to_resp3() {
         );
     }
 
-    // RESP3 types: null, map, set, double.
+    // RESP3 types: null, and map (LCS IDX replies with one).
     assert_eq!(c.cmd(&["GET", "nokey"]), "_\r\n");
-    assert_eq!(c.cmd(&["HSET", "h", "f", "v"]), ":1\r\n");
-    assert_eq!(c.cmd(&["HGETALL", "h"]), "%1\r\n$1\r\nf\r\n$1\r\nv\r\n");
-    assert_eq!(c.cmd(&["SADD", "s", "a"]), ":1\r\n");
-    assert_eq!(c.cmd(&["SMEMBERS", "s"]), "~1\r\n$1\r\na\r\n");
-    assert_eq!(c.cmd(&["ZADD", "z", "1.5", "m"]), ":1\r\n");
-    assert_eq!(c.cmd(&["ZSCORE", "z", "m"]), ",1.5\r\n");
-    assert_eq!(c.cmd(&["ZSCORE", "z", "nomember"]), "_\r\n");
+    assert_eq!(c.cmd(&["MSET", "a", "x", "b", "x"]), "+OK\r\n");
+    // matches: [[[0, 0], [0, 0]]], len: 1
+    let lcs_idx =
+        "$7\r\nmatches\r\n*1\r\n*2\r\n*2\r\n:0\r\n:0\r\n*2\r\n:0\r\n:0\r\n$3\r\nlen\r\n:1\r\n";
+    assert_eq!(
+        c.cmd(&["LCS", "a", "b", "IDX"]),
+        format!("%2\r\n{lcs_idx}").as_str()
+    );
 
     // HELLO 2 goes back: a flat array and RESP2 nulls.
     let hello = c.cmd(&["HELLO", "2"]);
     assert!(hello.starts_with("*14\r\n$6\r\nserver\r\n"), "{hello:?}");
     assert!(hello.contains("$5\r\nproto\r\n:2\r\n"), "{hello:?}");
     assert_eq!(c.cmd(&["GET", "nokey"]), "$-1\r\n");
-    assert_eq!(c.cmd(&["HGETALL", "h"]), "*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
+    assert_eq!(
+        c.cmd(&["LCS", "a", "b", "IDX"]),
+        format!("*4\r\n{lcs_idx}").as_str()
+    );
 }
 
 #[test]
@@ -350,15 +354,21 @@ fn resp3_through_a_real_client() {
     let server = Server::start(&[]);
     let client = redis::Client::open(format!("{}?protocol=resp3", server.url())).unwrap();
     let mut con = client.get_connection().unwrap();
-    let _: () = redis::cmd("HSET")
-        .arg("h")
+    let _: () = redis::cmd("MSET")
         .arg("a")
-        .arg("1")
+        .arg("x")
+        .arg("b")
+        .arg("x")
         .query(&mut con)
         .unwrap();
-    let value: redis::Value = redis::cmd("HGETALL").arg("h").query(&mut con).unwrap();
+    let value: redis::Value = redis::cmd("LCS")
+        .arg("a")
+        .arg("b")
+        .arg("IDX")
+        .query(&mut con)
+        .unwrap();
     assert!(
-        matches!(value, redis::Value::Map(ref m) if m.len() == 1),
+        matches!(value, redis::Value::Map(ref m) if m.len() == 2),
         "{value:?}"
     );
     let value: redis::Value = redis::cmd("GET").arg("nokey").query(&mut con).unwrap();
