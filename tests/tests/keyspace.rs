@@ -600,3 +600,34 @@ fn restore_options_and_errors() {
     );
     assert_eq!(c.cmd(&["EXISTS", "other"]), ":0\r\n");
 }
+
+/// CLIENT NO-TOUCH (Redis 7.2, which Corvid serves): while on, reads leave
+/// the key's LFU counter alone, TOUCH still counts. With lfu-log-factor 0
+/// every access increments the counter, so the counts are exact. Redis 7.0
+/// predates the subcommand and must say so in its own words.
+#[test]
+fn client_no_touch_leaves_access_bits_alone() {
+    let server = Server::start(&["--maxmemory-policy", "allkeys-lfu", "--lfu-log-factor", "0"]);
+    let mut c = server.raw();
+    let info = c.cmd(&["INFO", "server"]).text();
+    assert_eq!(c.cmd(&["SET", "k", "v"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["OBJECT", "FREQ", "k"]), ":5\r\n");
+    assert_eq!(c.cmd(&["GET", "k"]), "$1\r\nv\r\n");
+    assert_eq!(c.cmd(&["OBJECT", "FREQ", "k"]), ":6\r\n");
+    let reply = c.cmd(&["CLIENT", "NO-TOUCH", "ON"]);
+    if reply == "+OK\r\n" {
+        for _ in 0..3 {
+            assert_eq!(c.cmd(&["GET", "k"]), "$1\r\nv\r\n");
+        }
+        assert_eq!(c.cmd(&["OBJECT", "FREQ", "k"]), ":6\r\n");
+        assert_eq!(c.cmd(&["TOUCH", "k"]), ":1\r\n");
+        assert_eq!(c.cmd(&["OBJECT", "FREQ", "k"]), ":7\r\n");
+        assert_eq!(c.cmd(&["CLIENT", "NO-TOUCH", "OFF"]), "+OK\r\n");
+        assert_eq!(c.cmd(&["GET", "k"]), "$1\r\nv\r\n");
+        assert_eq!(c.cmd(&["OBJECT", "FREQ", "k"]), ":8\r\n");
+        assert_eq!(c.cmd(&["CLIENT", "NO-TOUCH", "MAYBE"]), SYNTAX);
+    } else {
+        assert!(info_field(&info, "redis_version").is_some_and(|v| v.starts_with("7.0.")), "{info}");
+        assert_eq!(reply, "-ERR unknown subcommand 'NO-TOUCH'. Try CLIENT HELP.\r\n");
+    }
+}
