@@ -20,7 +20,7 @@ fn info_of_get_is_redis_bytes() {
                $9\r\nfind_keys\r\n*4\r\n$4\r\ntype\r\n$5\r\nrange\r\n$4\r\nspec\r\n\
                *6\r\n$7\r\nlastkey\r\n:0\r\n$7\r\nkeystep\r\n:1\r\n$5\r\nlimit\r\n:0\r\n*0\r\n";
     assert_eq!(c.cmd(&["COMMAND", "INFO", "get"]), format!("*1\r\n{get}").as_str());
-    assert_eq!(c.cmd(&["COMMAND", "INFO", "GET", "no-such-command"]), format!("*2\r\n{get}*-1\r\n").as_str());
+    assert_eq!(c.cmd(&["COMMAND", "INFO", "GET", "no-such-command"]), format!("*2\r\n{get}$-1\r\n").as_str());
     // Unknown names are left out of DOCS (an empty map is *0 in RESP2).
     assert_eq!(c.cmd(&["COMMAND", "DOCS", "no-such-command"]), "*0\r\n");
 }

@@ -64,7 +64,7 @@ fn info(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     for name in args.iter().skip(2) {
         match by_full_name(reg, name) {
             Some(def) => write_info(ctx.out, def),
-            None => ctx.out.null_array(),
+            None => ctx.out.null(),
         }
     }
     Ok(())
