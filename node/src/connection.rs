@@ -85,6 +85,9 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                 let mut srv = shared.lock();
                 srv.stats.net_input_bytes += n as u64;
                 srv.stats.total_reads_processed += 1;
+                if cmds.len() - next > 1 {
+                    prefetch_keys(&srv, id, &parser, &buf, &cmds[next..]);
+                }
                 while next < cmds.len() {
                     let args = parser.args(&buf, cmds[next]);
                     if args.is_empty() {
@@ -158,6 +161,34 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
     }
     let _ = stream.shutdown().await;
     shared.lock().clients.map.remove(&id);
+}
+
+/// Before a pipelined batch runs, start loading what its keys' lookups
+/// will touch: every command's first argument after the name is hashed and
+/// its bucket prefetched, then (once those loads are under way) the first
+/// entry of each bucket. The misses of a batch then overlap instead of
+/// stalling one command after another; on a large keyspace they are most of
+/// a lookup's cost. A guess that is not a key costs a hash and nothing else.
+fn prefetch_keys(srv: &crate::server::Server, id: ClientId, parser: &RequestParser, buf: &[u8], cmds: &[Command]) {
+    const WINDOW: usize = 16;
+    let Some(db) = srv.clients.map.get(&id).map(|c| c.db) else { return };
+    let table = &srv.db.dbs[db];
+    if table.is_empty() {
+        return;
+    }
+    let mut hashes = [0u64; WINDOW];
+    for window in cmds.chunks(WINDOW) {
+        for (h, &cmd) in hashes.iter_mut().zip(window) {
+            let args = parser.args(buf, cmd);
+            if args.len() >= 2 {
+                *h = crate::keyspace::hash_of(args.get(1));
+                table.prefetch(*h, 1);
+            }
+        }
+        for &h in &hashes[..window.len()] {
+            table.prefetch(h, 2);
+        }
+    }
 }
 
 fn limits_for(shared: &Shared, id: ClientId) -> (Limits, usize) {

@@ -10,7 +10,7 @@ use rand::rngs::SmallRng;
 use rand::SeedableRng;
 
 use crate::access::AccessPolicy;
-use crate::keyspace::{Entry, NewValue, OwnedValue, Table};
+use crate::keyspace::{Entry, Found, NewValue, OwnedValue, Table};
 
 /// How a lookup behaves (Redis's LOOKUP_* flags).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,38 +80,28 @@ impl Databases {
         matches!(e.expire_at(), Some(at) if at <= self.now_ms)
     }
 
-    /// Find a key, deleting it first if it expired (lookupKey).
+    /// Find a key, deleting it first if it expired (lookupKey). One hash
+    /// and one chain walk: this is every read's hot path.
     pub fn lookup(&mut self, db: usize, key: &[u8], flags: Lookup) -> Option<Entry<'_>> {
-        let found = self.dbs[db].get(key).map(|e| {
-            let expired = matches!(e.expire_at(), Some(at) if at <= self.now_ms);
-            (expired, e.lru())
-        });
-        let live = match found {
-            Some((true, _)) => {
-                self.dbs[db].remove(key);
-                self.stats.expired += 1;
-                self.dirty += 1;
-                None
-            }
-            Some((false, lru)) => Some(lru),
-            None => None,
-        };
-        match live {
-            Some(lru) => {
-                if !flags.has(Lookup::NOTOUCH) && !self.no_touch {
-                    let now = self.now_ms;
-                    let touched = self.policy.touched(lru, now, &mut self.rng);
-                    if touched != lru {
-                        self.dbs[db].set_lru(key, touched);
-                    }
-                }
-                if !flags.has(Lookup::NOSTATS) && !flags.has(Lookup::WRITE) {
+        let now = self.now_ms;
+        let count = !flags.has(Lookup::NOSTATS) && !flags.has(Lookup::WRITE);
+        let (policy, rng) = (self.policy, &mut self.rng);
+        let mut touch = |lru: u32| policy.touched(lru, now, rng);
+        let touch: Option<&mut dyn FnMut(u32) -> u32> =
+            if !flags.has(Lookup::NOTOUCH) && !self.no_touch { Some(&mut touch) } else { None };
+        match self.dbs[db].get_live(key, now, touch) {
+            Found::Live(e) => {
+                if count {
                     self.stats.hits += 1;
                 }
-                self.dbs[db].get(key)
+                Some(e)
             }
-            None => {
-                if !flags.has(Lookup::NOSTATS) && !flags.has(Lookup::WRITE) {
+            found => {
+                if matches!(found, Found::Expired) {
+                    self.stats.expired += 1;
+                    self.dirty += 1;
+                }
+                if count {
                     self.stats.misses += 1;
                 }
                 None

@@ -124,6 +124,12 @@ impl EntryPtr {
         new
     }
 
+    /// The start of the allocation (for prefetching).
+    #[inline]
+    pub fn as_ptr(self) -> *const u8 {
+        self.0.as_ptr()
+    }
+
     #[inline]
     fn meta(self) -> u32 {
         // SAFETY: every entry has its meta word at OFF_META.

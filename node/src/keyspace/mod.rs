@@ -142,7 +142,7 @@ fn hasher() -> &'static foldhash::fast::FixedState {
 }
 
 #[inline]
-pub(crate) fn hash_of(key: &[u8]) -> u64 {
+pub fn hash_of(key: &[u8]) -> u64 {
     hasher().hash_one(key)
 }
 
@@ -158,6 +158,14 @@ fn payload(v: NewValue<'_>) -> Payload<'_> {
         NewValue::Str(s, StrEncoding::Embstr) if s.len() <= u8::MAX as usize => Payload::Embstr(s),
         NewValue::Str(s, _) => Payload::Heap(Box::new(HeapValue::Raw(s.to_vec()))),
     }
+}
+
+/// What [`Table::get_live`] found.
+pub enum Found<'a> {
+    Live(Entry<'a>),
+    /// The key was there but expired, and is now deleted.
+    Expired,
+    Missing,
 }
 
 /// One database's keyspace.
@@ -208,6 +216,39 @@ impl Table {
     pub fn get(&self, key: &[u8]) -> Option<Entry<'_>> {
         let h = hash_of(key);
         self.segment(h)?.find(h, key).map(Entry::new)
+    }
+
+    /// The read path's single lookup (lookupKey): a key whose expiry is at
+    /// or before `now_ms` is deleted and reported as [`Found::Expired`];
+    /// a live key gets its access bits replaced by `touch(old)` when given.
+    pub fn get_live(&mut self, key: &[u8], now_ms: i64, touch: Option<&mut dyn FnMut(u32) -> u32>) -> Found<'_> {
+        let h = hash_of(key);
+        let Some(e) = self.segment(h).and_then(|s| s.find(h, key)) else {
+            return Found::Missing;
+        };
+        if matches!(e.expire_at(), Some(at) if at <= now_ms) {
+            self.remove(key);
+            return Found::Expired;
+        }
+        if let Some(touch) = touch {
+            let lru = e.lru();
+            let touched = touch(lru);
+            if touched != lru {
+                e.set_lru(touched);
+            }
+        }
+        Found::Live(Entry::new(e))
+    }
+
+    /// Ask the CPU to start loading what a lookup of `hash` touches first:
+    /// the bucket, or with `depth` 2 the first entry of the bucket (a
+    /// pipelined batch prefetches every key in two passes, so the misses of
+    /// sixteen commands overlap instead of queueing).
+    #[inline]
+    pub fn prefetch(&self, hash: u64, depth: u8) {
+        if let Some(seg) = self.segment(hash) {
+            seg.prefetch(hash, depth);
+        }
     }
 
     pub fn contains(&self, key: &[u8]) -> bool {

@@ -59,6 +59,25 @@ impl Segment {
         None
     }
 
+    /// Start loading the bucket for `hash` (depth 1), or the first entry
+    /// in it (depth 2: call after depth 1 had time to land).
+    #[inline]
+    pub fn prefetch(&self, hash: u64, depth: u8) {
+        let t = if self.is_rehashing() { &self.tables[1] } else { &self.tables[0] };
+        if t.is_empty() {
+            return;
+        }
+        let slot = &t[hash as usize & (t.len() - 1)];
+        match depth {
+            1 => prefetch_read(slot as *const Option<EntryPtr> as *const u8),
+            _ => {
+                if let Some(e) = *slot {
+                    prefetch_read(e.as_ptr());
+                }
+            }
+        }
+    }
+
     /// The link that points at `key`'s entry (a bucket or the previous
     /// entry's next field), so the entry can be replaced or unlinked.
     pub fn find_link(&mut self, hash: u64, key: &[u8]) -> Option<*mut Option<EntryPtr>> {
@@ -337,6 +356,17 @@ impl Drop for Segment {
     fn drop(&mut self) {
         self.clear();
     }
+}
+
+#[inline(always)]
+fn prefetch_read(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: prefetching is a hint; it never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0);
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 /// Increment a cursor from its most significant bit (bit-reverse, add one,
