@@ -7,7 +7,6 @@
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
-use std::time::Instant;
 
 use corvid_proto::command_table::{self, CmdFlags, CommandSpec};
 use corvid_proto::resp::{Args, Reply};
@@ -186,7 +185,10 @@ pub enum Flow {
 /// Run one command for `client_id` (processCommand + call).
 pub fn execute(srv: &mut Server, client_id: ClientId, args: &Args<'_>, out: &mut Reply) -> Flow {
     let reg = registry();
-    let now = crate::clock::now_ms();
+    // One wall-clock read gives the command's time and the start of its
+    // duration, as Redis's call() times commands with ustime().
+    let start_us = crate::clock::now_us();
+    let now = start_us / 1000;
     srv.db.now_ms = now;
     let Some(client) = srv.clients.map.get_mut(&client_id) else {
         return Flow::Close;
@@ -197,7 +199,7 @@ pub fn execute(srv: &mut Server, client_id: ClientId, args: &Args<'_>, out: &mut
     client.last_interaction_ms = now;
     let reply_start = out.len();
     let skipping = client.reply_mode == ReplyMode::Skipping;
-    let result = check_and_call(srv, reg, client_id, args, out, now);
+    let result = check_and_call(srv, reg, client_id, args, out, start_us);
     if let Err(Rejected::Paused) = result {
         return Flow::Paused;
     }
@@ -234,8 +236,9 @@ fn check_and_call(
     client_id: ClientId,
     args: &Args<'_>,
     out: &mut Reply,
-    now: i64,
+    start_us: i64,
 ) -> Result<(), Rejected> {
+    let now = start_us / 1000;
     let def = match reg.find(args) {
         Ok(def) => def,
         Err(e) => {
@@ -286,10 +289,10 @@ fn check_and_call(
     srv.db.no_touch = client.no_touch && spec.full_name != "touch";
     let db = client.db;
     out.resp3 = client.resp == 3;
-    let started = Instant::now();
     let mut ctx = Ctx { srv, client_id, db, out, spec };
     let result = (def.handler)(&mut ctx, args);
-    let elapsed = started.elapsed().as_micros() as u64;
+    // A wall clock stepped backwards must not make a negative duration.
+    let elapsed = (crate::clock::now_us() - start_us).max(0) as u64;
     let srv = ctx.srv;
     if srv.cmd_stats.len() < reg.defs.len() {
         srv.cmd_stats.resize(reg.defs.len(), Default::default());

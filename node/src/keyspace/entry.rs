@@ -275,6 +275,18 @@ impl EntryPtr {
         }
     }
 
+    /// Overwrite an `int` value in place; false (and no change) when the
+    /// entry holds another kind, whose slot has another size.
+    pub fn set_int(self, n: i64) -> bool {
+        if self.kind() != KIND_INT {
+            return false;
+        }
+        let (off, _, _) = self.offsets();
+        // SAFETY: an int entry has an 8-byte value slot at `off`.
+        unsafe { ptr::write_unaligned(self.0.as_ptr().add(off) as *mut i64, n) };
+        true
+    }
+
     /// The heap value, for changing it in place.
     pub fn heap_mut<'a>(self) -> Option<&'a mut HeapValue> {
         if self.kind() != KIND_HEAP {

@@ -305,8 +305,18 @@ impl Table {
         true
     }
 
-    /// Replace a key's value, keeping its expiry and access bits.
+    /// Replace a key's value, keeping its expiry and access bits. An
+    /// integer replacing an integer is written in place (INCR's path, as
+    /// Redis updates an unshared int-encoded object).
     pub fn replace_value(&mut self, key: &[u8], value: NewValue<'_>) -> bool {
+        if let NewValue::Int(n) = value {
+            let h = hash_of(key);
+            if let Some(e) = self.segment(h).and_then(|s| s.find(h, key)) {
+                if e.set_int(n) {
+                    return true;
+                }
+            }
+        }
         self.rebuild(key, |old| {
             let expire = old.expire_at().map(|at| (at, 0));
             (old.rebuilt(payload(value), expire), false)
@@ -563,6 +573,21 @@ mod tests {
         assert_eq!(exp, Some(1030));
         assert_eq!(t.volatile_len(), 24);
         assert!(matches!(t.get(&key(3)).unwrap().value(), ValueRef::Str(s, StrEncoding::Raw) if s.len() == 60));
+    }
+
+    #[test]
+    fn int_replacing_int_is_written_in_place() {
+        let mut t = Table::new();
+        t.insert(b"n", NewValue::Int(1), Some(77), 9);
+        let before = t.get(b"n").unwrap().ptr;
+        assert!(t.replace_value(b"n", NewValue::Int(-5)));
+        let e = t.get(b"n").unwrap();
+        assert_eq!(e.ptr, before, "no new allocation");
+        assert_eq!((e.value(), e.expire_at(), e.lru()), (ValueRef::Int(-5), Some(77), 9));
+        // A string in the slot of an int needs a new entry, with the same expiry.
+        assert!(t.replace_value(b"n", NewValue::Str(b"abc", StrEncoding::Embstr)));
+        let e = t.get(b"n").unwrap();
+        assert_eq!((e.value(), e.expire_at()), (ValueRef::Str(b"abc", StrEncoding::Embstr), Some(77)));
     }
 
     #[test]
