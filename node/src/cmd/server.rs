@@ -129,7 +129,7 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         // than pretend a snapshot was written.
         tracing::warn!("SHUTDOWN: RDB persistence is not available in this Corvid build; the dataset was not saved.");
     }
-    tracing::warn!("User requested shutdown...");
+    // The shutdown itself (and its log lines) happens in the listener.
     ctx.srv.shutdown = Some(ShutdownRequest { save: wants_save });
     ctx.client().close_after_reply = true;
     Ok(())
