@@ -351,8 +351,16 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
 /// Redis's `sdssplitargs`: split a line into arguments, honouring "double
 /// quotes" (with \n \r \t \b \a \\ \" and \xHH escapes) and 'single quotes'
 /// (with \' only). `None` on unbalanced quotes, or when a closing quote is
-/// not followed by a space.
+/// not followed by a space. Like the C function it reads a C string: a NUL
+/// byte ends the line, which is how redis.conf lines are read. (Redis's
+/// inline parser never answers such a line at all: its search for the
+/// newline stops at the NUL too, so it waits for more input; Corvid answers
+/// the part before the NUL instead of holding the connection.)
 pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    let line = match line.iter().position(|&b| b == 0) {
+        Some(n) => &line[..n],
+        None => line,
+    };
     let mut out = Vec::new();
     let mut i = 0;
     let n = line.len();
@@ -724,6 +732,12 @@ mod tests {
     fn empty_commands() {
         let cmds = parse_all(b"*0\r\n\r\n*-1\r\nPING\r\n").unwrap();
         assert_eq!(cmds.iter().filter(|c| !c.is_empty()).count(), 1);
+    }
+
+    #[test]
+    fn split_args_stops_at_nul() {
+        assert_eq!(split_args(b"set a b\0c d"), Some(vec![b"set".to_vec(), b"a".to_vec(), b"b".to_vec()]));
+        assert_eq!(split_args(b"\0\"unbalanced"), Some(vec![]));
     }
 
     #[test]

@@ -45,78 +45,10 @@ pub(crate) fn split_spaces(value: &[u8]) -> Vec<Vec<u8>> {
     value.split(|&b| b == b' ').map(<[u8]>::to_vec).collect()
 }
 
-/// Split a redis.conf line into arguments (`sdssplitargs`): blanks separate
-/// arguments; "double quotes" take `\n \r \t \b \a \xHH` and `\<any>` escapes;
-/// 'single quotes' only `\'`. A closing quote must be followed by a blank or the
-/// end. `None` means unbalanced quotes.
+/// Split a redis.conf line into arguments (`sdssplitargs`, shared with the
+/// inline protocol in `corvid_proto::resp`). `None` means unbalanced quotes.
 pub(crate) fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
-    let line = c_str(line);
-    let at = |i: usize| line.get(i).copied().unwrap_or(0);
-    let mut args = Vec::new();
-    let mut i = 0;
-    loop {
-        while i < line.len() && is_space(line[i]) {
-            i += 1;
-        }
-        if i >= line.len() {
-            return Some(args);
-        }
-        let mut current = Vec::new();
-        let (mut in_double, mut in_single, mut done) = (false, false, false);
-        while !done {
-            let c = at(i);
-            if in_double {
-                if c == b'\\' && at(i + 1) == b'x' && at(i + 2).is_ascii_hexdigit() && at(i + 3).is_ascii_hexdigit() {
-                    current.push(hex_value(at(i + 2)) * 16 + hex_value(at(i + 3)));
-                    i += 3;
-                } else if c == b'\\' && at(i + 1) != 0 {
-                    i += 1;
-                    current.push(match at(i) {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 0x08,
-                        b'a' => 0x07,
-                        other => other,
-                    });
-                } else if c == b'"' {
-                    if at(i + 1) != 0 && !is_space(at(i + 1)) {
-                        return None;
-                    }
-                    done = true;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    current.push(c);
-                }
-            } else if in_single {
-                if c == b'\\' && at(i + 1) == b'\'' {
-                    i += 1;
-                    current.push(b'\'');
-                } else if c == b'\'' {
-                    if at(i + 1) != 0 && !is_space(at(i + 1)) {
-                        return None;
-                    }
-                    done = true;
-                } else if c == 0 {
-                    return None;
-                } else {
-                    current.push(c);
-                }
-            } else {
-                match c {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => done = true,
-                    b'"' => in_double = true,
-                    b'\'' => in_single = true,
-                    _ => current.push(c),
-                }
-            }
-            if at(i) != 0 {
-                i += 1;
-            }
-        }
-        args.push(current);
-    }
+    corvid_proto::resp::split_args(line)
 }
 
 fn hex_value(c: u8) -> u8 {
