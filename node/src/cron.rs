@@ -12,6 +12,8 @@ use crate::server::{Server, Shared};
 const KEYS_PER_LOOP: usize = 20;
 /// A loop whose sample was more than this percent stale runs again.
 const ACCEPTABLE_STALE: usize = 10;
+/// How often the instantaneous INFO metrics are sampled (serverCron's run_with_period(100)).
+const METRICS_PERIOD_MS: i64 = 100;
 /// Percent of one tick the slow cycle may use (ACTIVE_EXPIRE_CYCLE_SLOW_TIME_PERC).
 const SLOW_TIME_PERC: u64 = 25;
 
@@ -31,6 +33,13 @@ fn tick(srv: &mut Server, hz: u64) {
         if p.until_ms <= now {
             srv.pause = None;
         }
+    }
+    if now - srv.metrics_sampled_ms >= METRICS_PERIOD_MS {
+        srv.metrics_sampled_ms = now;
+        let st = &mut srv.stats;
+        st.inst_ops.track(now, st.total_commands_processed as i64);
+        st.inst_input.track(now, st.net_input_bytes as i64);
+        st.inst_output.track(now, st.net_output_bytes as i64);
     }
     close_idle_clients(srv, now);
     crate::cmd::dump::close_idle_migrate_sockets(srv, now);

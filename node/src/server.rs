@@ -25,6 +25,62 @@ pub struct Stats {
     pub client_query_buffer_limit_disconnections: u64,
     pub total_reads_processed: u64,
     pub total_writes_processed: u64,
+    /// INFO's instantaneous_ops_per_sec and _input/_output_kbps.
+    pub inst_ops: InstantMetric,
+    pub inst_input: InstantMetric,
+    pub inst_output: InstantMetric,
+}
+
+/// Samples kept per instantaneous metric (STATS_METRIC_SAMPLES).
+const METRIC_SAMPLES: usize = 16;
+
+/// A rate as INFO's instantaneous_* fields report it: the cron samples a
+/// counter every 100 ms, and the figure is the mean of the last 16 rates
+/// (Redis's trackInstantaneousMetric / getInstantaneousMetric).
+#[derive(Debug, Default, Clone)]
+pub struct InstantMetric {
+    samples: [i64; METRIC_SAMPLES],
+    next: usize,
+    last_ms: i64,
+    last_reading: i64,
+}
+
+impl InstantMetric {
+    /// Record the counter's value at `now_ms`.
+    pub fn track(&mut self, now_ms: i64, reading: i64) {
+        let elapsed = now_ms - self.last_ms;
+        let per_sec = if elapsed > 0 { (reading - self.last_reading) * 1000 / elapsed } else { 0 };
+        self.samples[self.next] = per_sec;
+        self.next = (self.next + 1) % METRIC_SAMPLES;
+        self.last_ms = now_ms;
+        self.last_reading = reading;
+    }
+
+    /// Events per second, averaged over the samples.
+    pub fn per_sec(&self) -> i64 {
+        self.samples.iter().sum::<i64>() / METRIC_SAMPLES as i64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::InstantMetric;
+
+    #[test]
+    fn instant_metric_averages_the_last_sixteen_rates() {
+        let mut m = InstantMetric::default();
+        m.track(1_000_000, 0);
+        // 50 events every 100 ms is 500/s once the window is full.
+        for i in 1..=16 {
+            m.track(1_000_000 + i * 100, i * 50);
+        }
+        assert_eq!(m.per_sec(), 500);
+        // Idle samples bring it back down.
+        for i in 17..=24 {
+            m.track(1_000_000 + i * 100, 16 * 50);
+        }
+        assert_eq!(m.per_sec(), 250);
+    }
 }
 
 /// Per-command counters (INFO commandstats), indexed by command id.
@@ -80,6 +136,8 @@ pub struct Server {
     pub migrate_sockets: HashMap<String, crate::cmd::dump::MigrateSocket>,
     /// Set by CLIENT UNPAUSE so the connection wakes the paused clients.
     pub wake_paused: bool,
+    /// When the cron last sampled the instantaneous metrics.
+    pub metrics_sampled_ms: i64,
 }
 
 impl Server {
@@ -108,6 +166,7 @@ impl Server {
             replid2: "0".repeat(40),
             migrate_sockets: HashMap::new(),
             wake_paused: false,
+            metrics_sampled_ms: 0,
             config,
         };
         s.refresh_cached_config();

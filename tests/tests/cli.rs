@@ -111,3 +111,33 @@ fn auth_from_the_command_line() {
         "PONG\n"
     );
 }
+
+/// INFO's instantaneous_* figures are rates sampled every 100 ms over the last
+/// 16 samples: they rise under load and fall back to 0 when the server idles.
+#[test]
+fn info_instantaneous_metrics_follow_the_load() {
+    use std::time::{Duration, Instant};
+    let server = Server::start(&[]);
+    let mut con = server.client();
+    let stats = |con: &mut redis::Connection| -> (i64, f64) {
+        let info: String = redis::cmd("INFO").arg("stats").query(con).unwrap();
+        let ops = info_field(&info, "instantaneous_ops_per_sec").unwrap().parse().unwrap();
+        let kbps = info_field(&info, "instantaneous_input_kbps").unwrap().parse().unwrap();
+        (ops, kbps)
+    };
+    // Half a second of steady traffic covers several samples.
+    let until = Instant::now() + Duration::from_millis(600);
+    while Instant::now() < until {
+        let mut pipe = redis::pipe();
+        for i in 0..50 {
+            pipe.cmd("SET").arg(format!("k{i}")).arg("v").ignore();
+        }
+        let () = pipe.query(&mut con).unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let (ops, kbps) = stats(&mut con);
+    assert!(ops > 0 && kbps > 0.0, "under load: ops {ops}, input kbps {kbps}");
+    // Silence for longer than the 1.6 s window; polling would itself be load.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(stats(&mut con), (0, 0.0), "idle for 3 s");
+}
