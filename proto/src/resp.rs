@@ -714,7 +714,7 @@ mod tests {
         let big = vec![b'a'; INLINE_MAX + 1];
         assert_eq!(parse_all(&big), Err(ProtocolError::TooBigInline));
         let mut big = b"*1\r\n$".to_vec();
-        big.extend(std::iter::repeat(b'1').take(INLINE_MAX + 1));
+        big.extend(std::iter::repeat_n(b'1', INLINE_MAX + 1));
         assert_eq!(parse_all(&big), Err(ProtocolError::TooBigBulkCount));
         assert_eq!(ProtocolError::ExpectedDollar(b'f').to_string(), "Protocol error: expected '$', got 'f'");
     }

@@ -48,7 +48,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, basetime: i64, seconds: bo
     let mut when = arg_i64(args.get(2))?;
     let invalid = || CmdError::err(format!("invalid expire time in '{}' command", ctx.spec.full_name));
     if seconds {
-        if when > i64::MAX / 1000 || when < i64::MIN / 1000 {
+        if !(i64::MIN / 1000..=i64::MAX / 1000).contains(&when) {
             return Err(invalid());
         }
         when *= 1000;

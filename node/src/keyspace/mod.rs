@@ -437,7 +437,7 @@ impl Table {
         let max_visits = count.saturating_mul(10).max(1);
         loop {
             let s = &self.segments[seg];
-            if s.len() == 0 {
+            if s.is_empty() {
                 v = 0;
             } else {
                 v = s.scan_step(v, &mut |e| {

@@ -41,6 +41,10 @@ impl Segment {
         self.used
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.used == 0
+    }
+
     pub fn is_rehashing(&self) -> bool {
         self.rehash_index.is_some()
     }
