@@ -9,6 +9,7 @@
 //! - [`cmd`]: one module per command family (strings, keyspace, expiry, server, connection, dump).
 //! - [`keyspace`]: the per-database hash table, one allocation per key; [`db`]: the
 //!   access rules on top (lazy expiry, LRU/LFU, hit/miss stats); [`access`]: LRU/LFU bits.
+//! - [`listpack`]: Redis's packed element sequence, in memory and in payloads.
 //! - [`rdb`]: Redis's serialization format (DUMP/RESTORE payloads now, RDB files later).
 //! - [`client`], [`errors`], [`glob`], [`clock`], [`log`]: what the rest shares.
 
@@ -25,6 +26,7 @@ pub mod errors;
 pub mod glob;
 pub mod keyspace;
 pub mod listener;
+pub mod listpack;
 pub mod longdouble;
 pub mod log;
 pub mod rdb;
