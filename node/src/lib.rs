@@ -9,7 +9,8 @@
 //! - [`cmd`]: one module per command family (strings, keyspace, expiry, server, connection, dump).
 //! - [`keyspace`]: the per-database hash table, one allocation per key; [`db`]: the
 //!   access rules on top (lazy expiry, LRU/LFU, hit/miss stats); [`access`]: LRU/LFU bits.
-//! - [`listpack`]: Redis's packed element sequence, in memory and in payloads.
+//! - [`listpack`]: Redis's packed element sequence, in memory and in payloads;
+//!   [`quicklist`]: a list as a deque of listpack nodes.
 //! - [`rdb`]: Redis's serialization format (DUMP/RESTORE payloads now, RDB files later).
 //! - [`client`], [`errors`], [`glob`], [`clock`], [`log`]: what the rest shares.
 
@@ -29,6 +30,7 @@ pub mod listener;
 pub mod listpack;
 pub mod longdouble;
 pub mod log;
+pub mod quicklist;
 pub mod rdb;
 pub mod server;
 

@@ -32,6 +32,15 @@ pub enum LpValue<'a> {
 }
 
 impl LpValue<'_> {
+    /// Whether the element equals `s` as Redis's lpCompare decides: a stored
+    /// integer equals the canonical decimal string of it only ("7", not "007").
+    pub fn matches(self, s: &[u8]) -> bool {
+        match self {
+            LpValue::Str(v) => v == s,
+            LpValue::Int(n) => s.len() <= 20 && parse_i64(s) == Some(n),
+        }
+    }
+
     /// The element as Redis replies with it (integers in decimal).
     pub fn to_bytes(self) -> Vec<u8> {
         match self {
