@@ -10,7 +10,7 @@ use rand::rngs::SmallRng;
 use rand::SeedableRng;
 
 use crate::access::AccessPolicy;
-use crate::keyspace::{Entry, Found, NewValue, OwnedValue, Table};
+use crate::keyspace::{Entry, Found, HeapValue, NewValue, OwnedValue, Table};
 
 /// How a lookup behaves (Redis's LOOKUP_* flags).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +120,19 @@ impl Databases {
         let lru = self.policy.initial(self.now_ms);
         self.dbs[db].insert(key, value, expire_at, lru);
         self.dirty += 1;
+    }
+
+    /// Store an owned value (a built list; RENAME, MOVE and COPY's carried
+    /// value), replacing whatever was there.
+    pub fn set_owned(&mut self, db: usize, key: &[u8], value: OwnedValue, expire_at: Option<i64>) {
+        let lru = self.policy.initial(self.now_ms);
+        self.dbs[db].insert_owned(key, value, expire_at, lru);
+        self.dirty += 1;
+    }
+
+    /// The heap value of a key the caller looked up (a list to change in place).
+    pub fn heap_mut(&mut self, db: usize, key: &[u8]) -> Option<&mut HeapValue> {
+        self.dbs[db].heap_mut(key)
     }
 
     /// Replace the value of a live key, keeping its expiry (SET KEEPTTL,

@@ -62,12 +62,17 @@ impl QuickList {
         self.len
     }
 
+    /// The `list-max-listpack-size` this list was built with.
+    pub fn fill(&self) -> i32 {
+        self.fill
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
     /// The nodes in order, as DUMP writes them.
-    pub fn nodes(&self) -> impl Iterator<Item = &Listpack> {
+    pub fn nodes(&self) -> impl ExactSizeIterator<Item = &Listpack> {
         self.nodes.iter()
     }
 

@@ -8,11 +8,13 @@ use std::time::Duration;
 
 use corvid_proto::resp::Args;
 
-use super::{arg_i64, is, string_encoding, value_bytes};
+use super::{arg_i64, is, string_encoding};
 use crate::db::Lookup;
 use crate::dispatch::{Ctx, Registry};
 use crate::errors::{CmdError, CmdResult};
 use crate::rdb::payload;
+use crate::keyspace::{OwnedValue, ValueRef};
+use crate::quicklist::QuickList;
 use crate::rdb::RdbValue;
 use crate::server::Server;
 
@@ -35,8 +37,12 @@ pub fn close_idle_migrate_sockets(srv: &mut Server, now_ms: i64) {
     srv.migrate_sockets.retain(|_, s| now_ms - s.last_use_ms <= MIGRATE_SOCKET_TTL_MS);
 }
 
-fn payload_of(ctx: &Ctx<'_>, v: &crate::keyspace::ValueRef<'_>) -> Vec<u8> {
-    payload::dump_string(&value_bytes(v), ctx.srv.config.get_bool("rdbcompression"))
+/// The DUMP payload of a value (DUMP, MIGRATE, DEBUG OBJECT's serializedlength).
+pub fn payload_of(v: &ValueRef<'_>, compress: bool) -> Vec<u8> {
+    match v {
+        ValueRef::List(q) => payload::dump_list(q, compress),
+        string => payload::dump_string(&string.string_bytes().expect("a string"), compress),
+    }
 }
 
 /// DUMP key
@@ -45,7 +51,7 @@ fn dump(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let compress = ctx.srv.config.get_bool("rdbcompression");
     match ctx.srv.db.lookup(db, args.get(1), Lookup::READ) {
         Some(e) => {
-            let p = payload::dump_string(&value_bytes(&e.value()), compress);
+            let p = payload_of(&e.value(), compress);
             ctx.out.bulk(&p);
         }
         None => ctx.out.null(),
@@ -105,9 +111,14 @@ fn restore(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         ctx.out.ok();
         return Ok(());
     }
-    let RdbValue::String(bytes) = value;
     let expire = if ttl != 0 { Some(ttl) } else { None };
-    ctx.srv.db.set(db, key, string_encoding(&bytes), expire);
+    match value {
+        RdbValue::String(bytes) => ctx.srv.db.set(db, key, string_encoding(&bytes), expire),
+        RdbValue::List(nodes) => {
+            let list = QuickList::from_nodes(nodes, super::list::fill(ctx.srv));
+            ctx.srv.db.set_owned(db, key, OwnedValue::List(list), expire);
+        }
+    }
     let policy = ctx.srv.db.policy;
     if let Some(lru) = policy.restored(freq.map(|f| f as u32), idle, now) {
         ctx.srv.db.dbs[db].set_lru(key, lru);
@@ -196,7 +207,7 @@ fn migrate(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                 Some(at) => (at - now).max(1),
                 None => 0,
             };
-            let p = payload_of(ctx, &e.value());
+            let p = payload_of(&e.value(), ctx.srv.config.get_bool("rdbcompression"));
             let ttl_s = ttl.to_string();
             let mut parts: Vec<&[u8]> = vec![b"RESTORE", k, ttl_s.as_bytes(), &p];
             if replace {

@@ -15,6 +15,7 @@ use crate::keyspace::{StrEncoding, ValueRef};
 pub fn type_name(v: &ValueRef<'_>) -> &'static str {
     match v {
         ValueRef::Int(_) | ValueRef::Str(..) => "string",
+        ValueRef::List(_) => "list",
     }
 }
 
@@ -24,6 +25,8 @@ pub fn encoding_name(v: &ValueRef<'_>) -> &'static str {
         ValueRef::Int(_) => "int",
         ValueRef::Str(_, StrEncoding::Embstr) => "embstr",
         ValueRef::Str(..) => "raw",
+        // Redis 7.0 keeps every list as a quicklist (7.2 added small listpacks).
+        ValueRef::List(_) => "quicklist",
     }
 }
 
@@ -99,7 +102,7 @@ fn rename_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, nx: bool) -> CmdResult {
         ctx.srv.db.delete(db, dst);
     }
     let (value, expire, _lru) = ctx.srv.db.take(db, src).expect("looked up above");
-    ctx.srv.db.set(db, dst, value.as_new(), expire);
+    ctx.srv.db.set_owned(db, dst, value, expire);
     if nx {
         ctx.out.int(1);
     } else {
@@ -324,7 +327,7 @@ fn copy(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
         ctx.srv.db.delete(dst_db, dst);
     }
-    ctx.srv.db.set(dst_db, dst, value.as_new(), expire);
+    ctx.srv.db.set_owned(dst_db, dst, value, expire);
     ctx.out.int(1);
     Ok(())
 }
@@ -346,7 +349,7 @@ fn move_cmd(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         return Ok(());
     }
     let (value, expire, _) = ctx.srv.db.take(db, key).expect("looked up above");
-    ctx.srv.db.set(dst_db, key, value.as_new(), expire);
+    ctx.srv.db.set_owned(dst_db, key, value, expire);
     ctx.out.int(1);
     Ok(())
 }

@@ -3,6 +3,7 @@
 //!
 //! # Layout
 //! - [`string`]: GET, SET and every other string command.
+//! - [`list`]: LPUSH, LRANGE and every other non-blocking list command.
 //! - [`keyspace`]: generic key commands (DEL, EXISTS, RENAME, SCAN, COPY, MOVE…).
 //! - [`expire`]: EXPIRE family, TTL family, PERSIST.
 //! - [`dump`]: DUMP, RESTORE, MIGRATE.
@@ -19,6 +20,7 @@ pub mod dump;
 pub mod expire;
 pub mod info;
 pub mod keyspace;
+pub mod list;
 pub mod server;
 pub mod string;
 
@@ -30,6 +32,7 @@ use crate::keyspace::{NewValue, StrEncoding, ValueRef};
 
 pub fn register_all(r: &mut Registry) {
     string::register(r);
+    list::register(r);
     keyspace::register(r);
     expire::register(r);
     dump::register(r);
@@ -112,24 +115,28 @@ pub fn string_encoding(s: &[u8]) -> NewValue<'_> {
 /// Longest string stored embstr (OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
 pub use crate::keyspace::EMBSTR_MAX;
 
-/// Reply with a string value as a bulk string.
-pub fn reply_value(out: &mut Reply, v: &ValueRef<'_>) {
+/// Reply with a string value as a bulk string; WRONGTYPE for other types.
+pub fn reply_value(out: &mut Reply, v: &ValueRef<'_>) -> Result<(), CmdError> {
     match v {
         ValueRef::Int(n) => out.bulk_int(*n),
         ValueRef::Str(s, _) => out.bulk(s),
+        ValueRef::List(_) => return Err(CmdError::WrongType),
     }
+    Ok(())
 }
 
-/// A string value's bytes (integers formatted).
-pub fn value_bytes(v: &ValueRef<'_>) -> Vec<u8> {
-    v.to_bytes()
+/// A string value's bytes (integers formatted); WRONGTYPE for other types.
+pub fn value_bytes(v: &ValueRef<'_>) -> Result<Vec<u8>, CmdError> {
+    v.string_bytes().ok_or(CmdError::WrongType)
 }
 
-/// Length of a string value (STRLEN; integers by their decimal length).
-pub fn value_len(v: &ValueRef<'_>) -> usize {
+/// Length of a string value (STRLEN; integers by their decimal length);
+/// WRONGTYPE for other types.
+pub fn value_len(v: &ValueRef<'_>) -> Result<usize, CmdError> {
     match v {
-        ValueRef::Int(n) => itoa::Buffer::new().format(*n).len(),
-        ValueRef::Str(s, _) => s.len(),
+        ValueRef::Int(n) => Ok(itoa::Buffer::new().format(*n).len()),
+        ValueRef::Str(s, _) => Ok(s.len()),
+        ValueRef::List(_) => Err(CmdError::WrongType),
     }
 }
 

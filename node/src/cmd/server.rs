@@ -4,10 +4,10 @@
 use corvid_proto::resp::Args;
 use sha1::{Digest, Sha1};
 
-use super::{arg_positive, is, reply_help, value_bytes};
+use super::{arg_positive, is, reply_help};
 use crate::dispatch::{Ctx, Registry};
 use crate::errors::{CmdError, CmdResult};
-use crate::keyspace::{Entry, NewValue, StrEncoding};
+use crate::keyspace::{Entry, NewValue, StrEncoding, ValueRef};
 use crate::server::{ShutdownRequest, Stats};
 
 /// CONFIG GET parameter [parameter ...]
@@ -196,14 +196,26 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             };
             let now = ctx.srv.db.now_ms;
             let v = e.value();
-            let serialized = crate::rdb::payload::dump_string(&value_bytes(&v), true).len() - 11;
+            // The payload less its type byte and 10-byte footer: the RDB body.
+            let serialized = super::dump::payload_of(&v, true).len() - 11;
+            let extra = match v {
+                ValueRef::List(q) => format!(
+                    " ql_nodes:{} ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:0 ql_uncompressed_size:{}",
+                    q.nodes().len(),
+                    q.len() as f64 / q.nodes().len() as f64,
+                    q.fill(),
+                    q.packed_bytes()
+                ),
+                _ => String::new(),
+            };
             let line = format!(
-                "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
+                "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}{}",
                 e.key().as_ptr(),
                 super::keyspace::encoding_name(&v),
                 serialized,
                 e.lru(),
-                crate::access::idle_ms(e.lru(), now) / 1000
+                crate::access::idle_ms(e.lru(), now) / 1000,
+                extra
             );
             ctx.out.simple(line.as_bytes());
         }
@@ -341,9 +353,19 @@ fn mix_digest(digest: &mut [u8; 20], data: &[u8]) {
 /// One key's value digest (xorObjectDigest), as Redis computes it so
 /// DEBUG DIGEST-VALUE agrees across servers.
 fn value_digest(digest: &mut [u8; 20], e: &Entry<'_>) {
-    const OBJ_STRING: u32 = 0;
-    mix_digest(digest, &OBJ_STRING.to_be_bytes());
-    mix_digest(digest, &value_bytes(&e.value()));
+    // Redis's object type numbers (OBJ_STRING, OBJ_LIST).
+    match e.value() {
+        ValueRef::List(q) => {
+            mix_digest(digest, &1u32.to_be_bytes());
+            for element in q.iter() {
+                mix_digest(digest, &element.to_bytes());
+            }
+        }
+        string => {
+            mix_digest(digest, &0u32.to_be_bytes());
+            mix_digest(digest, &string.string_bytes().expect("a string"));
+        }
+    }
     if e.expire_at().is_some() {
         xor_digest(digest, b"!!expire!!");
     }

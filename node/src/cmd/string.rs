@@ -12,7 +12,7 @@ use crate::keyspace::{NewValue, StrEncoding, ValueRef};
 /// Shared by every command that reads a string to modify it.
 fn read_string(ctx: &mut Ctx<'_>, key: &[u8], flags: Lookup) -> Result<Option<Vec<u8>>, CmdError> {
     let db = ctx.db;
-    Ok(ctx.srv.db.lookup(db, key, flags).map(|e| value_bytes(&e.value())))
+    ctx.srv.db.lookup(db, key, flags).map(|e| value_bytes(&e.value())).transpose()
 }
 
 /// Options of SET and GETEX (parseExtendedStringArgumentsOrReply).
@@ -99,7 +99,7 @@ fn set(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         // SET ... GET replies with the old value (or nil) whatever happens next.
         match ctx.srv.db.lookup(db, key, Lookup::READ) {
             Some(e) => {
-                reply_value(ctx.out, &e.value());
+                reply_value(ctx.out, &e.value())?;
                 true
             }
             None => {
@@ -139,7 +139,7 @@ fn store(ctx: &mut Ctx<'_>, key: &[u8], value: &[u8], expire: Option<i64>, keep_
 fn get(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let db = ctx.db;
     match ctx.srv.db.lookup(db, args.get(1), Lookup::READ) {
-        Some(e) => reply_value(ctx.out, &e.value()),
+        Some(e) => reply_value(ctx.out, &e.value())?,
         None => ctx.out.null(),
     }
     Ok(())
@@ -186,7 +186,7 @@ fn getex(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         ctx.out.null();
         return Ok(());
     };
-    reply_value(ctx.out, &e.value());
+    reply_value(ctx.out, &e.value())?;
     let has_ttl = e.expire_at().is_some();
     if let Some(at) = expire {
         if at <= ctx.srv.db.now_ms {
@@ -206,7 +206,7 @@ fn getdel(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let key = args.get(1);
     match ctx.srv.db.lookup(db, key, Lookup::READ) {
         Some(e) => {
-            reply_value(ctx.out, &e.value());
+            reply_value(ctx.out, &e.value())?;
             ctx.srv.db.delete(db, key);
         }
         None => ctx.out.null(),
@@ -218,7 +218,7 @@ fn getdel(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 fn getset(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let db = ctx.db;
     match ctx.srv.db.lookup(db, args.get(1), Lookup::READ) {
-        Some(e) => reply_value(ctx.out, &e.value()),
+        Some(e) => reply_value(ctx.out, &e.value())?,
         None => ctx.out.null(),
     }
     store(ctx, args.get(1), args.get(2), None, false);
@@ -230,9 +230,10 @@ fn mget(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let db = ctx.db;
     ctx.out.array(args.len() - 1);
     for i in 1..args.len() {
-        match ctx.srv.db.lookup(db, args.get(i), Lookup::READ) {
-            Some(e) => reply_value(ctx.out, &e.value()),
-            None => ctx.out.null(),
+        // A key of another type reads as nil here, not as an error.
+        match ctx.srv.db.lookup(db, args.get(i), Lookup::READ).map(|e| e.value()) {
+            Some(v @ (ValueRef::Int(_) | ValueRef::Str(..))) => reply_value(ctx.out, &v)?,
+            _ => ctx.out.null(),
         }
     }
     Ok(())
@@ -288,7 +289,7 @@ fn append(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             ctx.out.int(add.len() as i64);
             return Ok(());
         }
-        Some(e) => value_len(&e.value()),
+        Some(e) => value_len(&e.value())?,
     };
     check_length(ctx, (cur_len + add.len()) as i64)?;
     let raw = ctx.srv.db.dbs[db].raw_mut(key).expect("key looked up above");
@@ -302,7 +303,7 @@ fn append(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// STRLEN key
 fn strlen(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let db = ctx.db;
-    let n = ctx.srv.db.lookup(db, args.get(1), Lookup::READ).map(|e| value_len(&e.value())).unwrap_or(0);
+    let n = ctx.srv.db.lookup(db, args.get(1), Lookup::READ).map(|e| value_len(&e.value())).transpose()?.unwrap_or(0);
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -316,7 +317,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let value = args.get(3);
     let key = args.get(1);
     let db = ctx.db;
-    let existing = ctx.srv.db.lookup(db, key, Lookup::WRITE).map(|e| value_len(&e.value()));
+    let existing = ctx.srv.db.lookup(db, key, Lookup::WRITE).map(|e| value_len(&e.value())).transpose()?;
     match existing {
         None => {
             if value.is_empty() {
@@ -358,7 +359,7 @@ fn getrange(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         ctx.out.bulk(b"");
         return Ok(());
     };
-    let bytes = value_bytes(&e.value());
+    let bytes = value_bytes(&e.value())?;
     let len = bytes.len() as i64;
     if start < 0 && end < 0 && start > end {
         ctx.out.bulk(b"");
@@ -391,6 +392,7 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], by: i64) -> CmdResult {
         Some(e) => Some(match e.value() {
             ValueRef::Int(n) => n,
             ValueRef::Str(s, _) => corvid_proto::resp::parse_i64(s).ok_or(CmdError::NotInteger)?,
+            ValueRef::List(_) => return Err(CmdError::WrongType),
         }),
     };
     let old = current.unwrap_or(0);
@@ -453,8 +455,13 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]
 fn lcs(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let a = read_string(ctx, args.get(1), Lookup::READ)?.unwrap_or_default();
-    let b = read_string(ctx, args.get(2), Lookup::READ)?.unwrap_or_default();
+    // LCS has its own message for keys of another type (lcsCommand).
+    let not_strings = |e: CmdError| match e {
+        CmdError::WrongType => CmdError::err("The specified keys must contain string values"),
+        other => other,
+    };
+    let a = read_string(ctx, args.get(1), Lookup::READ).map_err(not_strings)?.unwrap_or_default();
+    let b = read_string(ctx, args.get(2), Lookup::READ).map_err(not_strings)?.unwrap_or_default();
     let (mut getlen, mut getidx, mut withmatchlen, mut minmatchlen) = (false, false, false, 0i64);
     let mut j = 3;
     while j < args.len() {

@@ -26,6 +26,8 @@ use std::sync::OnceLock;
 use entry::{EntryPtr, Payload};
 use segment::Segment;
 
+use crate::quicklist::QuickList;
+
 pub use entry::EMBSTR_MAX;
 
 /// log2 of the number of segments per database.
@@ -46,12 +48,21 @@ pub enum StrEncoding {
 pub enum HeapValue {
     /// A `raw`-encoded string.
     Raw(Vec<u8>),
+    List(QuickList),
 }
 
 impl HeapValue {
     fn as_ref(&self) -> ValueRef<'_> {
         match self {
             HeapValue::Raw(v) => ValueRef::Str(v, StrEncoding::Raw),
+            HeapValue::List(q) => ValueRef::List(q),
+        }
+    }
+
+    fn into_owned(self) -> OwnedValue {
+        match self {
+            HeapValue::Raw(v) => OwnedValue::Str(v, StrEncoding::Raw),
+            HeapValue::List(q) => OwnedValue::List(q),
         }
     }
 }
@@ -69,39 +80,36 @@ pub enum NewValue<'a> {
 pub enum ValueRef<'a> {
     Int(i64),
     Str(&'a [u8], StrEncoding),
+    List(&'a QuickList),
 }
 
 impl ValueRef<'_> {
+    /// A deep copy (COPY).
     pub fn to_owned(&self) -> OwnedValue {
         match *self {
             ValueRef::Int(n) => OwnedValue::Int(n),
             ValueRef::Str(s, enc) => OwnedValue::Str(s.to_vec(), enc),
+            ValueRef::List(q) => OwnedValue::List(q.clone()),
         }
     }
 
-    /// The string's bytes, integers formatted in decimal.
-    pub fn to_bytes(&self) -> Vec<u8> {
+    /// The bytes of a string value (integers in decimal); None for other types.
+    pub fn string_bytes(&self) -> Option<Vec<u8>> {
         match *self {
-            ValueRef::Int(n) => itoa::Buffer::new().format(n).as_bytes().to_vec(),
-            ValueRef::Str(s, _) => s.to_vec(),
+            ValueRef::Int(n) => Some(itoa::Buffer::new().format(n).as_bytes().to_vec()),
+            ValueRef::Str(s, _) => Some(s.to_vec()),
+            ValueRef::List(_) => None,
         }
     }
 }
 
-/// A value taken out of the table (RENAME, MOVE, COPY carry it over).
+/// A value taken out of the table, or built to go in whole (RENAME, MOVE
+/// and COPY carry it over; a new list is built, then stored).
 #[derive(Debug, Clone, PartialEq)]
 pub enum OwnedValue {
     Int(i64),
     Str(Vec<u8>, StrEncoding),
-}
-
-impl OwnedValue {
-    pub fn as_new(&self) -> NewValue<'_> {
-        match self {
-            OwnedValue::Int(n) => NewValue::Int(*n),
-            OwnedValue::Str(s, enc) => NewValue::Str(s, *enc),
-        }
-    }
+    List(QuickList),
 }
 
 /// A read-only view of one key, valid while the table is borrowed.
@@ -257,6 +265,10 @@ impl Table {
 
     /// Store `value` under `key`, replacing any previous value and expiry.
     pub fn insert(&mut self, key: &[u8], value: NewValue<'_>, expire_at: Option<i64>, lru: u32) {
+        self.insert_payload(key, payload(value), expire_at, lru);
+    }
+
+    fn insert_payload(&mut self, key: &[u8], value: Payload<'_>, expire_at: Option<i64>, lru: u32) {
         let h = hash_of(key);
         let seg = self.segment_mut(h);
         let expire = expire_at.map(|at| (at, 0));
@@ -265,14 +277,14 @@ impl Table {
                 // SAFETY: `link` was just found; `replace` relinks before we free.
                 unsafe {
                     let old = (*link).expect("found");
-                    let new = EntryPtr::new(key, payload(value), expire, lru);
+                    let new = EntryPtr::new(key, value, expire, lru);
                     seg.replace(link, old, new);
                     self.volatile = self.volatile + new.is_volatile() as usize - old.is_volatile() as usize;
                     old.free();
                 }
             }
             None => {
-                let e = EntryPtr::new(key, payload(value), expire, lru);
+                let e = EntryPtr::new(key, value, expire, lru);
                 seg.insert(h, e);
                 self.len += 1;
                 self.volatile += e.is_volatile() as usize;
@@ -303,6 +315,26 @@ impl Table {
             }
         }
         true
+    }
+
+    /// Store an owned value under `key` (replacing any previous value and
+    /// expiry), moving heap values in without copying them.
+    pub fn insert_owned(&mut self, key: &[u8], value: OwnedValue, expire_at: Option<i64>, lru: u32) {
+        let heap = |v: HeapValue| Payload::Heap(Box::new(v));
+        match value {
+            OwnedValue::Int(n) => self.insert_payload(key, Payload::Int(n), expire_at, lru),
+            OwnedValue::Str(s, StrEncoding::Embstr) if s.len() <= u8::MAX as usize => {
+                self.insert_payload(key, Payload::Embstr(&s), expire_at, lru)
+            }
+            OwnedValue::Str(s, _) => self.insert_payload(key, heap(HeapValue::Raw(s)), expire_at, lru),
+            OwnedValue::List(q) => self.insert_payload(key, heap(HeapValue::List(q)), expire_at, lru),
+        }
+    }
+
+    /// The heap value of `key` (a list, a raw string), to change in place.
+    pub fn heap_mut(&mut self, key: &[u8]) -> Option<&mut HeapValue> {
+        let h = hash_of(key);
+        self.segment(h)?.find(h, key)?.heap_mut()
     }
 
     /// Replace a key's value, keeping its expiry and access bits. An
@@ -338,8 +370,8 @@ impl Table {
                 match old.value() {
                     ValueRef::Int(n) => (old.rebuilt(Payload::Int(n), expire), false),
                     ValueRef::Str(s, StrEncoding::Embstr) => (old.rebuilt(Payload::Embstr(s), expire), false),
-                    ValueRef::Str(_, StrEncoding::Raw) => {
-                        let heap = old.take_heap().expect("raw strings live on the heap");
+                    ValueRef::Str(_, StrEncoding::Raw) | ValueRef::List(_) => {
+                        let heap = old.take_heap().expect("raw strings and lists live on the heap");
                         (old.rebuilt(Payload::Heap(heap), expire), true)
                     }
                 }
@@ -355,12 +387,13 @@ impl Table {
     }
 
     /// A key's string as a growable buffer, converting it to the `raw`
-    /// encoding first (Redis's dbUnshareStringValue: APPEND, SETRANGE).
+    /// encoding first (Redis's dbUnshareStringValue: APPEND, SETRANGE);
+    /// None when the key is absent or not a string.
     pub fn raw_mut(&mut self, key: &[u8]) -> Option<&mut Vec<u8>> {
         let h = hash_of(key);
         let e = self.segment(h)?.find(h, key)?;
         if e.heap_mut().is_none() {
-            let bytes = e.value().to_bytes();
+            let bytes = e.value().string_bytes()?;
             self.rebuild(key, |old| {
                 let expire = old.expire_at().map(|at| (at, 0));
                 (old.rebuilt(Payload::Heap(Box::new(HeapValue::Raw(bytes))), expire), false)
@@ -369,6 +402,7 @@ impl Table {
         let e = self.segment(h)?.find(h, key)?;
         match e.heap_mut()? {
             HeapValue::Raw(v) => Some(v),
+            HeapValue::List(_) => None,
         }
     }
 
@@ -400,9 +434,7 @@ impl Table {
         let e = self.unlink(key)?;
         let (expire, lru) = (e.expire_at(), e.lru());
         let value = match e.take_heap() {
-            Some(heap) => match *heap {
-                HeapValue::Raw(v) => OwnedValue::Str(v, StrEncoding::Raw),
-            },
+            Some(heap) => heap.into_owned(),
             None => e.value().to_owned(),
         };
         // SAFETY: unlinked; its heap value (if any) was moved out above.

@@ -27,6 +27,8 @@ pub mod payload;
 pub mod value;
 
 /// The RDB format version we write, and the newest we accept (Redis 7.0's `RDB_VERSION`).
+use crate::listpack::Listpack;
+
 pub const RDB_VERSION: u16 = 10;
 
 /// A decoded value, independent of how it was encoded in the RDB stream.
@@ -34,6 +36,9 @@ pub const RDB_VERSION: u16 = 10;
 pub enum RdbValue {
     /// A string value (`RDB_TYPE_STRING`), whichever way it was stored (raw, integer, LZF).
     String(Vec<u8>),
+    /// A list (`RDB_TYPE_LIST_QUICKLIST_2`): its nodes, each a validated,
+    /// non-empty listpack (a plain node's one element becomes a listpack).
+    List(Vec<Listpack>),
 }
 
 /// Why an RDB payload could not be decoded.
@@ -80,4 +85,13 @@ pub enum RdbError {
     /// LZF data that does not decompress to exactly its declared length.
     #[error("Bad data format")]
     LzfCorrupt(&'static str),
+    /// A quicklist node that is neither plain (1) nor packed (2).
+    #[error("Bad data format")]
+    BadNodeContainer(u64),
+    /// A packed node that is not a well-formed listpack.
+    #[error("Bad data format")]
+    BadListpack(crate::listpack::ListpackError),
+    /// A collection with no elements (Redis refuses to load empty keys).
+    #[error("Bad data format")]
+    EmptyValue,
 }

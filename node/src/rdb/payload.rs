@@ -42,6 +42,14 @@ pub fn dump_string(value: &[u8], compress: bool) -> Vec<u8> {
     finish(out)
 }
 
+/// DUMP of a list, written from its nodes without copying them first.
+pub fn dump_list(list: &crate::quicklist::QuickList, compress: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + list.packed_bytes());
+    out.push(ValueType::ListQuicklist2.byte());
+    super::value::write_quicklist(&mut out, list.nodes(), compress);
+    finish(out)
+}
+
 /// DUMP of any value Corvid holds; see [`dump_string`].
 pub fn dump(value: &RdbValue, compress: bool) -> Vec<u8> {
     let mut out = Vec::new();
@@ -118,8 +126,24 @@ mod tests {
     fn restored(payload: &[u8]) -> Vec<u8> {
         match restore(payload) {
             Ok(RdbValue::String(s)) => s,
+            Ok(other) => panic!("not a string: {other:?}"),
             Err(e) => panic!("restore failed: {e:?}"),
         }
+    }
+
+    /// A list DUMP from redis-server 7.0.15 (RPUSH l a b): one packed node.
+    #[test]
+    fn list_payload_from_redis_round_trips() {
+        let payload = hex("1201020d0d0000000200816102816202ff0a0068eb0a891341bbb1");
+        let Ok(RdbValue::List(nodes)) = restore(&payload) else { panic!("not a list") };
+        let list = crate::quicklist::QuickList::from_nodes(nodes, -2);
+        let items: Vec<Vec<u8>> = list.iter().map(|v| v.to_bytes()).collect();
+        assert_eq!(items, [b"a".to_vec(), b"b".to_vec()]);
+        assert_eq!(dump_list(&list, true), payload);
+        // A node container other than plain (1) or packed (2) is refused.
+        let mut bad = payload[..payload.len() - 10].to_vec();
+        bad[2] = 3;
+        assert_eq!(restore(&finish(bad)), Err(RdbError::BadNodeContainer(3)));
     }
 
     /// Payloads `DUMP` returned from Debian's redis-server 7.0.15 (rdbcompression yes),
@@ -334,7 +358,9 @@ mod tests {
             (vec![8, 0], RdbError::UnknownType(8)),
             (vec![200, 0], RdbError::UnknownType(200)),
             (vec![2, 0], RdbError::UnsupportedType(2)),
-            (vec![18, 1, 0], RdbError::UnsupportedType(18)),
+            (vec![14, 1, 0], RdbError::UnsupportedType(14)),
+            (vec![18, 1, 0], RdbError::BadNodeContainer(0)),
+            (vec![18, 0], RdbError::EmptyValue),
             (vec![0], RdbError::Truncated),
             (vec![0, 5, b'a'], RdbError::LengthTooLarge(5)),
             (vec![0, 1, b'a', b'b'], RdbError::TrailingBytes(1)),

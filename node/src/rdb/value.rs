@@ -6,6 +6,7 @@
 //! yet is reported as [`RdbError::UnsupportedType`] instead of being misread.
 
 use super::encoding::{self, Reader};
+use crate::listpack::Listpack;
 use super::{RdbError, RdbValue};
 
 /// Every object type byte of RDB version 10 (`rdbIsObjectType`: 0..=7 and 9..=19).
@@ -76,6 +77,7 @@ impl ValueType {
     pub fn of(value: &RdbValue) -> Self {
         match value {
             RdbValue::String(_) => ValueType::String,
+            RdbValue::List(_) => ValueType::ListQuicklist2,
         }
     }
 }
@@ -90,6 +92,7 @@ pub fn read_type(r: &mut Reader<'_>) -> Result<ValueType, RdbError> {
 pub fn read_value(r: &mut Reader<'_>, ty: ValueType) -> Result<RdbValue, RdbError> {
     match ty {
         ValueType::String => Ok(RdbValue::String(r.read_string()?)),
+        ValueType::ListQuicklist2 => read_quicklist(r),
         other => Err(RdbError::UnsupportedType(other.byte())),
     }
 }
@@ -99,7 +102,51 @@ pub fn read_value(r: &mut Reader<'_>, ty: ValueType) -> Result<RdbValue, RdbErro
 pub fn write_value(out: &mut Vec<u8>, value: &RdbValue, compress: bool) {
     match value {
         RdbValue::String(s) => encoding::write_string(out, s, compress),
+        RdbValue::List(nodes) => write_quicklist(out, nodes.iter(), compress),
     }
+}
+
+/// Quicklist node containers (QUICKLIST_NODE_CONTAINER_*).
+const NODE_PLAIN: u64 = 1;
+const NODE_PACKED: u64 = 2;
+
+/// A list body: the node count, then per node its container and its bytes
+/// as an RDB string (a packed node's listpack, LZF-compressed like any long
+/// string when `compress`).
+pub fn write_quicklist<'a>(out: &mut Vec<u8>, nodes: impl ExactSizeIterator<Item = &'a Listpack>, compress: bool) {
+    encoding::write_len(out, nodes.len() as u64);
+    for lp in nodes {
+        encoding::write_len(out, NODE_PACKED);
+        encoding::write_string(out, lp.as_bytes(), compress);
+    }
+}
+
+/// A `RDB_TYPE_LIST_QUICKLIST_2` body, every packed node fully validated;
+/// empty nodes are skipped and an empty list refused, as Redis loads it.
+fn read_quicklist(r: &mut Reader<'_>) -> Result<RdbValue, RdbError> {
+    let count = r.read_len()?;
+    let mut nodes = Vec::new();
+    for _ in 0..count {
+        let container = r.read_len()?;
+        if container != NODE_PLAIN && container != NODE_PACKED {
+            return Err(RdbError::BadNodeContainer(container));
+        }
+        let data = r.read_string()?;
+        if container == NODE_PLAIN {
+            let mut lp = Listpack::new();
+            lp.push_back(&data);
+            nodes.push(lp);
+        } else {
+            let lp = Listpack::from_bytes(data).map_err(RdbError::BadListpack)?;
+            if !lp.is_empty() {
+                nodes.push(lp);
+            }
+        }
+    }
+    if nodes.is_empty() {
+        return Err(RdbError::EmptyValue);
+    }
+    Ok(RdbValue::List(nodes))
 }
 
 #[cfg(test)]
@@ -122,7 +169,7 @@ mod tests {
 
     #[test]
     fn types_not_held_yet_are_reported_not_misread() {
-        for byte in (1..=7).chain(9..=19) {
+        for byte in (1..=7).chain(9..=17).chain(19..=19) {
             let ty = ValueType::from_byte(byte).unwrap();
             // A body that would parse as a string, so only the type can reject it.
             let mut r = Reader::new(&[0x01, b'a']);

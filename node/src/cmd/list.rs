@@ -1,0 +1,487 @@
+//! The list commands (Redis's t_list.c), on [`QuickList`]. The blocking
+//! ones (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) come with blocked-client
+//! support and are not registered yet.
+//!
+//! Every command looks the key up before parsing what depends on the list
+//! (as Redis does), so a wrong type or a missing key answers first; a list a
+//! command empties is deleted.
+
+use corvid_proto::resp::{Args, Reply};
+
+use super::{arg_i64, arg_positive, is};
+use crate::db::{Databases, Lookup};
+use crate::dispatch::{Ctx, Registry};
+use crate::errors::{CmdError, CmdResult};
+use crate::keyspace::{HeapValue, OwnedValue, ValueRef};
+use crate::listpack::LpValue;
+use crate::quicklist::QuickList;
+use crate::server::Server;
+
+/// `list-max-listpack-size` for a list created now.
+pub fn fill(srv: &Server) -> i32 {
+    srv.config.get_i64("list-max-listpack-size") as i32
+}
+
+/// Which end of a list.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum End {
+    Head,
+    Tail,
+}
+
+/// LEFT|RIGHT (getListPositionFromObjectOrReply).
+fn parse_end(a: &[u8]) -> Result<End, CmdError> {
+    if is(a, "left") {
+        Ok(End::Head)
+    } else if is(a, "right") {
+        Ok(End::Tail)
+    } else {
+        Err(CmdError::Syntax)
+    }
+}
+
+fn bulk(out: &mut Reply, v: LpValue<'_>) {
+    match v {
+        LpValue::Int(n) => out.bulk_int(n),
+        LpValue::Str(s) => out.bulk(s),
+    }
+}
+
+/// The list at `key` for reading; None when absent, WRONGTYPE for another type.
+fn read_list<'a>(db: &'a mut Databases, index: usize, key: &[u8]) -> Result<Option<&'a QuickList>, CmdError> {
+    match db.lookup(index, key, Lookup::READ).map(|e| e.value()) {
+        None => Ok(None),
+        Some(ValueRef::List(q)) => Ok(Some(q)),
+        Some(_) => Err(CmdError::WrongType),
+    }
+}
+
+/// The list at `key` for changing in place; None when absent.
+fn write_list<'a>(db: &'a mut Databases, index: usize, key: &[u8]) -> Result<Option<&'a mut QuickList>, CmdError> {
+    match db.lookup(index, key, Lookup::WRITE).map(|e| e.value()) {
+        None => return Ok(None),
+        Some(ValueRef::List(_)) => {}
+        Some(_) => return Err(CmdError::WrongType),
+    }
+    match db.heap_mut(index, key) {
+        Some(HeapValue::List(q)) => Ok(Some(q)),
+        _ => unreachable!("looked up as a list above"),
+    }
+}
+
+/// Delete `key` if the command left its list empty; count `changes`.
+fn finish_write(db: &mut Databases, index: usize, key: &[u8], changes: usize) {
+    if matches!(db.heap_mut(index, key), Some(HeapValue::List(q)) if q.is_empty()) {
+        db.delete(index, key);
+    }
+    db.dirty += changes as u64;
+}
+
+fn push(q: &mut QuickList, end: End, v: &[u8]) {
+    match end {
+        End::Head => q.push_front(v),
+        End::Tail => q.push_back(v),
+    }
+}
+
+fn pop(q: &mut QuickList, end: End) -> Option<Vec<u8>> {
+    match end {
+        End::Head => q.pop_front(),
+        End::Tail => q.pop_back(),
+    }
+}
+
+/// LPUSH/RPUSH/LPUSHX/RPUSHX key element [element ...] (pushGenericCommand).
+fn push_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, end: End, only_existing: bool) -> CmdResult {
+    let (db, key) = (ctx.db, args.get(1));
+    let len = match write_list(&mut ctx.srv.db, db, key)? {
+        Some(q) => {
+            for v in args.iter().skip(2) {
+                push(q, end, v);
+            }
+            q.len()
+        }
+        None if only_existing => {
+            ctx.out.int(0);
+            return Ok(());
+        }
+        None => {
+            let mut q = QuickList::new(fill(ctx.srv));
+            for v in args.iter().skip(2) {
+                push(&mut q, end, v);
+            }
+            let len = q.len();
+            ctx.srv.db.set_owned(db, key, OwnedValue::List(q), None);
+            len
+        }
+    };
+    ctx.srv.db.dirty += (args.len() - 2) as u64;
+    ctx.out.int(len as i64);
+    Ok(())
+}
+
+fn lpush(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    push_generic(ctx, args, End::Head, false)
+}
+
+fn rpush(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    push_generic(ctx, args, End::Tail, false)
+}
+
+fn lpushx(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    push_generic(ctx, args, End::Head, true)
+}
+
+fn rpushx(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    push_generic(ctx, args, End::Tail, true)
+}
+
+/// LPOP/RPOP key [count] (popGenericCommand): a bulk without count, an
+/// array with it (nil array for a missing key, empty array for count 0).
+fn pop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, end: End) -> CmdResult {
+    if args.len() > 3 {
+        return Err(CmdError::Arity(ctx.spec.full_name.to_string()));
+    }
+    let count = if args.len() == 3 { Some(arg_positive(args.get(2))?) } else { None };
+    let (db, key) = (ctx.db, args.get(1));
+    let Some(q) = write_list(&mut ctx.srv.db, db, key)? else {
+        match count {
+            Some(_) => ctx.out.null_array(),
+            None => ctx.out.null(),
+        }
+        return Ok(());
+    };
+    let popped = match count {
+        None => {
+            let v = pop(q, end).expect("stored lists are never empty");
+            ctx.out.bulk(&v);
+            1
+        }
+        Some(0) => {
+            ctx.out.array(0);
+            return Ok(());
+        }
+        Some(n) => {
+            let n = (n as usize).min(q.len());
+            ctx.out.array(n);
+            for _ in 0..n {
+                ctx.out.bulk(&pop(q, end).expect("counted"));
+            }
+            n
+        }
+    };
+    finish_write(&mut ctx.srv.db, db, key, popped);
+    Ok(())
+}
+
+fn lpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    pop_generic(ctx, args, End::Head)
+}
+
+fn rpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    pop_generic(ctx, args, End::Tail)
+}
+
+/// LLEN key
+fn llen(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let n = read_list(&mut ctx.srv.db, ctx.db, args.get(1))?.map_or(0, QuickList::len);
+    ctx.out.int(n as i64);
+    Ok(())
+}
+
+/// Clamp Redis's start/stop (negative from the tail) to positions; None
+/// for an empty range (addListRangeReply's and LTRIM's rules).
+fn clamp_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let start = if start < 0 { (len + start).max(0) } else { start };
+    let stop = if stop < 0 { len + stop } else { stop };
+    if start > stop || start >= len {
+        return None;
+    }
+    Some((start as usize, stop.min(len - 1) as usize))
+}
+
+/// LRANGE key start stop
+fn lrange(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let start = arg_i64(args.get(2))?;
+    let stop = arg_i64(args.get(3))?;
+    let Some(q) = read_list(&mut ctx.srv.db, ctx.db, args.get(1))? else {
+        ctx.out.array(0);
+        return Ok(());
+    };
+    match clamp_range(start, stop, q.len()) {
+        None => ctx.out.array(0),
+        Some((from, to)) => {
+            ctx.out.array(to - from + 1);
+            for v in q.range(from, to) {
+                bulk(ctx.out, v);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// LINDEX key index
+fn lindex(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let Some(q) = read_list(&mut ctx.srv.db, ctx.db, args.get(1))? else {
+        ctx.out.null();
+        return Ok(());
+    };
+    let index = arg_i64(args.get(2))?;
+    match q.get(index) {
+        Some(v) => bulk(ctx.out, v),
+        None => ctx.out.null(),
+    }
+    Ok(())
+}
+
+/// LSET key index element
+fn lset(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let (db, key) = (ctx.db, args.get(1));
+    let q = write_list(&mut ctx.srv.db, db, key)?.ok_or(CmdError::NoSuchKey)?;
+    let index = arg_i64(args.get(2))?;
+    if !q.set(index, args.get(3)) {
+        return Err(CmdError::IndexOutOfRange);
+    }
+    ctx.srv.db.dirty += 1;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// LINSERT key BEFORE|AFTER pivot element: the new length, -1 without the
+/// pivot, 0 without the key.
+fn linsert(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let after = if is(args.get(2), "after") {
+        true
+    } else if is(args.get(2), "before") {
+        false
+    } else {
+        return Err(CmdError::Syntax);
+    };
+    let (db, key) = (ctx.db, args.get(1));
+    let Some(q) = write_list(&mut ctx.srv.db, db, key)? else {
+        ctx.out.int(0);
+        return Ok(());
+    };
+    if !q.insert(args.get(3), after, args.get(4)) {
+        ctx.out.int(-1);
+        return Ok(());
+    }
+    let len = q.len();
+    ctx.srv.db.dirty += 1;
+    ctx.out.int(len as i64);
+    Ok(())
+}
+
+/// LREM key count element
+fn lrem(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let count = arg_i64(args.get(2))?;
+    let (db, key) = (ctx.db, args.get(1));
+    let Some(q) = write_list(&mut ctx.srv.db, db, key)? else {
+        ctx.out.int(0);
+        return Ok(());
+    };
+    let removed = q.remove(args.get(3), count);
+    finish_write(&mut ctx.srv.db, db, key, removed);
+    ctx.out.int(removed as i64);
+    Ok(())
+}
+
+/// LTRIM key start stop
+fn ltrim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let start = arg_i64(args.get(2))?;
+    let stop = arg_i64(args.get(3))?;
+    let (db, key) = (ctx.db, args.get(1));
+    if let Some(q) = write_list(&mut ctx.srv.db, db, key)? {
+        let before = q.len();
+        match clamp_range(start, stop, before) {
+            Some((from, to)) => q.trim(from, to),
+            None => q.trim(1, 0),
+        }
+        let removed = before - q.len();
+        finish_write(&mut ctx.srv.db, db, key, removed);
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
+/// getPositiveLongFromObjectOrReply with a custom message, which Redis
+/// uses for a non-integer as well as for a negative value.
+fn positive_or(a: &[u8], msg: &str) -> Result<i64, CmdError> {
+    corvid_proto::resp::parse_i64(a).filter(|v| *v >= 0).ok_or_else(|| CmdError::err(msg))
+}
+
+/// LPOS key element [RANK rank] [COUNT num-matches] [MAXLEN len]
+fn lpos(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let (mut rank, mut count, mut maxlen): (i64, Option<i64>, i64) = (1, None, 0);
+    let mut j = 3;
+    while j < args.len() {
+        let more = j + 1 < args.len();
+        let opt = args.get(j);
+        if is(opt, "rank") && more {
+            rank = arg_i64(args.get(j + 1))?;
+            if rank == 0 {
+                return Err(CmdError::err(
+                    "RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list",
+                ));
+            }
+        } else if is(opt, "count") && more {
+            count = Some(positive_or(args.get(j + 1), "COUNT can't be negative")?);
+        } else if is(opt, "maxlen") && more {
+            maxlen = positive_or(args.get(j + 1), "MAXLEN can't be negative")?;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 2;
+    }
+    let from_tail = rank < 0;
+    // i64::MIN has no positive counterpart; no list has that many matches.
+    let rank = rank.checked_abs().unwrap_or(i64::MAX) as u64;
+    let element = args.get(2);
+    let Some(q) = read_list(&mut ctx.srv.db, ctx.db, args.get(1))? else {
+        match count {
+            Some(_) => ctx.out.array(0),
+            None => ctx.out.null(),
+        }
+        return Ok(());
+    };
+    let len = q.len();
+    let scan = (maxlen > 0).then_some(maxlen as usize).unwrap_or(usize::MAX);
+    let positions: Box<dyn Iterator<Item = (usize, LpValue<'_>)>> = if from_tail {
+        Box::new(q.iter().rev().enumerate().map(move |(i, v)| (len - 1 - i, v)))
+    } else {
+        Box::new(q.iter().enumerate())
+    };
+    let wanted = match count {
+        None => 1,
+        Some(0) => usize::MAX,
+        Some(n) => n as usize,
+    };
+    let mut found = Vec::new();
+    let mut matches = 0u64;
+    for (pos, v) in positions.take(scan) {
+        if v.matches(element) {
+            matches += 1;
+            if matches >= rank {
+                found.push(pos);
+                if found.len() == wanted {
+                    break;
+                }
+            }
+        }
+    }
+    match count {
+        Some(_) => {
+            ctx.out.array(found.len());
+            for p in found {
+                ctx.out.int(p as i64);
+            }
+        }
+        None => match found.first() {
+            Some(&p) => ctx.out.int(p as i64),
+            None => ctx.out.null(),
+        },
+    }
+    Ok(())
+}
+
+/// LMOVE and RPOPLPUSH (lmoveGenericCommand): pop from `src`'s `from` end,
+/// push on `dst`'s `to` end; the same key rotates.
+fn move_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -> CmdResult {
+    let db = ctx.db;
+    if write_list(&mut ctx.srv.db, db, src)?.is_none() {
+        ctx.out.null();
+        return Ok(());
+    }
+    // The destination's type is checked before anything moves.
+    let dst_exists = write_list(&mut ctx.srv.db, db, dst)?.is_some();
+    let q = write_list(&mut ctx.srv.db, db, src)?.expect("looked up above");
+    let value = pop(q, from).expect("stored lists are never empty");
+    if src == dst {
+        push(q, to, &value);
+    } else {
+        match write_list(&mut ctx.srv.db, db, dst)? {
+            Some(d) => push(d, to, &value),
+            None => {
+                debug_assert!(!dst_exists);
+                let mut d = QuickList::new(fill(ctx.srv));
+                push(&mut d, to, &value);
+                ctx.srv.db.set_owned(db, dst, OwnedValue::List(d), None);
+            }
+        }
+    }
+    finish_write(&mut ctx.srv.db, db, src, 1);
+    ctx.out.bulk(&value);
+    Ok(())
+}
+
+/// LMOVE source destination LEFT|RIGHT LEFT|RIGHT
+fn lmove(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let from = parse_end(args.get(3))?;
+    let to = parse_end(args.get(4))?;
+    move_generic(ctx, args.get(1), args.get(2), from, to)
+}
+
+/// RPOPLPUSH source destination
+fn rpoplpush(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    move_generic(ctx, args.get(1), args.get(2), End::Tail, End::Head)
+}
+
+/// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops from the
+/// first non-empty list, replying [key, [elements]] (nil array if none).
+fn lmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let numkeys = corvid_proto::resp::parse_i64(args.get(1))
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| CmdError::err("numkeys should be greater than 0"))? as usize;
+    let end_at = numkeys.checked_add(2).filter(|&i| i < args.len()).ok_or(CmdError::Syntax)?;
+    let end = parse_end(args.get(end_at))?;
+    let mut count: Option<usize> = None;
+    let mut j = end_at + 1;
+    while j < args.len() {
+        if count.is_none() && is(args.get(j), "count") && j + 1 < args.len() {
+            let n = corvid_proto::resp::parse_i64(args.get(j + 1))
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| CmdError::err("count should be greater than 0"))?;
+            count = Some(n as usize);
+            j += 2;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let count = count.unwrap_or(1);
+    let db = ctx.db;
+    for key in (2..end_at).map(|i| args.get(i)) {
+        let Some(q) = write_list(&mut ctx.srv.db, db, key)? else { continue };
+        let n = count.min(q.len());
+        ctx.out.array(2);
+        ctx.out.bulk(key);
+        ctx.out.array(n);
+        for _ in 0..n {
+            ctx.out.bulk(&pop(q, end).expect("counted"));
+        }
+        finish_write(&mut ctx.srv.db, db, key, n);
+        return Ok(());
+    }
+    ctx.out.null_array();
+    Ok(())
+}
+
+pub fn register(r: &mut Registry) {
+    r.add("lpush", lpush);
+    r.add("rpush", rpush);
+    r.add("lpushx", lpushx);
+    r.add("rpushx", rpushx);
+    r.add("lpop", lpop);
+    r.add("rpop", rpop);
+    r.add("llen", llen);
+    r.add("lrange", lrange);
+    r.add("lindex", lindex);
+    r.add("lset", lset);
+    r.add("linsert", linsert);
+    r.add("lrem", lrem);
+    r.add("ltrim", ltrim);
+    r.add("lpos", lpos);
+    r.add("lmove", lmove);
+    r.add("rpoplpush", rpoplpush);
+    r.add("lmpop", lmpop);
+}
