@@ -181,6 +181,10 @@ impl Listpack {
     /// is the terminator's offset, `self.as_bytes().len() - 1`).
     pub fn insert(&mut self, off: usize, value: &[u8]) {
         let entry = encode_entry(value);
+        // Grow to the exact size, as Redis's lpInsert reallocs: doubling
+        // would leave up to half of every list node unused (jemalloc still
+        // grows in place within a size class, so this costs no copies there).
+        self.buf.reserve_exact(entry.len());
         self.buf.splice(off..off, entry.iter().copied());
         self.set_header(1);
     }
@@ -199,6 +203,10 @@ impl Listpack {
     pub fn delete(&mut self, off: usize) {
         let size = encoded_size(&self.buf[off..]).expect("validated");
         self.buf.drain(off..off + size + backlen_width(size));
+        // Give memory back once a node has shrunk well below its buffer.
+        if self.buf.capacity() > 2 * self.buf.len() + 64 {
+            self.buf.shrink_to_fit();
+        }
         self.set_header(-1);
     }
 
@@ -206,6 +214,7 @@ impl Listpack {
     pub fn replace(&mut self, off: usize, value: &[u8]) {
         let size = encoded_size(&self.buf[off..]).expect("validated");
         let entry = encode_entry(value);
+        self.buf.reserve_exact(entry.len().saturating_sub(size + backlen_width(size)));
         self.buf.splice(off..off + size + backlen_width(size), entry.iter().copied());
         self.set_header(0);
     }
