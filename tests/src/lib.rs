@@ -46,3 +46,8 @@ pub fn info_field<'a>(info: &'a str, field: &str) -> Option<&'a str> {
         (name == field).then_some(value)
     })
 }
+
+/// Bytes from a hex string (payloads captured from Redis, written as hex in tests).
+pub fn from_hex(hex: &str) -> Vec<u8> {
+    (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex digits")).collect()
+}

@@ -495,8 +495,7 @@ fn restore_payloads_written_by_redis() {
     let server = Server::start(&[]);
     let mut c = server.raw();
     for (key, payload, value, encoding) in cases {
-        let bytes: Vec<u8> =
-            (0..payload.len()).step_by(2).map(|i| u8::from_str_radix(&payload[i..i + 2], 16).unwrap()).collect();
+        let bytes = corvid_tests::from_hex(payload);
         assert_eq!(c.cmd_bytes(&[b"RESTORE".as_slice(), key.as_bytes(), b"0", &bytes]), "+OK\r\n", "{key}");
         assert_eq!(c.cmd(&["GET", key]), format!("${}\r\n{value}\r\n", value.len()).as_str(), "{key}");
         assert_eq!(

@@ -155,10 +155,7 @@ fn dump_and_restore_lists() {
     let server = Server::start(&[]);
     let mut c = server.raw();
     // Captured from redis-server 7.0.15: DUMP of RPUSH l a b.
-    let payload: Vec<u8> = {
-        let hex = "1201020d0d0000000200816102816202ff0a0068eb0a891341bbb1";
-        (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect()
-    };
+    let payload = corvid_tests::from_hex("1201020d0d0000000200816102816202ff0a0068eb0a891341bbb1");
     assert_eq!(c.cmd_bytes(&[b"RESTORE".as_slice(), b"r", b"0", &payload]), "+OK\r\n");
     assert_eq!(range(&mut c, "r"), "*2\r\n$1\r\na\r\n$1\r\nb\r\n");
     let mut expected = format!("${}\r\n", payload.len()).into_bytes();

@@ -69,9 +69,10 @@ fn write_list<'a>(db: &'a mut Databases, index: usize, key: &[u8]) -> Result<Opt
     }
 }
 
-/// Delete `key` if the command left its list empty; count `changes`.
-fn finish_write(db: &mut Databases, index: usize, key: &[u8], changes: usize) {
-    if matches!(db.heap_mut(index, key), Some(HeapValue::List(q)) if q.is_empty()) {
+/// After a command removed elements: delete `key` if its list is now
+/// `emptied` (the caller holds the list, so no second lookup); count `changes`.
+fn finish_write(db: &mut Databases, index: usize, key: &[u8], changes: usize, emptied: bool) {
+    if emptied {
         db.delete(index, key);
     }
     db.dirty += changes as u64;
@@ -170,7 +171,8 @@ fn pop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, end: End) -> CmdResult {
             n
         }
     };
-    finish_write(&mut ctx.srv.db, db, key, popped);
+    let emptied = q.is_empty();
+    finish_write(&mut ctx.srv.db, db, key, popped, emptied);
     Ok(())
 }
 
@@ -282,7 +284,8 @@ fn lrem(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         return Ok(());
     };
     let removed = q.remove(args.get(3), count);
-    finish_write(&mut ctx.srv.db, db, key, removed);
+    let emptied = q.is_empty();
+    finish_write(&mut ctx.srv.db, db, key, removed, emptied);
     ctx.out.int(removed as i64);
     Ok(())
 }
@@ -298,8 +301,8 @@ fn ltrim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             Some((from, to)) => q.trim(from, to),
             None => q.trim(1, 0),
         }
-        let removed = before - q.len();
-        finish_write(&mut ctx.srv.db, db, key, removed);
+        let (removed, emptied) = (before - q.len(), q.is_empty());
+        finish_write(&mut ctx.srv.db, db, key, removed, emptied);
     }
     ctx.out.ok();
     Ok(())
@@ -394,23 +397,26 @@ fn move_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -
         return Ok(());
     }
     // The destination's type is checked before anything moves.
-    let dst_exists = write_list(&mut ctx.srv.db, db, dst)?.is_some();
+    write_list(&mut ctx.srv.db, db, dst)?;
     let q = write_list(&mut ctx.srv.db, db, src)?.expect("looked up above");
     let value = pop(q, from).expect("stored lists are never empty");
-    if src == dst {
+    // Rotating a one-element list leaves it as it was, not empty.
+    let emptied = if src == dst {
         push(q, to, &value);
+        false
     } else {
+        let emptied = q.is_empty();
         match write_list(&mut ctx.srv.db, db, dst)? {
             Some(d) => push(d, to, &value),
             None => {
-                debug_assert!(!dst_exists);
                 let mut d = QuickList::new(fill(ctx.srv));
                 push(&mut d, to, &value);
                 ctx.srv.db.set_owned(db, dst, OwnedValue::List(d), None);
             }
         }
-    }
-    finish_write(&mut ctx.srv.db, db, src, 1);
+        emptied
+    };
+    finish_write(&mut ctx.srv.db, db, src, 1, emptied);
     ctx.out.bulk(&value);
     Ok(())
 }
@@ -459,7 +465,8 @@ fn lmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         for _ in 0..n {
             ctx.out.bulk(&pop(q, end).expect("counted"));
         }
-        finish_write(&mut ctx.srv.db, db, key, n);
+        let emptied = q.is_empty();
+        finish_write(&mut ctx.srv.db, db, key, n, emptied);
         return Ok(());
     }
     ctx.out.null_array();
