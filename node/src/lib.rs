@@ -10,7 +10,9 @@
 //! - [`keyspace`]: the per-database hash table, one allocation per key; [`db`]: the
 //!   access rules on top (lazy expiry, LRU/LFU, hit/miss stats); [`access`]: LRU/LFU bits.
 //! - [`listpack`]: Redis's packed element sequence, in memory and in payloads;
-//!   [`quicklist`]: a list as a deque of listpack nodes.
+//!   [`quicklist`]: a list as a deque of listpack nodes; [`intset`]: sorted packed
+//!   integers; [`dict`]: the chained table of large sets, hashes and sorted sets;
+//!   [`hash`], [`set`], [`zset`]: those values in their two encodings each.
 //! - [`rdb`]: Redis's serialization format (DUMP/RESTORE payloads now, RDB files later).
 //! - [`client`], [`errors`], [`glob`], [`clock`], [`log`]: what the rest shares.
 
@@ -22,9 +24,13 @@ pub mod config;
 pub mod connection;
 pub mod cron;
 pub mod db;
+pub mod dict;
 pub mod dispatch;
 pub mod errors;
+pub mod float;
 pub mod glob;
+pub mod hash;
+pub mod intset;
 pub mod keyspace;
 pub mod listener;
 pub mod listpack;
@@ -32,6 +38,8 @@ pub mod longdouble;
 pub mod log;
 pub mod quicklist;
 pub mod rdb;
+pub mod set;
 pub mod server;
+pub mod zset;
 
 pub use listener::run;

@@ -16,6 +16,9 @@ pub fn type_name(v: &ValueRef<'_>) -> &'static str {
     match v {
         ValueRef::Int(_) | ValueRef::Str(..) => "string",
         ValueRef::List(_) => "list",
+        ValueRef::Hash(_) => "hash",
+        ValueRef::Set(_) => "set",
+        ValueRef::ZSet(_) => "zset",
     }
 }
 
@@ -27,6 +30,9 @@ pub fn encoding_name(v: &ValueRef<'_>) -> &'static str {
         ValueRef::Str(..) => "raw",
         // Redis 7.0 keeps every list as a quicklist (7.2 added small listpacks).
         ValueRef::List(_) => "quicklist",
+        ValueRef::Hash(h) => h.encoding_name(),
+        ValueRef::Set(x) => x.encoding_name(),
+        ValueRef::ZSet(z) => z.encoding_name(),
     }
 }
 

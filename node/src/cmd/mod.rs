@@ -4,6 +4,7 @@
 //! # Layout
 //! - [`string`]: GET, SET and every other string command.
 //! - [`list`]: LPUSH, LRANGE and every other non-blocking list command.
+//! - [`hash`], [`set`], [`zset`]: the hash, set and sorted-set commands.
 //! - [`keyspace`]: generic key commands (DEL, EXISTS, RENAME, SCAN, COPY, MOVE…).
 //! - [`expire`]: EXPIRE family, TTL family, PERSIST.
 //! - [`dump`]: DUMP, RESTORE, MIGRATE.
@@ -18,11 +19,14 @@ pub mod command;
 pub mod connection;
 pub mod dump;
 pub mod expire;
+pub mod hash;
 pub mod info;
 pub mod keyspace;
 pub mod list;
 pub mod server;
+pub mod set;
 pub mod string;
+pub mod zset;
 
 use corvid_proto::resp::{parse_i64, Reply};
 
@@ -33,6 +37,9 @@ use crate::keyspace::{NewValue, StrEncoding, ValueRef};
 pub fn register_all(r: &mut Registry) {
     string::register(r);
     list::register(r);
+    hash::register(r);
+    set::register(r);
+    zset::register(r);
     keyspace::register(r);
     expire::register(r);
     dump::register(r);
@@ -120,7 +127,7 @@ pub fn reply_value(out: &mut Reply, v: &ValueRef<'_>) -> Result<(), CmdError> {
     match v {
         ValueRef::Int(n) => out.bulk_int(*n),
         ValueRef::Str(s, _) => out.bulk(s),
-        ValueRef::List(_) => return Err(CmdError::WrongType),
+        _ => return Err(CmdError::WrongType),
     }
     Ok(())
 }
@@ -136,7 +143,7 @@ pub fn value_len(v: &ValueRef<'_>) -> Result<usize, CmdError> {
     match v {
         ValueRef::Int(n) => Ok(itoa::Buffer::new().format(*n).len()),
         ValueRef::Str(s, _) => Ok(s.len()),
-        ValueRef::List(_) => Err(CmdError::WrongType),
+        _ => Err(CmdError::WrongType),
     }
 }
 

@@ -353,12 +353,43 @@ fn mix_digest(digest: &mut [u8; 20], data: &[u8]) {
 /// One key's value digest (xorObjectDigest), as Redis computes it so
 /// DEBUG DIGEST-VALUE agrees across servers.
 fn value_digest(digest: &mut [u8; 20], e: &Entry<'_>) {
-    // Redis's object type numbers (OBJ_STRING, OBJ_LIST).
+    // Redis's object type numbers (OBJ_STRING … OBJ_HASH) come first.
+    let pair_digest = |parts: &[&[u8]]| {
+        let mut d = [0u8; 20];
+        for p in parts {
+            mix_digest(&mut d, p);
+        }
+        d
+    };
+    let xor_into = |digest: &mut [u8; 20], d: [u8; 20]| {
+        for (a, b) in digest.iter_mut().zip(d) {
+            *a ^= b;
+        }
+    };
     match e.value() {
         ValueRef::List(q) => {
             mix_digest(digest, &1u32.to_be_bytes());
             for element in q.iter() {
                 mix_digest(digest, &element.to_bytes());
+            }
+        }
+        ValueRef::Set(s) => {
+            mix_digest(digest, &2u32.to_be_bytes());
+            for m in s.iter() {
+                xor_digest(digest, &m.to_bytes());
+            }
+        }
+        ValueRef::ZSet(z) => {
+            mix_digest(digest, &3u32.to_be_bytes());
+            for (m, score) in z.iter() {
+                let score = corvid_proto::resp::format_g(score, 17);
+                xor_into(digest, pair_digest(&[&m.to_bytes(), score.as_bytes()]));
+            }
+        }
+        ValueRef::Hash(h) => {
+            mix_digest(digest, &4u32.to_be_bytes());
+            for (f, v) in h.iter() {
+                xor_into(digest, pair_digest(&[&f.to_bytes(), &v.to_bytes()]));
             }
         }
         string => {

@@ -392,7 +392,7 @@ fn incr_by(ctx: &mut Ctx<'_>, key: &[u8], by: i64) -> CmdResult {
         Some(e) => Some(match e.value() {
             ValueRef::Int(n) => n,
             ValueRef::Str(s, _) => corvid_proto::resp::parse_i64(s).ok_or(CmdError::NotInteger)?,
-            ValueRef::List(_) => return Err(CmdError::WrongType),
+            _ => return Err(CmdError::WrongType),
         }),
     };
     let old = current.unwrap_or(0);

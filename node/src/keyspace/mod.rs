@@ -26,7 +26,10 @@ use std::sync::OnceLock;
 use entry::{EntryPtr, Payload};
 use segment::Segment;
 
+use crate::hash::Hash;
 use crate::quicklist::QuickList;
+use crate::set::Set;
+use crate::zset::ZSet;
 
 pub use entry::EMBSTR_MAX;
 
@@ -45,10 +48,17 @@ pub enum StrEncoding {
 
 /// A value too large or too structured to live inside the entry.
 #[derive(Debug, Clone, PartialEq)]
+///
+/// Kept to 32 bytes (the large encodings are boxed): a small hash, set or
+/// sorted set costs this block plus its listpack or intset, less than
+/// Redis's robj plus the same bytes once the entry is counted in.
 pub enum HeapValue {
     /// A `raw`-encoded string.
     Raw(Vec<u8>),
-    List(QuickList),
+    List(Box<QuickList>),
+    Hash(Hash),
+    Set(Set),
+    ZSet(ZSet),
 }
 
 impl HeapValue {
@@ -56,13 +66,19 @@ impl HeapValue {
         match self {
             HeapValue::Raw(v) => ValueRef::Str(v, StrEncoding::Raw),
             HeapValue::List(q) => ValueRef::List(q),
+            HeapValue::Hash(h) => ValueRef::Hash(h),
+            HeapValue::Set(x) => ValueRef::Set(x),
+            HeapValue::ZSet(z) => ValueRef::ZSet(z),
         }
     }
 
     fn into_owned(self) -> OwnedValue {
         match self {
             HeapValue::Raw(v) => OwnedValue::Str(v, StrEncoding::Raw),
-            HeapValue::List(q) => OwnedValue::List(q),
+            HeapValue::List(q) => OwnedValue::List(*q),
+            HeapValue::Hash(h) => OwnedValue::Hash(h),
+            HeapValue::Set(x) => OwnedValue::Set(x),
+            HeapValue::ZSet(z) => OwnedValue::ZSet(z),
         }
     }
 }
@@ -81,6 +97,9 @@ pub enum ValueRef<'a> {
     Int(i64),
     Str(&'a [u8], StrEncoding),
     List(&'a QuickList),
+    Hash(&'a Hash),
+    Set(&'a Set),
+    ZSet(&'a ZSet),
 }
 
 impl ValueRef<'_> {
@@ -90,6 +109,9 @@ impl ValueRef<'_> {
             ValueRef::Int(n) => OwnedValue::Int(n),
             ValueRef::Str(s, enc) => OwnedValue::Str(s.to_vec(), enc),
             ValueRef::List(q) => OwnedValue::List(q.clone()),
+            ValueRef::Hash(h) => OwnedValue::Hash(h.clone()),
+            ValueRef::Set(x) => OwnedValue::Set(x.clone()),
+            ValueRef::ZSet(z) => OwnedValue::ZSet(z.clone()),
         }
     }
 
@@ -98,7 +120,7 @@ impl ValueRef<'_> {
         match *self {
             ValueRef::Int(n) => Some(itoa::Buffer::new().format(n).as_bytes().to_vec()),
             ValueRef::Str(s, _) => Some(s.to_vec()),
-            ValueRef::List(_) => None,
+            ValueRef::List(_) | ValueRef::Hash(_) | ValueRef::Set(_) | ValueRef::ZSet(_) => None,
         }
     }
 }
@@ -110,6 +132,9 @@ pub enum OwnedValue {
     Int(i64),
     Str(Vec<u8>, StrEncoding),
     List(QuickList),
+    Hash(Hash),
+    Set(Set),
+    ZSet(ZSet),
 }
 
 /// A read-only view of one key, valid while the table is borrowed.
@@ -327,7 +352,10 @@ impl Table {
                 self.insert_payload(key, Payload::Embstr(&s), expire_at, lru)
             }
             OwnedValue::Str(s, _) => self.insert_payload(key, heap(HeapValue::Raw(s)), expire_at, lru),
-            OwnedValue::List(q) => self.insert_payload(key, heap(HeapValue::List(q)), expire_at, lru),
+            OwnedValue::List(q) => self.insert_payload(key, heap(HeapValue::List(Box::new(q))), expire_at, lru),
+            OwnedValue::Hash(h) => self.insert_payload(key, heap(HeapValue::Hash(h)), expire_at, lru),
+            OwnedValue::Set(x) => self.insert_payload(key, heap(HeapValue::Set(x)), expire_at, lru),
+            OwnedValue::ZSet(z) => self.insert_payload(key, heap(HeapValue::ZSet(z)), expire_at, lru),
         }
     }
 
@@ -370,7 +398,11 @@ impl Table {
                 match old.value() {
                     ValueRef::Int(n) => (old.rebuilt(Payload::Int(n), expire), false),
                     ValueRef::Str(s, StrEncoding::Embstr) => (old.rebuilt(Payload::Embstr(s), expire), false),
-                    ValueRef::Str(_, StrEncoding::Raw) | ValueRef::List(_) => {
+                    ValueRef::Str(_, StrEncoding::Raw)
+                    | ValueRef::List(_)
+                    | ValueRef::Hash(_)
+                    | ValueRef::Set(_)
+                    | ValueRef::ZSet(_) => {
                         let heap = old.take_heap().expect("raw strings and lists live on the heap");
                         (old.rebuilt(Payload::Heap(heap), expire), true)
                     }
@@ -402,7 +434,7 @@ impl Table {
         let e = self.segment(h)?.find(h, key)?;
         match e.heap_mut()? {
             HeapValue::Raw(v) => Some(v),
-            HeapValue::List(_) => None,
+            _ => None,
         }
     }
 

@@ -182,6 +182,19 @@ impl Segment {
         self.tables.iter().filter(|t| !t.is_empty())
     }
 
+    /// Size an empty segment's bucket array for `n` entries (dictExpand
+    /// before a bulk load), so loading does not rehash.
+    pub fn reserve(&mut self, n: usize) {
+        if self.used == 0 && !self.is_rehashing() {
+            self.tables[0] = new_buckets(n.next_power_of_two().max(INITIAL_BUCKETS));
+        }
+    }
+
+    /// Buckets allocated (both arrays while rehashing).
+    pub fn bucket_count(&self) -> usize {
+        self.tables[0].len() + self.tables[1].len()
+    }
+
     fn grow_if_needed(&mut self) {
         if self.is_rehashing() {
             return;

@@ -1,0 +1,181 @@
+//! A hash value in Redis 7.0's two encodings: `listpack` (field, value,
+//! field, value … in insertion order) while it has at most
+//! `hash-max-listpack-entries` fields and no field or value longer than
+//! `hash-max-listpack-value` bytes, then `hashtable` (a [`Dict`]) for good.
+
+use crate::dict::Dict;
+use crate::listpack::{Listpack, LpValue};
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Hash {
+    Listpack(Listpack),
+    Table(Box<Dict>),
+}
+
+/// The conversion thresholds, read from the config when a command runs.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub max_entries: usize,
+    pub max_value: usize,
+}
+
+impl Default for Hash {
+    fn default() -> Self {
+        Hash::Listpack(Listpack::new())
+    }
+}
+
+impl Hash {
+    pub fn encoding_name(&self) -> &'static str {
+        match self {
+            Hash::Listpack(_) => "listpack",
+            Hash::Table(_) => "hashtable",
+        }
+    }
+
+    /// Number of fields.
+    pub fn len(&self) -> usize {
+        match self {
+            Hash::Listpack(lp) => lp.len() / 2,
+            Hash::Table(d) => d.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Offset of `field`'s entry in a listpack (its value follows).
+    fn lp_find(lp: &Listpack, field: &[u8]) -> Option<usize> {
+        let mut off = lp.first();
+        while let Some(f) = off {
+            if lp.get(f).matches(field) {
+                return Some(f);
+            }
+            let v = lp.next(f).expect("a field is followed by its value");
+            off = lp.next(v);
+        }
+        None
+    }
+
+    /// The value of `field`.
+    pub fn get(&self, field: &[u8]) -> Option<LpValue<'_>> {
+        match self {
+            Hash::Listpack(lp) => {
+                let f = Self::lp_find(lp, field)?;
+                Some(lp.get(lp.next(f).expect("value")))
+            }
+            Hash::Table(d) => d.get(field).map(LpValue::Str),
+        }
+    }
+
+    pub fn contains(&self, field: &[u8]) -> bool {
+        match self {
+            Hash::Listpack(lp) => Self::lp_find(lp, field).is_some(),
+            Hash::Table(d) => d.contains(field),
+        }
+    }
+
+    /// Convert first if `field` or `value` is too long for a listpack
+    /// (hashTypeTryConversion), then set; true when the field is new.
+    /// Converts after adding when the listpack has too many fields.
+    pub fn set(&mut self, field: &[u8], value: &[u8], limits: Limits) -> bool {
+        if let Hash::Listpack(_) = self {
+            if field.len() > limits.max_value || value.len() > limits.max_value {
+                self.convert_to_table();
+            }
+        }
+        match self {
+            Hash::Listpack(lp) => {
+                if let Some(f) = Self::lp_find(lp, field) {
+                    let v = lp.next(f).expect("value");
+                    lp.replace(v, value);
+                    return false;
+                }
+                lp.push_back(field);
+                lp.push_back(value);
+                if lp.len() / 2 > limits.max_entries {
+                    self.convert_to_table();
+                }
+                true
+            }
+            Hash::Table(d) => d.insert(field, value),
+        }
+    }
+
+    /// Remove `field`; true when it was there.
+    pub fn remove(&mut self, field: &[u8]) -> bool {
+        match self {
+            Hash::Listpack(lp) => match Self::lp_find(lp, field) {
+                Some(f) => {
+                    lp.delete(f);
+                    lp.delete(f);
+                    true
+                }
+                None => false,
+            },
+            Hash::Table(d) => d.remove(field),
+        }
+    }
+
+    /// Switch to the hashtable encoding (hashTypeConvertListpack).
+    pub fn convert_to_table(&mut self) {
+        if let Hash::Listpack(lp) = self {
+            let mut d = Dict::with_capacity(lp.len() / 2);
+            let mut it = lp.iter();
+            while let (Some(f), Some(v)) = (it.next(), it.next()) {
+                d.insert(&f.to_bytes(), &v.to_bytes());
+            }
+            *self = Hash::Table(Box::new(d));
+        }
+    }
+
+    /// Every (field, value), in listpack order or bucket order.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (LpValue<'_>, LpValue<'_>)> + '_> {
+        match self {
+            Hash::Listpack(lp) => {
+                let mut it = lp.iter();
+                Box::new(std::iter::from_fn(move || Some((it.next()?, it.next()?))))
+            }
+            Hash::Table(d) => Box::new(d.iter().map(|(f, v)| (LpValue::Str(f), LpValue::Str(v)))),
+        }
+    }
+
+    /// A random (field, value).
+    pub fn random(&self, rng: &mut impl rand::Rng) -> Option<(LpValue<'_>, LpValue<'_>)> {
+        match self {
+            Hash::Listpack(lp) if lp.is_empty() => None,
+            Hash::Listpack(_) => self.iter().nth(rng.random_range(0..self.len())),
+            Hash::Table(d) => d.random(rng).map(|(f, v)| (LpValue::Str(f), LpValue::Str(v))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: Limits = Limits { max_entries: 2, max_value: 8 };
+
+    #[test]
+    fn listpack_until_too_many_or_too_long() {
+        let mut h = Hash::default();
+        assert!(h.set(b"a", b"1", SMALL));
+        assert!(!h.set(b"a", b"2", SMALL));
+        assert!(h.set(b"b", b"x", SMALL));
+        assert_eq!(h.encoding_name(), "listpack");
+        assert_eq!(h.get(b"a").map(|v| v.to_bytes()), Some(b"2".to_vec()));
+        assert!(h.remove(b"a") && !h.remove(b"a"));
+        assert_eq!(h.len(), 1);
+        h.set(b"c", b"y", SMALL);
+        h.set(b"d", b"z", SMALL);
+        assert_eq!(h.encoding_name(), "hashtable");
+        assert_eq!(h.len(), 3);
+        let mut g = Hash::default();
+        g.set(b"f", b"longer than eight", SMALL);
+        assert_eq!(g.encoding_name(), "hashtable");
+        assert_eq!(g.get(b"f").map(|v| v.to_bytes()), Some(b"longer than eight".to_vec()));
+        let pairs: Vec<_> = h.iter().map(|(f, v)| (f.to_bytes(), v.to_bytes())).collect();
+        assert_eq!(pairs.len(), 3);
+    }
+}
