@@ -76,6 +76,26 @@ impl Hash {
         }
     }
 
+    /// Switch to the hashtable before a write whose arguments (of these
+    /// byte lengths) could not all go in the listpack: one longer than
+    /// `hash-max-listpack-value`, or together enough to push the listpack
+    /// past its 1 GB safety size (hashTypeTryConversion). HSET, HMSET and
+    /// HSETNX call it with their field and value arguments.
+    pub fn try_conversion(&mut self, lens: impl IntoIterator<Item = usize>, limits: Limits) {
+        let Hash::Listpack(lp) = self else { return };
+        let mut sum = lp.as_bytes().len();
+        for len in lens {
+            if len > limits.max_value {
+                self.convert_to_table();
+                return;
+            }
+            sum = sum.saturating_add(len);
+        }
+        if sum > LISTPACK_MAX_SAFETY_SIZE {
+            self.convert_to_table();
+        }
+    }
+
     /// Convert first if `field` or `value` is too long for a listpack
     /// (hashTypeTryConversion), then set; true when the field is new.
     /// Converts after adding when the listpack has too many fields.
@@ -137,18 +157,91 @@ impl Hash {
                 let mut it = lp.iter();
                 Box::new(std::iter::from_fn(move || Some((it.next()?, it.next()?))))
             }
-            Hash::Table(d) => Box::new(d.iter().map(|(f, v)| (LpValue::Str(f), LpValue::Str(v)))),
+            Hash::Table(d) => Box::new(d.iter().map(table_pair)),
         }
     }
 
-    /// A random (field, value).
+    /// A random (field, value), every field about equally likely.
     pub fn random(&self, rng: &mut impl rand::Rng) -> Option<(LpValue<'_>, LpValue<'_>)> {
         match self {
             Hash::Listpack(lp) if lp.is_empty() => None,
             Hash::Listpack(_) => self.iter().nth(rng.random_range(0..self.len())),
-            Hash::Table(d) => d.random(rng).map(|(f, v)| (LpValue::Str(f), LpValue::Str(v))),
+            Hash::Table(d) => d.fair_random(rng).map(table_pair),
         }
     }
+
+    /// `count` random pairs, repetitions allowed, in random order (HRANDFIELD
+    /// with a negative count). A listpack is walked once for the whole batch
+    /// (lpRandomPairs) rather than once per pick.
+    pub fn random_pairs(&self, count: usize, rng: &mut impl rand::Rng) -> Vec<(LpValue<'_>, LpValue<'_>)> {
+        let len = self.len();
+        if len == 0 {
+            return Vec::new();
+        }
+        match self {
+            Hash::Listpack(_) => {
+                // (pair index, position in the reply), sorted by pair index.
+                let mut picks: Vec<(usize, usize)> = (0..count).map(|i| (rng.random_range(0..len), i)).collect();
+                picks.sort_unstable();
+                let mut out = vec![None; count];
+                let mut picks = picks.into_iter().peekable();
+                for (index, pair) in self.iter().enumerate() {
+                    while let Some((_, slot)) = picks.next_if(|&(i, _)| i == index) {
+                        out[slot] = Some(pair);
+                    }
+                    if picks.peek().is_none() {
+                        break;
+                    }
+                }
+                out.into_iter().map(|p| p.expect("every pick is below len")).collect()
+            }
+            Hash::Table(d) => (0..count).filter_map(|_| d.fair_random(rng).map(table_pair)).collect(),
+        }
+    }
+
+    /// `count` distinct random pairs, `count` well below the number of fields
+    /// (HRANDFIELD's case 4: a positive count at most a third of the hash).
+    /// A listpack is sampled in one pass and keeps its order
+    /// (lpRandomPairsUnique); a table is drawn from until enough distinct
+    /// fields came up.
+    pub fn random_distinct(&self, count: usize, rng: &mut impl rand::Rng) -> Vec<(LpValue<'_>, LpValue<'_>)> {
+        let len = self.len();
+        let count = count.min(len);
+        match self {
+            Hash::Listpack(_) => {
+                // Selection sampling: keep each pair with probability
+                // (still wanted) / (still unseen).
+                let mut out = Vec::with_capacity(count);
+                for (seen, pair) in self.iter().enumerate() {
+                    if out.len() == count {
+                        break;
+                    }
+                    if rng.random_range(0..len - seen) < count - out.len() {
+                        out.push(pair);
+                    }
+                }
+                out
+            }
+            Hash::Table(d) => {
+                let mut taken = std::collections::HashSet::with_capacity(count);
+                let mut out = Vec::with_capacity(count);
+                while out.len() < count {
+                    let Some((f, v)) = d.fair_random(rng) else { break };
+                    if taken.insert(f) {
+                        out.push((LpValue::Str(f), LpValue::Str(v)));
+                    }
+                }
+                out
+            }
+        }
+    }
+}
+
+/// Largest listpack Redis lets a write build (LISTPACK_MAX_SAFETY_SIZE).
+const LISTPACK_MAX_SAFETY_SIZE: usize = 1 << 30;
+
+fn table_pair<'a>((f, v): (&'a [u8], &'a [u8])) -> (LpValue<'a>, LpValue<'a>) {
+    (LpValue::Str(f), LpValue::Str(v))
 }
 
 #[cfg(test)]
