@@ -41,6 +41,19 @@ impl ZSet {
         self.len() == 0
     }
 
+    /// The member → score index of the skiplist encoding (scores as
+    /// `f64::to_le_bytes`), for ZSCAN; None for a listpack.
+    pub fn dict(&self) -> Option<&crate::dict::Dict> {
+        None
+    }
+
+    /// The listpack of the listpack encoding (DUMP writes it as is).
+    pub fn as_listpack(&self) -> Option<&Listpack> {
+        match self {
+            ZSet::Listpack(lp) => Some(lp),
+        }
+    }
+
     /// Every (member, score), lowest score first.
     pub fn iter(&self) -> Box<dyn Iterator<Item = (LpValue<'_>, f64)> + '_> {
         match self {

@@ -6,6 +6,7 @@
 //! - [`list`]: LPUSH, LRANGE and every other non-blocking list command.
 //! - [`hash`], [`set`], [`zset`]: the hash, set and sorted-set commands.
 //! - [`keyspace`]: generic key commands (DEL, EXISTS, RENAME, SCAN, COPY, MOVE…).
+//! - [`scan`]: SCAN's options, and HSCAN/SSCAN/ZSCAN.
 //! - [`expire`]: EXPIRE family, TTL family, PERSIST.
 //! - [`dump`]: DUMP, RESTORE, MIGRATE.
 //! - [`connection`]: PING, ECHO, AUTH, HELLO, SELECT, QUIT, RESET, CLIENT.
@@ -23,6 +24,7 @@ pub mod hash;
 pub mod info;
 pub mod keyspace;
 pub mod list;
+pub mod scan;
 pub mod server;
 pub mod set;
 pub mod string;
@@ -41,6 +43,7 @@ pub fn register_all(r: &mut Registry) {
     set::register(r);
     zset::register(r);
     keyspace::register(r);
+    scan::register(r);
     expire::register(r);
     dump::register(r);
     connection::register(r);
