@@ -97,8 +97,9 @@ impl Hash {
     }
 
     /// Convert first if `field` or `value` is too long for a listpack
-    /// (hashTypeTryConversion), then set; true when the field is new.
-    /// Converts after adding when the listpack has too many fields.
+    /// (hashTypeSet), then set; true when the field is new. Converts after
+    /// writing when the listpack has too many fields, even after an update
+    /// (the limit may have been lowered since the hash grew).
     pub fn set(&mut self, field: &[u8], value: &[u8], limits: Limits) -> bool {
         if let Hash::Listpack(_) = self {
             if field.len() > limits.max_value || value.len() > limits.max_value {
@@ -107,17 +108,22 @@ impl Hash {
         }
         match self {
             Hash::Listpack(lp) => {
-                if let Some(f) = Self::lp_find(lp, field) {
-                    let v = lp.next(f).expect("value");
-                    lp.replace(v, value);
-                    return false;
-                }
-                lp.push_back(field);
-                lp.push_back(value);
+                let added = match Self::lp_find(lp, field) {
+                    Some(f) => {
+                        let v = lp.next(f).expect("a field is followed by its value");
+                        lp.replace(v, value);
+                        false
+                    }
+                    None => {
+                        lp.push_back(field);
+                        lp.push_back(value);
+                        true
+                    }
+                };
                 if lp.len() / 2 > limits.max_entries {
                     self.convert_to_table();
                 }
-                true
+                added
             }
             Hash::Table(d) => d.insert(field, value),
         }

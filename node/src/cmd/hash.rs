@@ -320,6 +320,7 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
         return hrandfield_count(ctx, args.get(1), count, withvalues);
     }
+    // The hash borrows the keyspace, so draw from a generator seeded by its.
     let mut rng = rand::rngs::SmallRng::from_rng(&mut ctx.srv.db.rng);
     let h = read_hash(&mut ctx.srv.db, ctx.db, args.get(1))?;
     match h.and_then(|h| h.random(&mut rng)) {
@@ -346,6 +347,7 @@ fn reply_pair(out: &mut Reply, (f, v): (LpValue<'_>, LpValue<'_>), withvalues: b
 /// positive one returns distinct fields, at most all of them.
 fn hrandfield_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64, withvalues: bool) -> CmdResult {
     let budget = reply_budget(ctx.srv);
+    // The hash borrows the keyspace, so draw from a generator seeded by its.
     let mut rng = rand::rngs::SmallRng::from_rng(&mut ctx.srv.db.rng);
     let Some(h) = read_hash(&mut ctx.srv.db, ctx.db, key)? else {
         ctx.out.array(0);
@@ -359,6 +361,7 @@ fn hrandfield_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64, withvalues: bool)
     }
     let flat_pairs = withvalues && !out.resp3;
     if !distinct || n == 1 {
+        let reply_start = out.len();
         out.array(if flat_pairs { n * 2 } else { n });
         let mut left = n;
         while left > 0 {
@@ -372,8 +375,9 @@ fn hrandfield_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64, withvalues: bool)
             }
         }
         if left > 0 {
-            // The reply is cut short, so the connection must go (Redis's
-            // CLIENT_CLOSE_ASAP past the output buffer limit).
+            // Too big to send: drop it and the connection, as Redis closes
+            // a client past its output buffer limit without writing more.
+            out.buf.truncate(reply_start);
             ctx.client().close_after_reply = true;
         }
         return Ok(());
