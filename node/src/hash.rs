@@ -277,4 +277,59 @@ mod tests {
         let pairs: Vec<_> = h.iter().map(|(f, v)| (f.to_bytes(), v.to_bytes())).collect();
         assert_eq!(pairs.len(), 3);
     }
+
+    #[test]
+    fn try_conversion_looks_at_every_argument() {
+        let mut h = Hash::default();
+        h.try_conversion([1, 8, 2], SMALL);
+        assert_eq!(h.encoding_name(), "listpack");
+        h.try_conversion([1, 9], SMALL);
+        assert_eq!(h.encoding_name(), "hashtable");
+    }
+
+    fn ten_fields(limits: Limits) -> Hash {
+        let mut h = Hash::default();
+        for i in 0..10 {
+            h.set(format!("f{i}").as_bytes(), b"v", limits);
+        }
+        h
+    }
+
+    /// Picks per field over many draws, for both encodings.
+    fn tally(draw: impl Fn(&Hash, &mut rand::rngs::SmallRng) -> Vec<Vec<u8>>) {
+        use rand::SeedableRng;
+        let big = Limits { max_entries: 100, max_value: 64 };
+        for h in [ten_fields(big), ten_fields(SMALL)] {
+            let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
+            let mut counts = std::collections::HashMap::new();
+            for _ in 0..1000 {
+                for f in draw(&h, &mut rng) {
+                    *counts.entry(f).or_insert(0) += 1;
+                }
+            }
+            assert_eq!(counts.len(), 10, "{}", h.encoding_name());
+            // Uniform draws: each of 10 fields near a tenth of the picks.
+            let total: i32 = counts.values().sum();
+            for (f, n) in counts {
+                let expected = total / 10;
+                assert!((n - expected).abs() < expected / 4, "{} {f:?}: {n} of {total}", h.encoding_name());
+            }
+        }
+    }
+
+    #[test]
+    fn random_pairs_are_uniform() {
+        tally(|h, rng| h.random_pairs(5, rng).into_iter().map(|(f, _)| f.to_bytes()).collect());
+        tally(|h, rng| h.random(rng).map(|(f, _)| f.to_bytes()).into_iter().collect());
+    }
+
+    #[test]
+    fn random_distinct_pairs_are_distinct_and_uniform() {
+        tally(|h, rng| {
+            let picks: Vec<_> = h.random_distinct(3, rng).into_iter().map(|(f, _)| f.to_bytes()).collect();
+            let unique: std::collections::HashSet<_> = picks.iter().collect();
+            assert_eq!((picks.len(), unique.len()), (3, 3));
+            picks
+        });
+    }
 }

@@ -320,7 +320,7 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
         return hrandfield_count(ctx, args.get(1), count, withvalues);
     }
-    // The hash borrows the keyspace, so draw from a generator seeded by its.
+    // The hash borrows the keyspace, so draw from a generator seeded from the keyspace's.
     let mut rng = rand::rngs::SmallRng::from_rng(&mut ctx.srv.db.rng);
     let h = read_hash(&mut ctx.srv.db, ctx.db, args.get(1))?;
     match h.and_then(|h| h.random(&mut rng)) {
@@ -347,60 +347,76 @@ fn reply_pair(out: &mut Reply, (f, v): (LpValue<'_>, LpValue<'_>), withvalues: b
 /// positive one returns distinct fields, at most all of them.
 fn hrandfield_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64, withvalues: bool) -> CmdResult {
     let budget = reply_budget(ctx.srv);
-    // The hash borrows the keyspace, so draw from a generator seeded by its.
+    // The hash borrows the keyspace, so draw from a generator seeded from the keyspace's.
     let mut rng = rand::rngs::SmallRng::from_rng(&mut ctx.srv.db.rng);
     let Some(h) = read_hash(&mut ctx.srv.db, ctx.db, key)? else {
         ctx.out.array(0);
         return Ok(());
     };
     let out = &mut *ctx.out;
-    let (n, distinct) = (count.unsigned_abs() as usize, count >= 0);
+    let n = count.unsigned_abs() as usize;
+    let flat_pairs = withvalues && !out.resp3;
     if n == 0 {
         out.array(0);
-        return Ok(());
-    }
-    let flat_pairs = withvalues && !out.resp3;
-    if !distinct || n == 1 {
+    } else if count < 0 || n == 1 {
         let reply_start = out.len();
         out.array(if flat_pairs { n * 2 } else { n });
-        let mut left = n;
-        while left > 0 {
-            let batch = left.min(RANDOM_BATCH);
-            left -= batch;
-            for pair in h.random_pairs(batch, &mut rng) {
-                reply_pair(out, pair, withvalues);
-            }
-            if out.len() > budget {
-                break;
-            }
-        }
-        if left > 0 {
+        if !reply_repeated_picks(out, h, n, withvalues, &mut rng, budget) {
             // Too big to send: drop it and the connection, as Redis closes
             // a client past its output buffer limit without writing more.
             out.buf.truncate(reply_start);
             ctx.client().close_after_reply = true;
         }
-        return Ok(());
+    } else {
+        let pairs = distinct_picks(h, n, &mut rng);
+        out.array(if flat_pairs { pairs.len() * 2 } else { pairs.len() });
+        for pair in pairs {
+            reply_pair(out, pair, withvalues);
+        }
     }
+    Ok(())
+}
+
+/// Reply with `n` pairs drawn with repetition, [`RANDOM_BATCH`] at a time;
+/// false when the reply outgrew `budget` bytes and was left unfinished.
+fn reply_repeated_picks(
+    out: &mut Reply,
+    h: &Hash,
+    n: usize,
+    withvalues: bool,
+    rng: &mut impl rand::Rng,
+    budget: usize,
+) -> bool {
+    let mut left = n;
+    while left > 0 {
+        let batch = left.min(RANDOM_BATCH);
+        left -= batch;
+        for pair in h.random_pairs(batch, rng) {
+            reply_pair(out, pair, withvalues);
+        }
+        if left > 0 && out.len() > budget {
+            return false;
+        }
+    }
+    true
+}
+
+/// `n` distinct pairs (all of them when `n` is at least the hash's size),
+/// by whichever of Redis's strategies suits `n` against the size.
+fn distinct_picks<'a>(h: &'a Hash, n: usize, rng: &mut impl rand::Rng) -> Vec<(LpValue<'a>, LpValue<'a>)> {
     let size = h.len();
-    let reply_len = n.min(size);
-    out.array(if flat_pairs { reply_len * 2 } else { reply_len });
-    let pairs: Vec<_> = if n >= size {
+    if n >= size {
         h.iter().collect()
     } else if n.saturating_mul(SUB_STRATEGY_MUL) > size {
         // Most of the hash is wanted: copy it and drop random pairs.
         let mut all: Vec<_> = h.iter().collect();
         while all.len() > n {
-            all.swap_remove(rand::Rng::random_range(&mut rng, 0..all.len()));
+            all.swap_remove(rng.random_range(0..all.len()));
         }
         all
     } else {
-        h.random_distinct(n, &mut rng)
-    };
-    for pair in pairs {
-        reply_pair(out, pair, withvalues);
+        h.random_distinct(n, rng)
     }
-    Ok(())
 }
 
 /// The most a reply drawn at random may take before the client is cut off:
