@@ -57,12 +57,22 @@ pub fn arg_i64(a: &[u8]) -> Result<i64, CmdError> {
     parse_i64(a).ok_or(CmdError::NotInteger)
 }
 
-/// An integer argument that must lie in `min..=max`, with Redis's
-/// out-of-range error text (getRangeLongFromObjectOrReply).
+/// An integer argument that must lie in `min..=max`; `msg` is the error
+/// for anything else, non-integers included (getRangeLongFromObjectOrReply
+/// with a message).
 pub fn arg_i64_range(a: &[u8], min: i64, max: i64, msg: &str) -> Result<i64, CmdError> {
+    match parse_i64(a) {
+        Some(v) if (min..=max).contains(&v) => Ok(v),
+        _ => Err(CmdError::err(msg)),
+    }
+}
+
+/// An integer argument that must lie in `min..=max`, with Redis's default
+/// errors (getRangeLongFromObjectOrReply without a message).
+pub fn arg_i64_between(a: &[u8], min: i64, max: i64) -> Result<i64, CmdError> {
     let v = arg_i64(a)?;
-    if v < min || v > max {
-        return Err(CmdError::err(msg));
+    if !(min..=max).contains(&v) {
+        return Err(CmdError::err(format!("value is out of range, value must between {min} and {max}")));
     }
     Ok(v)
 }
