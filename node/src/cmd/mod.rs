@@ -4,7 +4,7 @@
 //! # Layout
 //! - [`string`]: GET, SET and every other string command.
 //! - [`list`]: LPUSH, LRANGE and every other non-blocking list command.
-//! - [`hash`], [`set`], [`zset`]: the hash, set and sorted-set commands.
+//! - [`hash`], [`set`], [`zset`]: the hash, set and sorted-set commands; [`sort`]: SORT, SORT_RO.
 //! - [`keyspace`]: generic key commands (DEL, EXISTS, RENAME, SCAN, COPY, MOVE…).
 //! - [`scan`]: SCAN's options, and HSCAN/SSCAN/ZSCAN.
 //! - [`expire`]: EXPIRE family, TTL family, PERSIST.
@@ -27,6 +27,7 @@ pub mod list;
 pub mod scan;
 pub mod server;
 pub mod set;
+pub mod sort;
 pub mod string;
 pub mod zset;
 
@@ -42,6 +43,7 @@ pub fn register_all(r: &mut Registry) {
     hash::register(r);
     set::register(r);
     zset::register(r);
+    sort::register(r);
     keyspace::register(r);
     scan::register(r);
     expire::register(r);
