@@ -359,7 +359,7 @@ mod tests {
             (vec![200, 0], RdbError::UnknownType(200)),
             (vec![2, 0], RdbError::EmptyValue),
             (vec![2, 2, 1, b'a', 1, b'a'], RdbError::Duplicate),
-            (vec![2, 200, 1, b'a'], RdbError::LengthTooLarge(200)),
+            (vec![2, 63, 1, b'a'], RdbError::LengthTooLarge(63)),
             (vec![11, 8, 2, 0, 0, 0, 0, 0, 0, 0], RdbError::EmptyValue),
             (vec![11, 10, 2, 0, 0, 0, 1, 0, 0, 0, 5, 0], RdbError::BadIntSet(crate::intset::IntSetError::Length)),
             (vec![4, 1, 1, b'f'], RdbError::Truncated),
