@@ -361,7 +361,7 @@ mod tests {
             (vec![2, 2, 1, b'a', 1, b'a'], RdbError::Duplicate),
             (vec![2, 63, 1, b'a'], RdbError::LengthTooLarge(63)),
             (vec![11, 8, 2, 0, 0, 0, 0, 0, 0, 0], RdbError::EmptyValue),
-            (vec![11, 10, 2, 0, 0, 0, 1, 0, 0, 0, 5, 0], RdbError::BadIntSet(crate::intset::IntSetError::Length)),
+            (vec![11, 10, 2, 0, 0, 0, 2, 0, 0, 0, 5, 0], RdbError::BadIntSet(crate::intset::IntSetError::Length)),
             (vec![4, 1, 1, b'f'], RdbError::Truncated),
             (vec![4, 2, 1, b'f', 1, b'v', 1, b'f', 1, b'w'], RdbError::Duplicate),
             (vec![5, 1, 1, b'm', 0, 0, 0, 0, 0, 0, 0xf8, 0x7f], RdbError::BadPairs),
