@@ -7,7 +7,7 @@
 
 use corvid_proto::resp::{Args, Reply};
 
-use super::{arg_i64_range, arg_positive, is};
+use super::{arg_i64_between, arg_i64_range, arg_positive, is};
 use crate::db::{Databases, Lookup};
 use crate::dispatch::{Ctx, Registry};
 use crate::errors::{CmdError, CmdResult};
@@ -266,7 +266,7 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// repeats allowed; positive means distinct members, all of them when the
 /// count reaches the size.
 fn srandmember_count(ctx: &mut Ctx<'_>, key: &[u8], count: &[u8]) -> CmdResult {
-    let count = arg_i64_range(count, -i64::MAX, i64::MAX, "value is out of range")?;
+    let count = arg_i64_between(count, -i64::MAX, i64::MAX)?;
     let db = ctx.db;
     if read_set(&mut ctx.srv.db, db, key)?.is_none() || count == 0 {
         ctx.out.array(0);

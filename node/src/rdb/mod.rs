@@ -12,6 +12,7 @@
 //!   value type on top of the primitives.
 //! - [`payload`]: the `DUMP` wrapper — type byte, value, RDB version, CRC64 — and
 //!   `RESTORE`'s checks (Redis `createDumpPayload` / `verifyDumpPayload`).
+//! - [`file`]: the snapshot file (header, aux fields, databases, EOF, CRC64).
 //! - [`object`]: a decoded value turned into the keyspace's value, in the encoding the
 //!   current thresholds call for.
 //! - [`crc64`]: Redis's CRC-64/Jones checksum, used by payloads and by the file trailer.
@@ -24,6 +25,7 @@
 
 pub mod crc64;
 pub mod encoding;
+pub mod file;
 pub mod lzf;
 pub mod object;
 pub mod payload;
