@@ -22,9 +22,6 @@ pub struct Dict {
 unsafe impl Send for Dict {}
 unsafe impl Sync for Dict {}
 
-/// How many fields [`Dict::fair_random`] samples (GETFAIR_NUM_ENTRIES).
-const FAIR_SAMPLE: usize = 15;
-
 fn payload(value: &[u8]) -> Payload<'_> {
     if value.len() <= u8::MAX as usize {
         Payload::Embstr(value)
@@ -117,31 +114,6 @@ impl Dict {
     /// (dictGetFairRandomKey).
     pub fn random(&self, rng: &mut impl rand::Rng) -> Option<(&[u8], &[u8])> {
         self.seg.random_fair(rng).map(|e| (e.key(), value_of(e)))
-    }
-
-    /// A random field and its value with every field about equally likely
-    /// (dictGetFairRandomKey). [`Dict::random`] picks a bucket first, so a
-    /// field sharing its bucket comes up less often than one alone; here up
-    /// to [`FAIR_SAMPLE`] fields from consecutive buckets (in scan order,
-    /// from a random cursor) are gathered and one of them is picked, which
-    /// HRANDFIELD's and SRANDMEMBER's distribution tests need.
-    pub fn fair_random(&self, rng: &mut impl rand::Rng) -> Option<(&[u8], &[u8])> {
-        let mut sample: Vec<EntryPtr> = Vec::with_capacity(FAIR_SAMPLE);
-        let mut cursor: u64 = rng.random();
-        // One pass over the buckets at most, and no long walks through a
-        // sparse table: Redis gives up after ten buckets per wanted field.
-        let steps = self.seg.bucket_count().min(FAIR_SAMPLE * 10);
-        for _ in 0..steps {
-            cursor = self.seg.scan_step(cursor, &mut |e| sample.push(e));
-            if sample.len() >= FAIR_SAMPLE {
-                break;
-            }
-        }
-        if sample.is_empty() {
-            return self.random(rng);
-        }
-        let e = sample[rng.random_range(0..sample.len())];
-        Some((e.key(), value_of(e)))
     }
 
     /// Bytes the dictionary takes, roughly (bucket arrays plus entries), for

@@ -10,7 +10,7 @@
 use corvid_proto::resp::{parse_i64, Args, Reply};
 use rand::SeedableRng;
 
-use super::{arg_i64, is};
+use super::{arg_i64, arg_i64_between, is};
 use crate::db::{Databases, Lookup};
 use crate::dispatch::{Ctx, Registry};
 use crate::errors::{CmdError, CmdResult};
@@ -302,14 +302,7 @@ const SUB_STRATEGY_MUL: usize = 3;
 /// HRANDFIELD key [count [WITHVALUES]]
 fn hrandfield(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     if args.len() >= 3 {
-        let count = arg_i64(args.get(2))?;
-        if count == i64::MIN {
-            return Err(CmdError::err(format!(
-                "value is out of range, value must between {} and {}",
-                -i64::MAX,
-                i64::MAX
-            )));
-        }
+        let count = arg_i64_between(args.get(2), -i64::MAX, i64::MAX)?;
         if args.len() > 4 || (args.len() == 4 && !is(args.get(3), "withvalues")) {
             return Err(CmdError::Syntax);
         }
