@@ -12,6 +12,8 @@
 #   TESTS             redis-benchmark -t list      [set,get,incr,mset]
 #   CLIENTS           redis-benchmark -c           [50]
 #   MEM_KEYS          keys loaded for the memory test (DEBUG POPULATE, 16-byte values) [1000000]
+#   MEM_CASES         collection memory cases to run [hash,set,zset]: 1M hashes of 10
+#                     small fields, 100k sets of 100 integers, 100k sorted sets of 100 members
 #   BENCH_OUT         logs and results             [<repo>/bench/out]
 #
 # Both servers get the same settings: --save "" --appendonly no (and
@@ -30,7 +32,8 @@ REDIS_SERVER_BIN=${REDIS_SERVER_BIN:-$(command -v redis-server || echo redis-ser
 ROUNDS=${ROUNDS:-3}
 N_P1=${N_P1:-200000}
 N_P16=${N_P16:-2000000}
-TESTS=${TESTS:-set,get,incr,mset}
+TESTS=${TESTS:-set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100}
+MEM_CASES=${MEM_CASES:-hash,set,zset}
 CLIENTS=${CLIENTS:-50}
 MEM_KEYS=${MEM_KEYS:-1000000}
 OUT=${BENCH_OUT:-$root/bench/out}
@@ -130,9 +133,10 @@ for round in $(seq 1 "$ROUNDS"); do
       csv=$(timeout 600 redis-benchmark -h 127.0.0.1 -p "${PORT[$name]}" -q -c "$CLIENTS" -n "$n" \
               -r 1000000 -P "$pipeline" -t "$TESTS" --csv) \
         || die "redis-benchmark against $name failed (round $round, -P $pipeline)"
-      # "MSET (10 keys)","54794.52",... -> MSET 54794.52
+      # "MSET (10 keys)","54794.52",... -> MSET 54794.52; the LPUSH that only fills the
+      # list for LRANGE ("LPUSH (needed to benchmark LRANGE)") is not a result.
       tr -d '"' <<<"$csv" | awk -F, -v s="$name" -v p="$pipeline" -v r="$round" \
-        'NR > 1 && NF > 1 { split($1, w, " "); print s "\t" p "\t" w[1] "\t" $2 "\t" r }' >> "$raw"
+        'NR > 1 && NF > 1 && $1 !~ /needed/ { split($1, w, " "); print s "\t" p "\t" w[1] "\t" $2 "\t" r }' >> "$raw"
     done
   done
 done
@@ -197,6 +201,58 @@ memory_table=$(
     'BEGIN { printf "| DEBUG POPULATE time (s) | %s | %s | %.2f× |\n", c, r, (r > 0 ? c / r : 0) }'
 )
 
+# --- collection memory -------------------------------------------------------------------
+# RESP for one case's load, the same bytes for both servers (redis-cli --pipe).
+case_keys() { case $1 in hash) echo 1000000 ;; set|zset) echo 100000 ;; esac; }
+case_commands() { # CASE
+  awk -v c="$1" -v n="$(case_keys "$1")" 'BEGIN {
+    for (i = 0; i < n; i++) {
+      k = 0
+      if (c == "hash") {
+        a[k++] = "HSET"; a[k++] = "hash:" i
+        for (j = 0; j < 10; j++) { a[k++] = "field" j; a[k++] = sprintf("val-%04d", (i * 10 + j) % 10000) }
+      } else if (c == "set") {
+        a[k++] = "SADD"; a[k++] = "set:" i
+        for (j = 0; j < 100; j++) a[k++] = (i + 37 * j) % 30000
+      } else {
+        a[k++] = "ZADD"; a[k++] = "zset:" i
+        for (j = 0; j < 100; j++) { a[k++] = j; a[k++] = "member:" j }
+      }
+      printf "*%d\r\n", k
+      for (x = 0; x < k; x++) printf "$%d\r\n%s\r\n", length(a[x]), a[x]
+    }
+  }'
+}
+
+collection_rows=""
+for mem_case in ${MEM_CASES//,/ }; do
+  file="$OUT/load-$mem_case.resp"
+  [ -s "$file" ] || case_commands "$mem_case" > "$file"
+  n=$(case_keys "$mem_case")
+  say "memory: $n $mem_case keys into fresh servers"
+  for name in corvid redis; do
+    start_server "$name"
+    sleep 1
+    used0=$(info_field "$name" memory used_memory); rss0=$(vmrss_bytes "$name")
+    cli "$name" --pipe < "$file" > "$OUT/pipe-$name-$mem_case.log" 2>&1 \
+      || die "$name: loading the $mem_case case failed; see $OUT/pipe-$name-$mem_case.log"
+    keys=$(cli "$name" DBSIZE)
+    [ "$keys" = "$n" ] || die "$name: DBSIZE is $keys after loading $n keys ($mem_case)"
+    MEM[$name,$mem_case,enc]=$(cli "$name" OBJECT ENCODING "$mem_case:0")
+    sleep 1
+    MEM[$name,$mem_case,used]=$(awk -v a="$used0" -v b="$(info_field "$name" memory used_memory)" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / n }')
+    MEM[$name,$mem_case,vm]=$(awk -v a="$rss0" -v b="$(vmrss_bytes "$name")" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / n }')
+    stop_server "$name"
+  done
+  for metric in used:used_memory vm:"VmRSS (/proc)"; do
+    key=${metric%%:*}; label=${metric#*:}
+    c=${MEM[corvid,$mem_case,$key]}; r=${MEM[redis,$mem_case,$key]}
+    collection_rows+=$(awk -v m="$mem_case" -v n="$n" -v l="$label" -v c="$c" -v r="$r" \
+      -v ce="${MEM[corvid,$mem_case,enc]}" -v re="${MEM[redis,$mem_case,enc]}" \
+      'BEGIN { printf "| %s (%d keys; %s / %s) | %s | %s | %s | %.2f× |", m, n, ce, re, l, c, r, (r > 0 ? c / r : 0) }')$'\n'
+  done
+done
+
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git -C "$root" status --porcelain 2>/dev/null | grep -q . && echo " (uncommitted changes)" || true)
 result="$OUT/result-$run_id.md"
@@ -212,6 +268,15 @@ result="$OUT/result-$run_id.md"
   echo "Memory: $MEM_KEYS keys, \`DEBUG POPULATE $MEM_KEYS key 16\` (16-byte values), fresh servers."
   echo
   echo "$memory_table"
+  if [ -n "$collection_rows" ]; then
+    echo
+    echo "Collections: hashes of 10 fields (8-byte values), sets of 100 small integers,"
+    echo "sorted sets of 100 members with integer scores, loaded by \`redis-cli --pipe\`."
+    echo
+    echo "| case (encodings corvid / redis) | metric | corvid bytes/key | redis bytes/key | corvid/redis |"
+    echo "|---|---|---:|---:|---:|"
+    printf '%s' "$collection_rows"
+  fi
 } > "$result"
 say "raw throughput samples: $raw; result: $result"
 cat "$result"

@@ -181,6 +181,9 @@ impl Server {
         let pass = self.config.get_str("requirepass");
         self.requirepass = if pass.is_empty() { None } else { Some(pass.into_bytes()) };
         self.db.policy = access_policy(&self.config);
+        // jemalloc-bg-thread: a background thread returns freed pages to the
+        // kernel, as Redis enables it, so RSS follows used memory.
+        let _ = tikv_jemalloc_ctl::background_thread::write(self.config.get_bool("jemalloc-bg-thread"));
     }
 
     pub fn uptime_secs(&self) -> i64 {

@@ -249,10 +249,17 @@ fn migrate(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             }
             return Err(CmdError::Coded("IOERR error or timeout writing to target instance".into()));
         }
+        // A read that timed out is not retried (the target may still apply
+        // what was sent, as Redis's ETIMEDOUT check assumes).
+        let timed_out = std::cell::Cell::new(false);
         let read_line = |sock: &mut MigrateSocket| -> Option<String> {
             let mut line = String::new();
             match sock.reader.read_line(&mut line) {
                 Ok(n) if n > 0 => Some(line.trim_end_matches(['\r', '\n']).to_string()),
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                    timed_out.set(true);
+                    None
+                }
                 _ => None,
             }
         };
@@ -260,7 +267,7 @@ fn migrate(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         let select_reply = if select { read_line(sock) } else { Some(String::new()) };
         let (Some(auth_reply), Some(select_reply)) = (auth_reply, select_reply) else {
             ctx.srv.migrate_sockets.remove(&name);
-            if may_retry {
+            if may_retry && !timed_out.get() {
                 may_retry = false;
                 continue;
             }
@@ -292,7 +299,7 @@ fn migrate(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
         if socket_error {
             ctx.srv.migrate_sockets.remove(&name);
-            if done == 0 && error.is_none() && may_retry {
+            if done == 0 && error.is_none() && may_retry && !timed_out.get() {
                 may_retry = false;
                 continue;
             }

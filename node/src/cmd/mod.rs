@@ -12,7 +12,7 @@
 //! - [`connection`]: PING, ECHO, AUTH, HELLO, SELECT, QUIT, RESET, CLIENT.
 //! - [`command`]: COMMAND and its subcommands, from the shared command table.
 //! - [`server`]: INFO, CONFIG, DEBUG, FLUSHDB/FLUSHALL, DBSIZE, TIME, SHUTDOWN….
-//! - [`info`]: the INFO sections.
+//! - [`info`]: the INFO sections; [`memory`]: MEMORY USAGE.
 //!
 //! The helpers below are the argument parsing every family shares.
 
@@ -24,6 +24,7 @@ pub mod hash;
 pub mod info;
 pub mod keyspace;
 pub mod list;
+pub mod memory;
 pub mod scan;
 pub mod server;
 pub mod set;
@@ -52,6 +53,7 @@ pub fn register_all(r: &mut Registry) {
     command::register(r);
     server::register(r);
     info::register(r);
+    memory::register(r);
 }
 
 /// An integer argument (getLongLongFromObjectOrReply).

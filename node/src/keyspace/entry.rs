@@ -311,7 +311,7 @@ impl EntryPtr {
     }
 
     /// Bytes the allocation spans.
-    fn size(self) -> usize {
+    pub fn size(self) -> usize {
         let (_, key_len, key_off) = self.offsets();
         key_off + key_len
     }

@@ -157,6 +157,11 @@ impl<'a> Entry<'a> {
         self.ptr.value()
     }
 
+    /// Bytes of the key's own allocation (key, small value, expiry, links).
+    pub fn allocated_bytes(&self) -> usize {
+        self.ptr.size()
+    }
+
     /// Absolute expiry in Unix milliseconds, if the key has one.
     pub fn expire_at(&self) -> Option<i64> {
         self.ptr.expire_at()
