@@ -8,9 +8,17 @@
 //! insert need not match Redis's byte for byte; the fill rule for pushes does
 //! (`_quicklistNodeAllowInsert`), since it decides memory use.
 //!
+//! An element at least the packed threshold long (1 GiB unless DEBUG
+//! QUICKLIST-PACKED-THRESHOLD says otherwise) gets a node of its own, a
+//! "plain" node, which no other element joins and which DUMP and RDB write
+//! as the bare element, as Redis does. Here a plain node is a one-element
+//! listpack with a flag, so every read path stays the same.
+//!
 //! `list-compress-depth` (LZF-compressing inner nodes) is not applied yet.
 
 use std::collections::VecDeque;
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::listpack::{Listpack, LpValue};
 
@@ -21,9 +29,70 @@ const SAFETY_LIMIT: usize = 8192;
 /// Allowance for an entry's encoding and backlen (SIZE_ESTIMATE_OVERHEAD).
 const ENTRY_OVERHEAD: usize = 8;
 
+/// Redis's default packed threshold (1 GiB).
+const DEFAULT_PACKED_THRESHOLD: usize = 1 << 30;
+/// Elements this long or longer go into plain nodes. Process-wide, as in
+/// Redis (quicklist.c's packed_threshold).
+static PACKED_THRESHOLD: AtomicUsize = AtomicUsize::new(DEFAULT_PACKED_THRESHOLD);
+
+/// DEBUG QUICKLIST-PACKED-THRESHOLD: 0 restores the default; false (and no
+/// change) above 4 GiB less 1 MiB (quicklistisSetPackedThreshold).
+pub fn set_packed_threshold(bytes: u64) -> bool {
+    if bytes > (1u64 << 32) - (1 << 20) {
+        return false;
+    }
+    let t = if bytes == 0 { DEFAULT_PACKED_THRESHOLD } else { bytes as usize };
+    PACKED_THRESHOLD.store(t, Ordering::Relaxed);
+    true
+}
+
+fn is_large(value: &[u8]) -> bool {
+    value.len() >= PACKED_THRESHOLD.load(Ordering::Relaxed)
+}
+
+/// One node: a listpack, or a plain node holding one large element.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Node {
+    lp: Listpack,
+    plain: bool,
+}
+
+impl Node {
+    pub fn packed(lp: Listpack) -> Node {
+        Node { lp, plain: false }
+    }
+
+    pub fn plain(value: &[u8]) -> Node {
+        let mut lp = Listpack::new();
+        lp.push_back(value);
+        Node { lp, plain: true }
+    }
+
+    pub fn is_plain(&self) -> bool {
+        self.plain
+    }
+
+    pub fn listpack(&self) -> &Listpack {
+        &self.lp
+    }
+}
+
+impl Deref for Node {
+    type Target = Listpack;
+    fn deref(&self) -> &Listpack {
+        &self.lp
+    }
+}
+
+impl DerefMut for Node {
+    fn deref_mut(&mut self) -> &mut Listpack {
+        &mut self.lp
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct QuickList {
-    nodes: VecDeque<Listpack>,
+    nodes: VecDeque<Node>,
     len: usize,
     /// `list-max-listpack-size`: negative, a byte limit per node (-2: 8 KiB);
     /// positive, an element count.
@@ -39,8 +108,12 @@ fn fits(size: usize, count: usize, fill: i32) -> bool {
     size <= SAFETY_LIMIT && count <= fill as usize
 }
 
-/// Whether `value` may join `node` (_quicklistNodeAllowInsert).
-fn allow_insert(node: &Listpack, value: &[u8], fill: i32) -> bool {
+/// Whether `value` may join `node` (_quicklistNodeAllowInsert): never a
+/// plain node, never a large value.
+fn allow_insert(node: &Node, value: &[u8], fill: i32) -> bool {
+    if node.plain || is_large(value) {
+        return false;
+    }
     let size = node.as_bytes().len() + value.len() + ENTRY_OVERHEAD;
     // A count fill admits the node's (count + 1)th element while count < fill.
     fits(size, node.len() + 1, fill)
@@ -52,9 +125,9 @@ impl QuickList {
     }
 
     /// A list from restored nodes (DUMP/RDB), empty nodes dropped.
-    pub fn from_nodes(nodes: impl IntoIterator<Item = Listpack>, fill: i32) -> Self {
-        let nodes: VecDeque<Listpack> = nodes.into_iter().filter(|n| !n.is_empty()).collect();
-        let len = nodes.iter().map(Listpack::len).sum();
+    pub fn from_nodes(nodes: impl IntoIterator<Item = Node>, fill: i32) -> Self {
+        let nodes: VecDeque<Node> = nodes.into_iter().filter(|n| !n.is_empty()).collect();
+        let len = nodes.iter().map(|n| n.len()).sum();
         QuickList { nodes, len, fill }
     }
 
@@ -72,23 +145,20 @@ impl QuickList {
     }
 
     /// The nodes in order, as DUMP writes them.
-    pub fn nodes(&self) -> impl ExactSizeIterator<Item = &Listpack> {
+    pub fn nodes(&self) -> impl ExactSizeIterator<Item = &Node> {
         self.nodes.iter()
     }
 
     /// Bytes held in nodes (for MEMORY USAGE and DEBUG).
+    /// (A plain node counts its element's bytes, as Redis's node size does.)
     pub fn packed_bytes(&self) -> usize {
-        self.nodes.iter().map(|n| n.as_bytes().len()).sum()
+        self.nodes.iter().map(|n| if n.plain { n.get(n.first().expect("one")).to_bytes().len() } else { n.as_bytes().len() }).sum()
     }
 
     pub fn push_front(&mut self, value: &[u8]) {
         match self.nodes.front_mut() {
             Some(n) if allow_insert(n, value, self.fill) => n.push_front(value),
-            _ => {
-                let mut n = Listpack::new();
-                n.push_front(value);
-                self.nodes.push_front(n);
-            }
+            _ => self.nodes.push_front(new_node(value)),
         }
         self.len += 1;
     }
@@ -96,11 +166,7 @@ impl QuickList {
     pub fn push_back(&mut self, value: &[u8]) {
         match self.nodes.back_mut() {
             Some(n) if allow_insert(n, value, self.fill) => n.push_back(value),
-            _ => {
-                let mut n = Listpack::new();
-                n.push_back(value);
-                self.nodes.push_back(n);
-            }
+            _ => self.nodes.push_back(new_node(value)),
         }
         self.len += 1;
     }
@@ -177,12 +243,64 @@ impl QuickList {
         Some(self.nodes[n].get(off))
     }
 
-    /// LSET: replace the element at `index`; false when out of range.
+    /// LSET: replace the element at `index`; false when out of range
+    /// (quicklistReplaceEntry: a large value takes a plain node where the
+    /// element was; a small one leaving a plain node joins the next node
+    /// when it may, else gets a node of its own).
     pub fn set(&mut self, index: i64, value: &[u8]) -> bool {
         let Some((n, off)) = self.position(index).and_then(|i| self.locate(i)) else { return false };
-        self.nodes[n].replace(off, value);
-        self.split_if_needed(n);
+        match (self.nodes[n].plain, is_large(value)) {
+            (false, false) => {
+                self.nodes[n].replace(off, value);
+                self.split_if_needed(n);
+            }
+            (true, true) => self.nodes[n] = Node::plain(value),
+            (true, false) => {
+                self.nodes.remove(n);
+                match self.nodes.get_mut(n) {
+                    Some(next) if allow_insert(next, value, self.fill) => next.push_front(value),
+                    _ => self.nodes.insert(n, new_node(value)),
+                }
+            }
+            (false, true) => {
+                let (before, after) = self.cut(n, off, Pivot::Drop);
+                self.replace_with_plain(n, before, value, after);
+            }
+        }
         true
+    }
+
+    /// Node `n` cut at offset `off` into the packed nodes before and after
+    /// it (None when empty), the element at `off` going where `pivot` says.
+    fn cut(&self, n: usize, off: usize, pivot: Pivot) -> (Option<Node>, Option<Node>) {
+        let node = &self.nodes[n];
+        let (mut before, mut after) = (Vec::new(), Vec::new());
+        let mut cur = node.first();
+        while let Some(o) = cur {
+            let v = node.get(o);
+            match o.cmp(&off) {
+                std::cmp::Ordering::Less => before.push(v),
+                std::cmp::Ordering::Greater => after.push(v),
+                std::cmp::Ordering::Equal => match pivot {
+                    Pivot::Drop => {}
+                    Pivot::Before => before.push(v),
+                    Pivot::After => after.push(v),
+                },
+            }
+            cur = node.next(o);
+        }
+        let piece = |v: Vec<LpValue<'_>>| (!v.is_empty()).then(|| Node::packed(rebuilt(v.into_iter())));
+        (piece(before), piece(after))
+    }
+
+    /// Replace node `n` by `before`, a plain node of `value`, `after`.
+    fn replace_with_plain(&mut self, n: usize, before: Option<Node>, value: &[u8], after: Option<Node>) {
+        self.nodes.remove(n);
+        let mut at = n;
+        for piece in [before, Some(Node::plain(value)), after].into_iter().flatten() {
+            self.nodes.insert(at, piece);
+            at += 1;
+        }
     }
 
     /// Elements `start..=stop` (positions already clamped), head to tail.
@@ -201,6 +319,10 @@ impl QuickList {
             let node = &self.nodes[n];
             let mut cur = node.first();
             while let Some(off) = cur {
+                if node.get(off).matches(pivot) && is_large(value) {
+                    self.insert_plain(n, off, after, value);
+                    return true;
+                }
                 if node.get(off).matches(pivot) {
                     let at = if after {
                         node.next(off).unwrap_or(node.as_bytes().len() - 1)
@@ -216,6 +338,22 @@ impl QuickList {
             }
         }
         false
+    }
+
+    /// A large value inserted next to the element at (`n`, `off`): beside
+    /// the node when the element is at the node's edge on that side (or the
+    /// node is plain), else the node is split there (_quicklistInsert).
+    fn insert_plain(&mut self, n: usize, off: usize, after: bool, value: &[u8]) {
+        let node = &self.nodes[n];
+        let at_edge = if after { node.next(off).is_none() } else { node.prev(off).is_none() };
+        self.len += 1;
+        if node.plain || at_edge {
+            self.nodes.insert(if after { n + 1 } else { n }, Node::plain(value));
+            return;
+        }
+        // Split so the pivot stays on its side, the new node between.
+        let (before, rest) = self.cut(n, off, if after { Pivot::Before } else { Pivot::After });
+        self.replace_with_plain(n, before, value, rest);
     }
 
     /// LREM: remove up to `count` elements equal to `value` (all when 0,
@@ -274,9 +412,9 @@ impl QuickList {
             self.nodes.pop_front();
         }
         if skip > 0 {
-            self.nodes[0] = rebuilt(self.nodes[0].iter().skip(skip));
+            self.nodes[0] = Node::packed(rebuilt(self.nodes[0].iter().skip(skip)));
         }
-        let mut excess = self.nodes.iter().map(Listpack::len).sum::<usize>() - keep;
+        let mut excess = self.nodes.iter().map(|n| n.len()).sum::<usize>() - keep;
         while let Some(back) = self.nodes.back() {
             if excess < back.len() {
                 break;
@@ -287,7 +425,7 @@ impl QuickList {
         if excess > 0 {
             let last = self.nodes.len() - 1;
             let n = self.nodes[last].len() - excess;
-            self.nodes[last] = rebuilt(self.nodes[last].iter().take(n));
+            self.nodes[last] = Node::packed(rebuilt(self.nodes[last].iter().take(n)));
         }
         self.len = keep;
     }
@@ -295,17 +433,35 @@ impl QuickList {
     /// Split node `n` in two when an edit took it past the fill.
     fn split_if_needed(&mut self, n: usize) {
         let node = &self.nodes[n];
-        if fits(node.as_bytes().len(), node.len(), self.fill) || node.len() < 2 {
+        if node.plain || fits(node.as_bytes().len(), node.len(), self.fill) || node.len() < 2 {
             return;
         }
         let half = node.len() / 2;
-        let tail = rebuilt(node.iter().skip(half));
-        self.nodes[n] = rebuilt(self.nodes[n].iter().take(half));
+        let tail = Node::packed(rebuilt(node.iter().skip(half)));
+        self.nodes[n] = Node::packed(rebuilt(self.nodes[n].iter().take(half)));
         self.nodes.insert(n + 1, tail);
     }
 }
 
-/// A new node holding `values`.
+/// Where [`QuickList::cut`] puts the element it cuts at.
+#[derive(Clone, Copy)]
+enum Pivot {
+    Drop,
+    Before,
+    After,
+}
+
+/// A node for one value pushed where no node may take it.
+fn new_node(value: &[u8]) -> Node {
+    if is_large(value) {
+        return Node::plain(value);
+    }
+    let mut lp = Listpack::new();
+    lp.push_back(value);
+    Node::packed(lp)
+}
+
+/// A new listpack holding `values`.
 fn rebuilt<'a>(values: impl Iterator<Item = LpValue<'a>>) -> Listpack {
     let mut lp = Listpack::new();
     for v in values {
@@ -352,7 +508,7 @@ mod tests {
         for i in 0..10 {
             q.push_back(format!("{i}").as_bytes());
         }
-        let counts: Vec<usize> = q.nodes().map(Listpack::len).collect();
+        let counts: Vec<usize> = q.nodes().map(|n| n.len()).collect();
         assert_eq!(counts, [3, 3, 3, 1]);
     }
 

@@ -178,3 +178,31 @@ fn dump_and_restore_lists() {
     assert!(c.cmd_bytes(&[b"RESTORE".as_slice(), b"bad", b"0", &bad]).starts_with("-ERR"));
     assert_eq!(c.cmd(&["EXISTS", "bad"]), ":0\r\n");
 }
+
+#[test]
+fn large_elements_get_plain_nodes() {
+    let server = Server::start(&["--enable-debug-command", "yes"]);
+    let mut c = server.raw();
+    assert_eq!(c.cmd(&["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "5gb"]), "-ERR argument must be a memory value bigger than 1 and smaller than 4gb\r\n");
+    assert_eq!(c.cmd(&["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "x"]), "-ERR argument must be a memory value bigger than 1 and smaller than 4gb\r\n");
+    assert_eq!(c.cmd(&["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "5b"]), "+OK\r\n");
+    c.cmd(&["RPUSH", "l", "aa", "bb", "cc"]);
+    // A large element splits the node it lands in; LSET makes another.
+    assert_eq!(c.cmd(&["LINSERT", "l", "AFTER", "aa", "1234567"]), ":4\r\n");
+    assert_eq!(c.cmd(&["LSET", "l", "0", "xxxxxxxx"]), "+OK\r\n");
+    assert_eq!(range(&mut c, "l"), "*4\r\n$8\r\nxxxxxxxx\r\n$7\r\n1234567\r\n$2\r\nbb\r\n$2\r\ncc\r\n");
+    // Captured from redis-server 7.0.15 after the same commands: two plain
+    // nodes (container 1) and one packed node.
+    let payload = corvid_tests::from_hex("12030108787878787878787801c287d61200020f0f00000002008262620382636303ff0a00b8ea3d4613b10ac4");
+    let mut expected = format!("${}\r\n", payload.len()).into_bytes();
+    expected.extend_from_slice(&payload);
+    expected.extend_from_slice(b"\r\n");
+    assert_eq!(c.cmd(&["DUMP", "l"]), expected);
+    assert!(c.cmd(&["DEBUG", "OBJECT", "l"]).contains("ql_nodes:3 ql_avg_node:1.33 ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:30"));
+    // Small values leave plain nodes behind.
+    assert_eq!(c.cmd(&["LSET", "l", "0", "a"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["RPOP", "l"]), "$2\r\ncc\r\n");
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD"]), "+OK\r\n");
+    assert_eq!(range(&mut c, "l"), "*3\r\n$1\r\na\r\n$7\r\n1234567\r\n$2\r\nbb\r\n");
+    assert_eq!(c.cmd(&["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0"]), "+OK\r\n");
+}

@@ -180,6 +180,9 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                     "    Setting it to 0 disables expiring keys in background when they are not",
                     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
                     "    default.",
+                    "QUICKLIST-PACKED-THRESHOLD <size>",
+                    "    Sets the threshold for elements to be inserted as plain vs packed nodes",
+                    "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
                     "SLEEP <seconds>",
                     "    Stop the server for <seconds>. Decimals allowed.",
                 ],
@@ -199,6 +202,13 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             ctx.out.ok();
         }
         (b"reload", _) => debug_reload(ctx, args)?,
+        (b"quicklist-packed-threshold", 3) => {
+            let size = crate::config::syntax::memtoull(args.get(2));
+            if !size.is_some_and(crate::quicklist::set_packed_threshold) {
+                return Err(CmdError::err("argument must be a memory value bigger than 1 and smaller than 4gb"));
+            }
+            ctx.out.ok();
+        }
         (b"change-repl-id", 2) => {
             ctx.srv.replid2 = std::mem::replace(&mut ctx.srv.replid, crate::server::random_hex(40));
             ctx.out.ok();

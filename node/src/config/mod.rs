@@ -29,7 +29,7 @@
 mod load;
 mod rewrite;
 mod sha256;
-mod syntax;
+pub(crate) mod syntax;
 pub mod table;
 mod value;
 

@@ -43,7 +43,7 @@ pub enum RdbValue {
     String(Vec<u8>),
     /// A list (`RDB_TYPE_LIST_QUICKLIST_2`): its nodes, each a validated,
     /// non-empty listpack (a plain node's one element becomes a listpack).
-    List(Vec<Listpack>),
+    List(Vec<crate::quicklist::Node>),
     /// A set of integers (`RDB_TYPE_SET_INTSET`), validated.
     IntSet(crate::intset::IntSet),
     /// A set's distinct members (`RDB_TYPE_SET`).

@@ -11,6 +11,7 @@ use crate::hash::Hash;
 use crate::intset::IntSet;
 use crate::keyspace::ValueRef;
 use crate::listpack::{Listpack, LpValue};
+use crate::quicklist::Node;
 use crate::set::Set;
 use crate::zset::ZSet;
 
@@ -338,13 +339,19 @@ const NODE_PLAIN: u64 = 1;
 const NODE_PACKED: u64 = 2;
 
 /// A list body: the node count, then per node its container and its bytes
-/// as an RDB string (a packed node's listpack, LZF-compressed like any long
-/// string when `compress`).
-pub fn write_quicklist<'a>(out: &mut Vec<u8>, nodes: impl ExactSizeIterator<Item = &'a Listpack>, compress: bool) {
+/// as an RDB string (a packed node's listpack, a plain node's element;
+/// LZF-compressed like any long string when `compress`).
+pub fn write_quicklist<'a>(out: &mut Vec<u8>, nodes: impl ExactSizeIterator<Item = &'a Node>, compress: bool) {
     encoding::write_len(out, nodes.len() as u64);
-    for lp in nodes {
-        encoding::write_len(out, NODE_PACKED);
-        encoding::write_string(out, lp.as_bytes(), compress);
+    for node in nodes {
+        if node.is_plain() {
+            encoding::write_len(out, NODE_PLAIN);
+            let lp = node.listpack();
+            encoding::write_string(out, &lp.get(lp.first().expect("one element")).to_bytes(), compress);
+        } else {
+            encoding::write_len(out, NODE_PACKED);
+            encoding::write_string(out, node.listpack().as_bytes(), compress);
+        }
     }
 }
 
@@ -360,13 +367,11 @@ fn read_quicklist(r: &mut Reader<'_>) -> Result<RdbValue, RdbError> {
         }
         let data = r.read_string()?;
         if container == NODE_PLAIN {
-            let mut lp = Listpack::new();
-            lp.push_back(&data);
-            nodes.push(lp);
+            nodes.push(Node::plain(&data));
         } else {
             let lp = Listpack::from_bytes(data).map_err(RdbError::BadListpack)?;
             if !lp.is_empty() {
-                nodes.push(lp);
+                nodes.push(Node::packed(lp));
             }
         }
     }
