@@ -42,10 +42,6 @@ impl Node {
     fn new(member: Box<[u8]>, score: f64, levels: usize) -> Node {
         Node { member, score, backward: NONE, next: NONE, upper: vec![Link::default(); levels - 1].into_boxed_slice() }
     }
-
-    fn levels(&self) -> usize {
-        1 + self.upper.len()
-    }
 }
 
 #[derive(Clone, Debug)]
