@@ -110,9 +110,10 @@ impl Dict {
         self.seg.scan_step(cursor, &mut |e| f(e.key(), value_of(e)))
     }
 
-    /// A random field and its value (dictGetRandomKey).
+    /// A random field and its value, every field about equally likely
+    /// (dictGetFairRandomKey).
     pub fn random(&self, rng: &mut impl rand::Rng) -> Option<(&[u8], &[u8])> {
-        self.seg.random(rng).map(|e| (e.key(), value_of(e)))
+        self.seg.random_fair(rng).map(|e| (e.key(), value_of(e)))
     }
 
     /// Bytes the dictionary takes, roughly (bucket arrays plus entries), for

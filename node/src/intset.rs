@@ -13,7 +13,7 @@ use thiserror::Error;
 
 const HEADER: usize = 8;
 
-#[derive(Debug, Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
 pub enum IntSetError {
     #[error("intset header is truncated or names an unknown width")]
     Header,

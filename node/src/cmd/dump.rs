@@ -8,14 +8,13 @@ use std::time::Duration;
 
 use corvid_proto::resp::Args;
 
-use super::{arg_i64, is, string_encoding};
+use super::{arg_i64, is};
 use crate::db::Lookup;
 use crate::dispatch::{Ctx, Registry};
 use crate::errors::{CmdError, CmdResult};
 use crate::rdb::payload;
-use crate::keyspace::{OwnedValue, ValueRef};
-use crate::quicklist::QuickList;
-use crate::rdb::RdbValue;
+use crate::keyspace::ValueRef;
+use crate::rdb::object::{to_owned_value, EncodingLimits};
 use crate::server::Server;
 
 /// Idle cached MIGRATE connections close after this long (MIGRATE_SOCKET_CACHE_TTL).
@@ -40,8 +39,10 @@ pub fn close_idle_migrate_sockets(srv: &mut Server, now_ms: i64) {
 /// The DUMP payload of a value (DUMP, MIGRATE, DEBUG OBJECT's serializedlength).
 pub fn payload_of(v: &ValueRef<'_>, compress: bool) -> Vec<u8> {
     match v {
-        ValueRef::List(q) => payload::dump_list(q, compress),
-        string => payload::dump_string(&string.string_bytes().expect("a string"), compress),
+        ValueRef::Int(_) | ValueRef::Str(..) => {
+            payload::dump_string(&v.string_bytes().expect("a string"), compress)
+        }
+        other => payload::dump_value(other, compress),
     }
 }
 
@@ -100,6 +101,8 @@ fn restore(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         return Err(CmdError::err("Invalid TTL value, must be >= 0"));
     }
     let value = payload::restore(args.get(3)).map_err(|e| CmdError::err(e.to_string()))?;
+    let limits = EncodingLimits::from_config(&ctx.srv.config);
+    let value = to_owned_value(value, &limits).map_err(|e| CmdError::err(e.to_string()))?;
     if replace {
         ctx.srv.db.delete(db, key);
     }
@@ -112,13 +115,7 @@ fn restore(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         return Ok(());
     }
     let expire = if ttl != 0 { Some(ttl) } else { None };
-    match value {
-        RdbValue::String(bytes) => ctx.srv.db.set(db, key, string_encoding(&bytes), expire),
-        RdbValue::List(nodes) => {
-            let list = QuickList::from_nodes(nodes, super::list::fill(ctx.srv));
-            ctx.srv.db.set_owned(db, key, OwnedValue::List(list), expire);
-        }
-    }
+    ctx.srv.db.set_owned(db, key, value, expire);
     let policy = ctx.srv.db.policy;
     if let Some(lru) = policy.restored(freq.map(|f| f as u32), idle, now) {
         ctx.srv.db.dbs[db].set_lru(key, lru);

@@ -4,7 +4,8 @@
 
 use corvid_proto::resp::Args;
 
-use super::{arg_db, arg_i64, is, reply_help};
+use super::scan::{parse_cursor, ScanOptions};
+use super::{arg_db, is, reply_help};
 use crate::access::idle_ms;
 use crate::db::Lookup;
 use crate::dispatch::{Ctx, Registry};
@@ -147,53 +148,20 @@ fn keys(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// Redis's parseScanCursorOrReply: an unsigned decimal (strtoul).
-pub fn parse_cursor(a: &[u8]) -> Result<u64, CmdError> {
-    let s = std::str::from_utf8(a).map_err(|_| CmdError::err("invalid cursor"))?;
-    let digits = s.strip_prefix('+').unwrap_or(s);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(CmdError::err("invalid cursor"));
-    }
-    digits.parse::<u64>().map_err(|_| CmdError::err("invalid cursor"))
-}
-
 /// SCAN cursor [MATCH pattern] [COUNT count] [TYPE type]
 fn scan(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let mut cursor = parse_cursor(args.get(1))?;
-    let mut count: i64 = 10;
-    let mut pattern: Option<&[u8]> = None;
-    let mut type_filter: Option<Vec<u8>> = None;
-    let mut i = 2;
-    while i < args.len() {
-        let more = args.len() - i - 1;
-        let opt = args.get(i);
-        if is(opt, "count") && more >= 1 {
-            count = arg_i64(args.get(i + 1))?;
-            if count < 1 {
-                return Err(CmdError::Syntax);
-            }
-            i += 2;
-        } else if is(opt, "match") && more >= 1 {
-            let p = args.get(i + 1);
-            pattern = if p == b"*" { None } else { Some(p) };
-            i += 2;
-        } else if is(opt, "type") && more >= 1 {
-            type_filter = Some(args.get(i + 1).to_ascii_lowercase());
-            i += 2;
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
+    let opts = ScanOptions::parse(args, 2, true)?;
     let db = ctx.db;
     let mut keys: Vec<Vec<u8>> = Vec::new();
     let table = &ctx.srv.db.dbs[db];
-    cursor = table.scan(cursor, usize::try_from(count).unwrap_or(usize::MAX), |e| keys.push(e.key().to_vec()));
+    cursor = table.scan(cursor, opts.count, |e| keys.push(e.key().to_vec()));
     // Filter after the walk: matching, type, and lazily expiring what is due.
-    keys.retain(|k| pattern.is_none_or(|p| crate::glob::glob_match(p, k, false)));
+    keys.retain(|k| opts.matches(k));
     let mut out_keys = Vec::with_capacity(keys.len());
     for k in keys {
         let Some(e) = ctx.srv.db.lookup(db, &k, Lookup::NOTOUCH.with(Lookup::NOSTATS)) else { continue };
-        if let Some(t) = &type_filter {
+        if let Some(t) = &opts.type_filter {
             if type_name(&e.value()).as_bytes() != t.as_slice() {
                 continue;
             }

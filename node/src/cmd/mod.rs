@@ -4,8 +4,9 @@
 //! # Layout
 //! - [`string`]: GET, SET and every other string command.
 //! - [`list`]: LPUSH, LRANGE and every other non-blocking list command.
-//! - [`hash`], [`set`], [`zset`]: the hash, set and sorted-set commands.
+//! - [`hash`], [`set`], [`zset`]: the hash, set and sorted-set commands; [`sort`]: SORT, SORT_RO.
 //! - [`keyspace`]: generic key commands (DEL, EXISTS, RENAME, SCAN, COPY, MOVE…).
+//! - [`scan`]: SCAN's options, and HSCAN/SSCAN/ZSCAN.
 //! - [`expire`]: EXPIRE family, TTL family, PERSIST.
 //! - [`dump`]: DUMP, RESTORE, MIGRATE.
 //! - [`connection`]: PING, ECHO, AUTH, HELLO, SELECT, QUIT, RESET, CLIENT.
@@ -23,8 +24,10 @@ pub mod hash;
 pub mod info;
 pub mod keyspace;
 pub mod list;
+pub mod scan;
 pub mod server;
 pub mod set;
+pub mod sort;
 pub mod string;
 pub mod zset;
 
@@ -40,7 +43,9 @@ pub fn register_all(r: &mut Registry) {
     hash::register(r);
     set::register(r);
     zset::register(r);
+    sort::register(r);
     keyspace::register(r);
+    scan::register(r);
     expire::register(r);
     dump::register(r);
     connection::register(r);
@@ -54,12 +59,22 @@ pub fn arg_i64(a: &[u8]) -> Result<i64, CmdError> {
     parse_i64(a).ok_or(CmdError::NotInteger)
 }
 
-/// An integer argument that must lie in `min..=max`, with Redis's
-/// out-of-range error text (getRangeLongFromObjectOrReply).
+/// An integer argument that must lie in `min..=max`; `msg` is the error
+/// for anything else, non-integers included (getRangeLongFromObjectOrReply
+/// with a message).
 pub fn arg_i64_range(a: &[u8], min: i64, max: i64, msg: &str) -> Result<i64, CmdError> {
+    match parse_i64(a) {
+        Some(v) if (min..=max).contains(&v) => Ok(v),
+        _ => Err(CmdError::err(msg)),
+    }
+}
+
+/// An integer argument that must lie in `min..=max`, with Redis's default
+/// errors (getRangeLongFromObjectOrReply without a message).
+pub fn arg_i64_between(a: &[u8], min: i64, max: i64) -> Result<i64, CmdError> {
     let v = arg_i64(a)?;
-    if v < min || v > max {
-        return Err(CmdError::err(msg));
+    if !(min..=max).contains(&v) {
+        return Err(CmdError::err(format!("value is out of range, value must between {min} and {max}")));
     }
     Ok(v)
 }

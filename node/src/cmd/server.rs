@@ -163,6 +163,19 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                     "    Reply with a test value of the specified type. <type> can be: string,",
                     "    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
                     "    true, false.",
+                    "RELOAD [option ...]",
+                    "    Save the RDB on disk and reload it back to memory. Valid <option> values:",
+                    "    * MERGE: conflicting keys will be loaded from RDB.",
+                    "    * NOFLUSH: the existing database will not be removed before load, but",
+                    "      conflicting keys will generate an exception and kill the server.",
+                    "    * NOSAVE: the database will be loaded from an existing RDB file.",
+                    "    Examples:",
+                    "    * DEBUG RELOAD: verify that the server is able to persist, flush and reload",
+                    "      the database.",
+                    "    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an",
+                    "      existing RDB file.",
+                    "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
+                    "      file to the database.",
                     "SET-ACTIVE-EXPIRE <0|1>",
                     "    Setting it to 0 disables expiring keys in background when they are not",
                     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -185,6 +198,7 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             ctx.srv.active_expire_enabled = v != 0;
             ctx.out.ok();
         }
+        (b"reload", _) => debug_reload(ctx, args)?,
         (b"change-repl-id", 2) => {
             ctx.srv.replid2 = std::mem::replace(&mut ctx.srv.replid, crate::server::random_hex(40));
             ctx.out.ok();
@@ -328,6 +342,59 @@ fn debug_protocol(ctx: &mut Ctx<'_>, name: &[u8]) -> CmdResult {
     } else {
         return Err(CmdError::err("Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false"));
     }
+    Ok(())
+}
+
+/// Write the dataset to `dbfilename` in `dir` (rdbSave): the file image,
+/// then an atomic replace; on success the dirty counter restarts and
+/// LASTSAVE moves.
+pub fn save_rdb(srv: &mut crate::server::Server) -> std::io::Result<()> {
+    use crate::rdb::file;
+    let aux = file::AuxInfo { ctime_secs: crate::clock::now_secs(), used_mem: super::info::memory_stats().allocated as u64 };
+    let compress = srv.config.get_bool("rdbcompression");
+    let checksum = srv.config.get_bool("rdbchecksum");
+    let image = file::serialize(&srv.db, &aux, compress, checksum);
+    let path = std::path::PathBuf::from(srv.config.get_str("dbfilename"));
+    file::write_atomically(&path, &image)?;
+    srv.db.dirty = 0;
+    srv.last_save_secs = crate::clock::now_secs();
+    Ok(())
+}
+
+/// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the dataset, empty it and
+/// load the file back, exercising the whole RDB path.
+fn debug_reload(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let (mut flush, mut save) = (true, true);
+    for opt in args.iter().skip(2) {
+        if is(opt, "merge") {
+            // Duplicate keys replace what is there either way.
+        } else if is(opt, "noflush") {
+            flush = false;
+        } else if is(opt, "nosave") {
+            save = false;
+        } else {
+            return Err(CmdError::err("DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."));
+        }
+    }
+    if save {
+        if let Err(e) = save_rdb(ctx.srv) {
+            tracing::warn!("Failed saving the DB: {e}");
+            // Redis's shared.err: a bare "-ERR".
+            return Err(CmdError::Coded("ERR".into()));
+        }
+    }
+    if flush {
+        ctx.srv.db.flush_all();
+    }
+    let limits = crate::rdb::object::EncodingLimits::from_config(&ctx.srv.config);
+    let path = std::path::PathBuf::from(ctx.srv.config.get_str("dbfilename"));
+    let now = ctx.srv.db.now_ms;
+    if let Err(e) = crate::rdb::file::load_file(&path, &mut ctx.srv.db, &limits, now) {
+        tracing::warn!("Error loading the RDB file {}: {e}", path.display());
+        return Err(CmdError::err("Error trying to load the RDB dump"));
+    }
+    tracing::warn!("DB reloaded by DEBUG RELOAD");
+    ctx.out.ok();
     Ok(())
 }
 

@@ -18,6 +18,10 @@ const MIN_FILL_PERCENT: usize = 10;
 /// Empty buckets one rehash step may skip per bucket moved (dictRehash's empty_visits).
 const EMPTY_VISITS_PER_STEP: usize = 10;
 
+/// Entries [`Segment::random_fair`] draws from (dictGetFairRandomKey's
+/// GETFAIR_NUM_ENTRIES).
+const FAIR_SAMPLE: usize = 15;
+
 type Buckets = Box<[Option<EntryPtr>]>;
 
 fn new_buckets(n: usize) -> Buckets {
@@ -336,6 +340,33 @@ impl Segment {
             e = e.next().expect("counted above");
         }
         Some(e)
+    }
+
+    /// A random entry with every entry about equally likely
+    /// (dictGetFairRandomKey): collect the entries of consecutive buckets
+    /// from a random one until there are [`FAIR_SAMPLE`], then pick one of
+    /// them uniformly. [`Self::random`] favours entries in short chains,
+    /// which SRANDMEMBER's distribution would show.
+    pub fn random_fair(&self, rng: &mut impl rand::Rng) -> Option<EntryPtr> {
+        if self.used == 0 {
+            return None;
+        }
+        let (n0, n1) = (self.tables[0].len(), self.tables[1].len());
+        let total = n0 + n1;
+        let start = rng.random_range(0..total);
+        let mut sample: Vec<EntryPtr> = Vec::with_capacity(FAIR_SAMPLE);
+        for step in 0..total {
+            let i = (start + step) % total;
+            let mut cur = if i < n0 { self.tables[0][i] } else { self.tables[1][i - n0] };
+            while let Some(e) = cur {
+                sample.push(e);
+                cur = e.next();
+            }
+            if sample.len() >= FAIR_SAMPLE {
+                break;
+            }
+        }
+        Some(sample[rng.random_range(0..sample.len())])
     }
 
     /// Every entry, in bucket order.

@@ -12,6 +12,9 @@
 //!   value type on top of the primitives.
 //! - [`payload`]: the `DUMP` wrapper — type byte, value, RDB version, CRC64 — and
 //!   `RESTORE`'s checks (Redis `createDumpPayload` / `verifyDumpPayload`).
+//! - [`file`]: the snapshot file (header, aux fields, databases, EOF, CRC64).
+//! - [`object`]: a decoded value turned into the keyspace's value, in the encoding the
+//!   current thresholds call for.
 //! - [`crc64`]: Redis's CRC-64/Jones checksum, used by payloads and by the file trailer.
 //! - [`lzf`]: the liblzf compressed format, with a compressor that produces the same bytes
 //!   as the liblzf Redis links, so our payloads are byte-identical to Redis's.
@@ -22,7 +25,9 @@
 
 pub mod crc64;
 pub mod encoding;
+pub mod file;
 pub mod lzf;
+pub mod object;
 pub mod payload;
 pub mod value;
 
@@ -32,13 +37,28 @@ use crate::listpack::Listpack;
 pub const RDB_VERSION: u16 = 10;
 
 /// A decoded value, independent of how it was encoded in the RDB stream.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum RdbValue {
     /// A string value (`RDB_TYPE_STRING`), whichever way it was stored (raw, integer, LZF).
     String(Vec<u8>),
     /// A list (`RDB_TYPE_LIST_QUICKLIST_2`): its nodes, each a validated,
     /// non-empty listpack (a plain node's one element becomes a listpack).
     List(Vec<Listpack>),
+    /// A set of integers (`RDB_TYPE_SET_INTSET`), validated.
+    IntSet(crate::intset::IntSet),
+    /// A set's distinct members (`RDB_TYPE_SET`).
+    Set(Vec<Vec<u8>>),
+    /// A hash as a validated listpack of distinct field, value pairs
+    /// (`RDB_TYPE_HASH_LISTPACK`).
+    HashListpack(Listpack),
+    /// A hash's distinct fields and their values (`RDB_TYPE_HASH`).
+    Hash(Vec<(Vec<u8>, Vec<u8>)>),
+    /// A sorted set as a validated listpack of distinct member, score pairs
+    /// in score order (`RDB_TYPE_ZSET_LISTPACK`).
+    ZSetListpack(Listpack),
+    /// A sorted set's distinct members and scores (`RDB_TYPE_ZSET_2`, and
+    /// the older `RDB_TYPE_ZSET` with scores as text).
+    ZSet(Vec<(Vec<u8>, f64)>),
 }
 
 /// Why an RDB payload could not be decoded.
@@ -94,4 +114,14 @@ pub enum RdbError {
     /// A collection with no elements (Redis refuses to load empty keys).
     #[error("Bad data format")]
     EmptyValue,
+    /// An intset blob that is not a well-formed intset.
+    #[error("Bad data format")]
+    BadIntSet(crate::intset::IntSetError),
+    /// A set member, hash field or sorted-set member that appears twice.
+    #[error("Bad data format")]
+    Duplicate,
+    /// A hash or sorted-set listpack with an odd number of entries, a
+    /// score that is no number, or members out of score order.
+    #[error("Bad data format")]
+    BadPairs,
 }

@@ -42,11 +42,11 @@ pub fn dump_string(value: &[u8], compress: bool) -> Vec<u8> {
     finish(out)
 }
 
-/// DUMP of a list, written from its nodes without copying them first.
-pub fn dump_list(list: &crate::quicklist::QuickList, compress: bool) -> Vec<u8> {
-    let mut out = Vec::with_capacity(16 + list.packed_bytes());
-    out.push(ValueType::ListQuicklist2.byte());
-    super::value::write_quicklist(&mut out, list.nodes(), compress);
+/// DUMP of a value as Corvid holds it, written without copying it first.
+pub fn dump_value(v: &crate::keyspace::ValueRef<'_>, compress: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.push(ValueType::of_value(v).byte());
+    value::write_value_ref(&mut out, v, compress);
     finish(out)
 }
 
@@ -139,7 +139,7 @@ mod tests {
         let list = crate::quicklist::QuickList::from_nodes(nodes, -2);
         let items: Vec<Vec<u8>> = list.iter().map(|v| v.to_bytes()).collect();
         assert_eq!(items, [b"a".to_vec(), b"b".to_vec()]);
-        assert_eq!(dump_list(&list, true), payload);
+        assert_eq!(dump_value(&crate::keyspace::ValueRef::List(&list), true), payload);
         // A node container other than plain (1) or packed (2) is refused.
         let mut bad = payload[..payload.len() - 10].to_vec();
         bad[2] = 3;
@@ -357,7 +357,14 @@ mod tests {
             (vec![], RdbError::Truncated),
             (vec![8, 0], RdbError::UnknownType(8)),
             (vec![200, 0], RdbError::UnknownType(200)),
-            (vec![2, 0], RdbError::UnsupportedType(2)),
+            (vec![2, 0], RdbError::EmptyValue),
+            (vec![2, 2, 1, b'a', 1, b'a'], RdbError::Duplicate),
+            (vec![2, 63, 1, b'a'], RdbError::LengthTooLarge(63)),
+            (vec![11, 8, 2, 0, 0, 0, 0, 0, 0, 0], RdbError::EmptyValue),
+            (vec![11, 10, 2, 0, 0, 0, 2, 0, 0, 0, 5, 0], RdbError::BadIntSet(crate::intset::IntSetError::Length)),
+            (vec![4, 1, 1, b'f'], RdbError::Truncated),
+            (vec![4, 2, 1, b'f', 1, b'v', 1, b'f', 1, b'w'], RdbError::Duplicate),
+            (vec![5, 1, 1, b'm', 0, 0, 0, 0, 0, 0, 0xf8, 0x7f], RdbError::BadPairs),
             (vec![14, 1, 0], RdbError::UnsupportedType(14)),
             (vec![18, 1, 0], RdbError::BadNodeContainer(0)),
             (vec![18, 0], RdbError::EmptyValue),

@@ -6,8 +6,13 @@
 //! yet is reported as [`RdbError::UnsupportedType`] instead of being misread.
 
 use super::encoding::{self, Reader};
-use crate::listpack::Listpack;
 use super::{RdbError, RdbValue};
+use crate::hash::Hash;
+use crate::intset::IntSet;
+use crate::keyspace::ValueRef;
+use crate::listpack::{Listpack, LpValue};
+use crate::set::Set;
+use crate::zset::ZSet;
 
 /// Every object type byte of RDB version 10 (`rdbIsObjectType`: 0..=7 and 9..=19).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +83,26 @@ impl ValueType {
         match value {
             RdbValue::String(_) => ValueType::String,
             RdbValue::List(_) => ValueType::ListQuicklist2,
+            RdbValue::IntSet(_) => ValueType::SetIntset,
+            RdbValue::Set(_) => ValueType::Set,
+            RdbValue::HashListpack(_) => ValueType::HashListpack,
+            RdbValue::Hash(_) => ValueType::Hash,
+            RdbValue::ZSetListpack(_) => ValueType::ZsetListpack,
+            RdbValue::ZSet(_) => ValueType::Zset2,
+        }
+    }
+
+    /// The type byte for a value as Corvid holds it (by its encoding).
+    pub fn of_value(v: &ValueRef<'_>) -> Self {
+        match v {
+            ValueRef::Int(_) | ValueRef::Str(..) => ValueType::String,
+            ValueRef::List(_) => ValueType::ListQuicklist2,
+            ValueRef::Set(Set::Intset(_)) => ValueType::SetIntset,
+            ValueRef::Set(Set::Table(_)) => ValueType::Set,
+            ValueRef::Hash(Hash::Listpack(_)) => ValueType::HashListpack,
+            ValueRef::Hash(Hash::Table(_)) => ValueType::Hash,
+            ValueRef::ZSet(z) if z.dict().is_none() => ValueType::ZsetListpack,
+            ValueRef::ZSet(_) => ValueType::Zset2,
         }
     }
 }
@@ -93,8 +118,147 @@ pub fn read_value(r: &mut Reader<'_>, ty: ValueType) -> Result<RdbValue, RdbErro
     match ty {
         ValueType::String => Ok(RdbValue::String(r.read_string()?)),
         ValueType::ListQuicklist2 => read_quicklist(r),
+        ValueType::SetIntset => read_intset(r),
+        ValueType::Set => read_set(r),
+        ValueType::HashListpack => read_hash_listpack(r),
+        ValueType::Hash => read_hash(r),
+        ValueType::ZsetListpack => read_zset_listpack(r),
+        ValueType::Zset2 => read_zset(r, true),
+        ValueType::Zset => read_zset(r, false),
         other => Err(RdbError::UnsupportedType(other.byte())),
     }
+}
+
+/// A collection's element count: non-zero (Redis refuses empty keys) and
+/// no more than the input could hold (each element takes a byte at least),
+/// so a hostile count allocates nothing.
+fn read_count(r: &mut Reader<'_>) -> Result<usize, RdbError> {
+    let n = r.read_len()?;
+    if n == 0 {
+        return Err(RdbError::EmptyValue);
+    }
+    match usize::try_from(n) {
+        Ok(n) if n <= r.remaining() => Ok(n),
+        _ => Err(RdbError::LengthTooLarge(n)),
+    }
+}
+
+fn read_intset(r: &mut Reader<'_>) -> Result<RdbValue, RdbError> {
+    let set = IntSet::from_bytes(r.read_string()?).map_err(RdbError::BadIntSet)?;
+    if set.is_empty() {
+        return Err(RdbError::EmptyValue);
+    }
+    Ok(RdbValue::IntSet(set))
+}
+
+fn read_set(r: &mut Reader<'_>) -> Result<RdbValue, RdbError> {
+    let n = read_count(r)?;
+    let mut seen = std::collections::HashSet::with_capacity(n);
+    let mut members = Vec::with_capacity(n);
+    for _ in 0..n {
+        let m = r.read_string()?;
+        if !seen.insert(m.clone()) {
+            return Err(RdbError::Duplicate);
+        }
+        members.push(m);
+    }
+    Ok(RdbValue::Set(members))
+}
+
+/// A listpack of (key, value) pairs with distinct keys; `check` sees each
+/// pair in order (sorted sets check their scores there).
+fn read_pair_listpack(
+    r: &mut Reader<'_>,
+    mut check: impl FnMut(LpValue<'_>, LpValue<'_>) -> Result<(), RdbError>,
+) -> Result<Listpack, RdbError> {
+    let lp = Listpack::from_bytes(r.read_string()?).map_err(RdbError::BadListpack)?;
+    if lp.is_empty() {
+        return Err(RdbError::EmptyValue);
+    }
+    if lp.len() % 2 != 0 {
+        return Err(RdbError::BadPairs);
+    }
+    let mut seen = std::collections::HashSet::with_capacity(lp.len() / 2);
+    let mut it = lp.iter();
+    while let (Some(k), Some(v)) = (it.next(), it.next()) {
+        if !seen.insert(k.to_bytes()) {
+            return Err(RdbError::Duplicate);
+        }
+        check(k, v)?;
+    }
+    Ok(lp)
+}
+
+fn read_hash_listpack(r: &mut Reader<'_>) -> Result<RdbValue, RdbError> {
+    Ok(RdbValue::HashListpack(read_pair_listpack(r, |_, _| Ok(()))?))
+}
+
+fn read_hash(r: &mut Reader<'_>) -> Result<RdbValue, RdbError> {
+    let n = read_count(r)?;
+    let mut seen = std::collections::HashSet::with_capacity(n);
+    let mut pairs = Vec::with_capacity(n);
+    for _ in 0..n {
+        let f = r.read_string()?;
+        let v = r.read_string()?;
+        if !seen.insert(f.clone()) {
+            return Err(RdbError::Duplicate);
+        }
+        pairs.push((f, v));
+    }
+    Ok(RdbValue::Hash(pairs))
+}
+
+/// A listpack score: an integer entry or the text of a double (not NaN).
+pub fn listpack_score(v: LpValue<'_>) -> Option<f64> {
+    match v {
+        LpValue::Int(n) => Some(n as f64),
+        LpValue::Str(s) => crate::cmd::parse_f64(s),
+    }
+}
+
+fn read_zset_listpack(r: &mut Reader<'_>) -> Result<RdbValue, RdbError> {
+    let mut last = f64::NEG_INFINITY;
+    let lp = read_pair_listpack(r, |_, score| {
+        let score = listpack_score(score).ok_or(RdbError::BadPairs)?;
+        if score < last {
+            return Err(RdbError::BadPairs);
+        }
+        last = score;
+        Ok(())
+    })?;
+    Ok(RdbValue::ZSetListpack(lp))
+}
+
+/// `RDB_TYPE_ZSET_2` (binary doubles) or the older `RDB_TYPE_ZSET` (a
+/// length byte, then text; 253/254/255 for nan/inf/-inf). NaN is refused.
+fn read_zset(r: &mut Reader<'_>, binary: bool) -> Result<RdbValue, RdbError> {
+    let n = read_count(r)?;
+    let mut seen = std::collections::HashSet::with_capacity(n);
+    let mut pairs = Vec::with_capacity(n);
+    for _ in 0..n {
+        let m = r.read_string()?;
+        let score = if binary {
+            f64::from_le_bytes(r.read_bytes(8)?.try_into().expect("8 bytes"))
+        } else {
+            match r.read_u8()? {
+                253 => f64::NAN,
+                254 => f64::INFINITY,
+                255 => f64::NEG_INFINITY,
+                len => {
+                    let text = r.read_bytes(len as usize)?;
+                    std::str::from_utf8(text).ok().and_then(|t| t.parse().ok()).ok_or(RdbError::BadPairs)?
+                }
+            }
+        };
+        if score.is_nan() {
+            return Err(RdbError::BadPairs);
+        }
+        if !seen.insert(m.clone()) {
+            return Err(RdbError::Duplicate);
+        }
+        pairs.push((m, score));
+    }
+    Ok(RdbValue::ZSet(pairs))
 }
 
 /// Appends the body of `value` (`rdbSaveObject`); the type byte is written separately,
@@ -103,6 +267,69 @@ pub fn write_value(out: &mut Vec<u8>, value: &RdbValue, compress: bool) {
     match value {
         RdbValue::String(s) => encoding::write_string(out, s, compress),
         RdbValue::List(nodes) => write_quicklist(out, nodes.iter(), compress),
+        RdbValue::IntSet(s) => encoding::write_string(out, s.as_bytes(), compress),
+        RdbValue::Set(members) => {
+            encoding::write_len(out, members.len() as u64);
+            for m in members {
+                encoding::write_string(out, m, compress);
+            }
+        }
+        RdbValue::HashListpack(lp) | RdbValue::ZSetListpack(lp) => encoding::write_string(out, lp.as_bytes(), compress),
+        RdbValue::Hash(pairs) => {
+            encoding::write_len(out, pairs.len() as u64);
+            for (f, v) in pairs {
+                encoding::write_string(out, f, compress);
+                encoding::write_string(out, v, compress);
+            }
+        }
+        RdbValue::ZSet(pairs) => write_zset_pairs(out, pairs.iter().map(|(m, s)| (&m[..], *s)), pairs.len(), compress),
+    }
+}
+
+/// The body of a value as Corvid holds it (rdbSaveObject), without copying
+/// it into an [`RdbValue`] first; the type byte is [`ValueType::of_value`].
+pub fn write_value_ref(out: &mut Vec<u8>, v: &ValueRef<'_>, compress: bool) {
+    match v {
+        ValueRef::Int(_) | ValueRef::Str(..) => {
+            encoding::write_string(out, &v.string_bytes().expect("a string"), compress)
+        }
+        ValueRef::List(q) => write_quicklist(out, q.nodes(), compress),
+        ValueRef::Set(Set::Intset(s)) => encoding::write_string(out, s.as_bytes(), compress),
+        ValueRef::Set(Set::Table(d)) => {
+            encoding::write_len(out, d.len() as u64);
+            for (m, _) in d.iter() {
+                encoding::write_string(out, m, compress);
+            }
+        }
+        ValueRef::Hash(Hash::Listpack(lp)) => encoding::write_string(out, lp.as_bytes(), compress),
+        ValueRef::Hash(Hash::Table(d)) => {
+            encoding::write_len(out, d.len() as u64);
+            for (f, v) in d.iter() {
+                encoding::write_string(out, f, compress);
+                encoding::write_string(out, v, compress);
+            }
+        }
+        ValueRef::ZSet(z) => write_zset(out, z, compress),
+    }
+}
+
+fn write_zset(out: &mut Vec<u8>, z: &ZSet, compress: bool) {
+    match z.as_listpack() {
+        Some(lp) => encoding::write_string(out, lp.as_bytes(), compress),
+        None => {
+            // Highest score first, as Redis writes it, so that loading
+            // inserts every element at the head of the skiplist.
+            let pairs: Vec<(Vec<u8>, f64)> = z.iter().map(|(m, s)| (m.to_bytes(), s)).collect();
+            write_zset_pairs(out, pairs.iter().rev().map(|(m, s)| (&m[..], *s)), pairs.len(), compress);
+        }
+    }
+}
+
+fn write_zset_pairs<'a>(out: &mut Vec<u8>, pairs: impl Iterator<Item = (&'a [u8], f64)>, n: usize, compress: bool) {
+    encoding::write_len(out, n as u64);
+    for (m, score) in pairs {
+        encoding::write_string(out, m, compress);
+        out.extend_from_slice(&score.to_le_bytes());
     }
 }
 
@@ -169,7 +396,7 @@ mod tests {
 
     #[test]
     fn types_not_held_yet_are_reported_not_misread() {
-        for byte in (1..=7).chain(9..=17).chain(19..=19) {
+        for byte in [1, 6, 7, 9, 10, 12, 13, 14, 15, 19] {
             let ty = ValueType::from_byte(byte).unwrap();
             // A body that would parse as a string, so only the type can reject it.
             let mut r = Reader::new(&[0x01, b'a']);

@@ -1,0 +1,253 @@
+//! The RDB snapshot file (Redis's rdbSaveRio / rdbLoadRioWithLoadingCtx):
+//!
+//! ```text
+//! "REDIS0010" | AUX fields | per database: SELECTDB n, RESIZEDB sizes,
+//!   [EXPIRETIME_MS t] [IDLE s | FREQ f] type key value ... | EOF | CRC64 (LE)
+//! ```
+//!
+//! The whole image is built in memory and written to a temporary file that is
+//! renamed over the target, so a crash never leaves half a snapshot; loading
+//! reads the whole file and checks every byte as RESTORE does, so a corrupt
+//! file is refused with what is wrong and nothing half-loaded.
+
+use std::io::Write;
+use std::path::Path;
+
+use super::crc64::crc64;
+use super::encoding::{self, Reader};
+use super::object::{to_owned_value, EncodingLimits};
+use super::value::{self, ValueType};
+use super::{RdbError, RDB_VERSION};
+use crate::db::Databases;
+
+const OPCODE_FUNCTION2: u8 = 245;
+const OPCODE_MODULE_AUX: u8 = 247;
+const OPCODE_IDLE: u8 = 248;
+const OPCODE_FREQ: u8 = 249;
+const OPCODE_AUX: u8 = 250;
+const OPCODE_RESIZEDB: u8 = 251;
+const OPCODE_EXPIRETIME_MS: u8 = 252;
+const OPCODE_EXPIRETIME: u8 = 253;
+const OPCODE_SELECTDB: u8 = 254;
+const OPCODE_EOF: u8 = 255;
+
+/// Why a file could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("Wrong signature trying to load DB from file")]
+    Signature,
+    #[error("Can't handle RDB format version {0}")]
+    Version(u16),
+    #[error("Wrong RDB checksum expected: ({expected:016x}) got: ({got:016x})")]
+    Checksum { expected: u64, got: u64 },
+    #[error("FATAL: Data file was created with a Redis server configured to handle more than {0} databases")]
+    DbIndex(u64),
+    #[error("Unsupported RDB opcode {0}")]
+    Opcode(u8),
+    #[error("Short read or OOM loading DB: {0:?}")]
+    Data(#[from] RdbError),
+}
+
+/// Aux fields written at the top of the file (what Redis writes, less the
+/// replication ones until replication arrives).
+pub struct AuxInfo {
+    pub ctime_secs: i64,
+    pub used_mem: u64,
+}
+
+/// The file image of every database.
+pub fn serialize(dbs: &Databases, aux: &AuxInfo, compress: bool, checksum: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    out.extend_from_slice(format!("REDIS{RDB_VERSION:04}").as_bytes());
+    let aux_field = |out: &mut Vec<u8>, k: &str, v: &[u8]| {
+        out.push(OPCODE_AUX);
+        encoding::write_string(out, k.as_bytes(), false);
+        encoding::write_string(out, v, false);
+    };
+    aux_field(&mut out, "redis-ver", crate::cmd::info::REDIS_VERSION.as_bytes());
+    aux_field(&mut out, "redis-bits", b"64");
+    aux_field(&mut out, "ctime", aux.ctime_secs.to_string().as_bytes());
+    aux_field(&mut out, "used-mem", aux.used_mem.to_string().as_bytes());
+    aux_field(&mut out, "aof-base", b"0");
+    for (index, table) in dbs.dbs.iter().enumerate() {
+        if table.is_empty() {
+            continue;
+        }
+        out.push(OPCODE_SELECTDB);
+        encoding::write_len(&mut out, index as u64);
+        out.push(OPCODE_RESIZEDB);
+        encoding::write_len(&mut out, table.len() as u64);
+        encoding::write_len(&mut out, table.volatile_len() as u64);
+        for e in table.iter() {
+            if let Some(at) = e.expire_at() {
+                out.push(OPCODE_EXPIRETIME_MS);
+                out.extend_from_slice(&at.to_le_bytes());
+            }
+            let v = e.value();
+            out.push(ValueType::of_value(&v).byte());
+            encoding::write_string(&mut out, e.key(), compress);
+            value::write_value_ref(&mut out, &v, compress);
+        }
+    }
+    out.push(OPCODE_EOF);
+    let crc = if checksum { crc64(0, &out) } else { 0 };
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// Write `image` to `path` through a temporary file and a rename.
+pub fn write_atomically(path: &Path, image: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_file_name(format!("temp-{}.rdb", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(image)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// A key read from the file, before it goes into a database.
+struct Loaded {
+    db: usize,
+    key: Vec<u8>,
+    value: crate::keyspace::OwnedValue,
+    expire_at: Option<i64>,
+    lru: Option<u32>,
+}
+
+/// Parse a whole file image; nothing is stored unless all of it is valid.
+/// Keys already expired at `now_ms` are dropped, as a master does.
+pub fn load(image: &[u8], dbs: &mut Databases, limits: &EncodingLimits, now_ms: i64) -> Result<usize, LoadError> {
+    let keys = parse(image, dbs.dbs.len(), limits, now_ms, dbs.policy)?;
+    let n = keys.len();
+    for k in keys {
+        dbs.set_owned(k.db, &k.key, k.value, k.expire_at);
+        if let Some(lru) = k.lru {
+            dbs.dbs[k.db].set_lru(&k.key, lru);
+        }
+    }
+    Ok(n)
+}
+
+fn parse(
+    image: &[u8],
+    db_count: usize,
+    limits: &EncodingLimits,
+    now_ms: i64,
+    policy: crate::access::AccessPolicy,
+) -> Result<Vec<Loaded>, LoadError> {
+    if image.len() < 9 || &image[..5] != b"REDIS" {
+        return Err(LoadError::Signature);
+    }
+    let version: u16 = std::str::from_utf8(&image[5..9]).ok().and_then(|v| v.parse().ok()).ok_or(LoadError::Signature)?;
+    if !(1..=RDB_VERSION).contains(&version) {
+        return Err(LoadError::Version(version));
+    }
+    let mut r = Reader::new(&image[9..]);
+    let mut keys = Vec::new();
+    let mut db = 0usize;
+    let (mut expire_at, mut idle, mut freq) = (None, None, None);
+    loop {
+        let op = r.read_u8()?;
+        match op {
+            OPCODE_EOF => break,
+            OPCODE_SELECTDB => {
+                let n = r.read_len()?;
+                db = usize::try_from(n).ok().filter(|&d| d < db_count).ok_or(LoadError::DbIndex(n))?;
+            }
+            OPCODE_RESIZEDB => {
+                r.read_len()?;
+                r.read_len()?;
+            }
+            OPCODE_AUX => {
+                r.read_string()?;
+                r.read_string()?;
+            }
+            OPCODE_EXPIRETIME_MS => expire_at = Some(i64::from_le_bytes(r.read_bytes(8)?.try_into().expect("8"))),
+            OPCODE_EXPIRETIME => {
+                let secs = i32::from_le_bytes(r.read_bytes(4)?.try_into().expect("4"));
+                expire_at = Some(secs as i64 * 1000);
+            }
+            OPCODE_IDLE => idle = Some(r.read_len()?),
+            OPCODE_FREQ => freq = Some(r.read_u8()?),
+            OPCODE_MODULE_AUX | OPCODE_FUNCTION2 => return Err(LoadError::Opcode(op)),
+            type_byte => {
+                let ty = ValueType::from_byte(type_byte).ok_or(RdbError::UnknownType(type_byte))?;
+                let key = r.read_string()?;
+                let v = value::read_value(&mut r, ty)?;
+                let value = to_owned_value(v, limits)?;
+                let lru = policy.restored(freq.take().map(u32::from), idle.take().map(|s| s as i64), now_ms);
+                let expire = expire_at.take();
+                if expire.is_some_and(|at| at <= now_ms) {
+                    continue;
+                }
+                keys.push(Loaded { db, key, value, expire_at: expire, lru });
+            }
+        }
+    }
+    if version >= 5 {
+        let body_len = image.len() - r.remaining();
+        let stored = u64::from_le_bytes(r.read_bytes(8)?.try_into().expect("8"));
+        let computed = crc64(0, &image[..body_len]);
+        if stored != 0 && stored != computed {
+            return Err(LoadError::Checksum { expected: stored, got: computed });
+        }
+    }
+    Ok(keys)
+}
+
+/// Read and load the file at `path` (DEBUG RELOAD, start-up).
+pub fn load_file(path: &Path, dbs: &mut Databases, limits: &EncodingLimits, now_ms: i64) -> Result<usize, LoadError> {
+    let image = std::fs::read(path)?;
+    load(&image, dbs, limits, now_ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyspace::{NewValue, StrEncoding};
+
+    fn limits() -> EncodingLimits {
+        EncodingLimits {
+            list_fill: -2,
+            max_intset: 512,
+            hash: crate::hash::Limits { max_entries: 128, max_value: 64 },
+            zset_entries: 128,
+            zset_value: 64,
+        }
+    }
+
+    fn dbs() -> Databases {
+        Databases::new(16, crate::access::AccessPolicy { lfu: false, lfu_log_factor: 10, lfu_decay_time: 1 })
+    }
+
+    #[test]
+    fn round_trip_keeps_keys_expiry_and_types() {
+        let mut a = dbs();
+        a.set(0, b"s", NewValue::Str(b"hello", StrEncoding::Embstr), None);
+        a.set(3, b"n", NewValue::Int(42), Some(i64::MAX / 2));
+        let mut set = crate::set::Set::for_member(b"1");
+        set.insert(b"1", 512);
+        set.insert(b"x", 512);
+        a.set_owned(0, b"set", crate::keyspace::OwnedValue::Set(set), None);
+        let image = serialize(&a, &AuxInfo { ctime_secs: 0, used_mem: 0 }, true, true);
+        let mut b = dbs();
+        assert_eq!(load(&image, &mut b, &limits(), 1).unwrap(), 3);
+        assert_eq!(b.dbs[3].get(b"n").unwrap().expire_at(), Some(i64::MAX / 2));
+        assert_eq!(b.dbs[0].get(b"set").unwrap().value().to_owned(), a.dbs[0].get(b"set").unwrap().value().to_owned());
+        // Every truncation is refused.
+        for cut in 0..image.len() {
+            assert!(load(&image[..cut], &mut dbs(), &limits(), 1).is_err(), "cut at {cut}");
+        }
+        let mut bad = image.clone();
+        let last = bad.len() - 1;
+        bad[last] ^= 1;
+        assert!(matches!(load(&bad, &mut dbs(), &limits(), 1), Err(LoadError::Checksum { .. })));
+    }
+}
