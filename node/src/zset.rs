@@ -231,6 +231,14 @@ impl ZSet {
         self.iter_from(0, false)
     }
 
+    /// Every (member, score), highest score first.
+    pub fn iter_rev(&self) -> Box<dyn Iterator<Item = (LpValue<'_>, f64)> + '_> {
+        match self.len().checked_sub(1) {
+            Some(last) => self.iter_from(last, true),
+            None => Box::new(std::iter::empty()),
+        }
+    }
+
     /// The elements from 0-based `rank` on (counted from the lowest score),
     /// upwards or (`reverse`) downwards; empty when `rank` is past the end.
     pub fn iter_from(&self, rank: usize, reverse: bool) -> Box<dyn Iterator<Item = (LpValue<'_>, f64)> + '_> {

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use corvid_proto::resp::{Args, Reply};
 use rand::Rng;
 
-use super::{arg_i64, arg_i64_range, arg_positive, is};
+use super::{arg_i64, arg_i64_between, arg_i64_range, arg_positive, is};
 use crate::db::{Databases, Lookup};
 use crate::dispatch::{Ctx, Registry};
 use crate::errors::{CmdError, CmdResult};
@@ -436,7 +436,7 @@ fn add_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, mut flags: AddFlags) -> CmdRe
         at += 1;
     }
     let pairs = args.len() - at;
-    if pairs == 0 || pairs % 2 != 0 {
+    if pairs == 0 || !pairs.is_multiple_of(2) {
         return Err(CmdError::Syntax);
     }
     if flags.nx && flags.xx {
@@ -903,10 +903,12 @@ impl<'a> Source<'a> {
         }
     }
 
+    /// The members as zuiNext yields them: a sorted set from its highest
+    /// score down (which decides the order floating-point sums are made in).
     fn iter(&self) -> Box<dyn Iterator<Item = (LpValue<'a>, f64)> + 'a> {
         match *self {
             Source::Missing => Box::new(std::iter::empty()),
-            Source::Sorted(z) => z.iter(),
+            Source::Sorted(z) => z.iter_rev(),
             Source::Plain(s) => Box::new(s.iter().map(|m| (m, 1.0))),
         }
     }
@@ -1271,12 +1273,7 @@ fn zrandmember(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         bulk(ctx.out, m);
         return Ok(());
     }
-    let count = arg_i64_range(
-        args.get(2),
-        -i64::MAX,
-        i64::MAX,
-        "value is out of range, value must between -9223372036854775807 and 9223372036854775807",
-    )?;
+    let count = arg_i64_between(args.get(2), -i64::MAX, i64::MAX)?;
     if args.len() > 4 || (args.len() == 4 && !is(args.get(3), "withscores")) {
         return Err(CmdError::Syntax);
     }
@@ -1325,7 +1322,8 @@ fn random_members(ctx: &mut Ctx<'_>, key: &[u8], count: i64, with_scores: bool) 
     let n = (wanted as usize).min(size);
     elements_header(out, n, with_scores);
     if n == size {
-        z.iter().for_each(|(m, s)| element(out, m, score(s)));
+        // All of them, in zuiNext's order: highest score first.
+        z.iter_rev().for_each(|(m, s)| element(out, m, score(s)));
         return Ok(());
     }
     // Redis's ZRANDMEMBER_SUB_STRATEGY_MUL: when most members are wanted
