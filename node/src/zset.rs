@@ -280,6 +280,21 @@ impl ZSet {
         }
     }
 
+    /// The rank of the last element satisfying `pred`, which holds for a
+    /// prefix of the order ("within a range's maximum"). A listpack is
+    /// scanned from its end, as Redis's zzlLast*InRange do, which decides
+    /// the answer for lexicographic ranges over mixed scores.
+    pub fn last_where(&self, mut pred: impl FnMut(&[u8], f64) -> bool) -> Option<usize> {
+        match self {
+            ZSet::Listpack(_) => {
+                let mut buf = itoa::Buffer::new();
+                let from_top = self.iter_rev().position(|(m, s)| pred(member_bytes(m, &mut buf), s))?;
+                Some(self.len() - 1 - from_top)
+            }
+            ZSet::SkipList(ix) => ix.list.count_while(pred).checked_sub(1),
+        }
+    }
+
     /// Add `member` or change its score as ZADD's `flags` say (zsetAdd),
     /// converting to a skiplist when a new member breaks a threshold.
     pub fn add(

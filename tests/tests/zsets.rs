@@ -170,6 +170,20 @@ fn lexicographic_ranges() {
     }
 }
 
+/// Lexicographic ranges assume equal scores; over mixed scores a listpack
+/// answers as Redis's walk from its ends does.
+#[test]
+fn lexicographic_ranges_over_mixed_scores_in_a_listpack() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    c.cmd(&["ZADD", "z", "1", "b", "2", "a", "3", "c"]);
+    assert_eq!(c.cmd(&["ZRANGEBYLEX", "z", "[a", "[b"]), bulks(&["b", "a"]));
+    assert_eq!(c.cmd(&["ZREVRANGEBYLEX", "z", "[b", "[a"]), bulks(&["a", "b"]));
+    assert_eq!(c.cmd(&["ZLEXCOUNT", "z", "[a", "[b"]), ":2\r\n");
+    assert_eq!(c.cmd(&["ZREMRANGEBYLEX", "z", "[a", "[b"]), ":2\r\n");
+    assert_eq!(c.cmd(&["ZRANGE", "z", "0", "-1"]), bulks(&["c"]));
+}
+
 #[test]
 fn removals_delete_emptied_keys() {
     for (server, _) in servers() {

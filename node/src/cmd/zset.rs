@@ -273,6 +273,22 @@ impl<'a> LexRange<'a> {
         Ok(LexRange { min: LexBound::parse(min).ok_or_else(err)?, max: LexBound::parse(max).ok_or_else(err)? })
     }
 
+    /// sdscmplex(min, max) > 0, or equal with an open end ("-" and "+"
+    /// count as open).
+    fn is_void(&self) -> bool {
+        use std::cmp::Ordering::*;
+        use LexBound::*;
+        let (order, open) = match (self.min, self.max) {
+            (First, First) | (Last, Last) => (Equal, true),
+            (First, _) | (_, Last) => (Less, false),
+            (Last, _) | (_, First) => (Greater, false),
+            (Inclusive(a) | Exclusive(a), Inclusive(b) | Exclusive(b)) => {
+                (a.cmp(b), matches!(self.min, Exclusive(_)) || matches!(self.max, Exclusive(_)))
+            }
+        };
+        order == Greater || (order == Equal && open)
+    }
+
     fn above_min(&self, m: &[u8]) -> bool {
         match self.min {
             LexBound::First => true,
@@ -314,10 +330,70 @@ impl Interval<'_> {
         }
     }
 
-    /// Ranks `first..end` of the elements inside the interval (first ≥ end
-    /// when none are).
-    fn ranks(&self, z: &ZSet) -> (usize, usize) {
-        (z.count_while(|m, s| !self.above_min(m, s)), z.count_while(|m, s| self.below_max(m, s)))
+    /// Whether the bounds alone leave nothing (min above max, or equal with
+    /// an open end), as zslIsInRange and zslIsInLexRange check first.
+    fn is_void(&self) -> bool {
+        match self {
+            Interval::Score(r) => r.min > r.max || (r.min == r.max && (r.min_exclusive || r.max_exclusive)),
+            Interval::Lex(r) => r.is_void(),
+        }
+    }
+
+    fn holds_above_min(&self, (m, s): (LpValue<'_>, f64)) -> bool {
+        self.above_min(member_bytes(m, &mut itoa::Buffer::new()), s)
+    }
+
+    fn holds_below_max(&self, (m, s): (LpValue<'_>, f64)) -> bool {
+        self.below_max(member_bytes(m, &mut itoa::Buffer::new()), s)
+    }
+
+    /// zzlIsInRange: the bounds are not void, the highest element is above
+    /// the minimum and the lowest below the maximum.
+    fn may_hold(&self, z: &ZSet) -> bool {
+        !self.is_void()
+            && z.iter_rev().next().is_some_and(|e| self.holds_above_min(e))
+            && z.iter().next().is_some_and(|e| self.holds_below_max(e))
+    }
+
+    /// Rank of the first element inside (zslFirstInRange).
+    fn first(&self, z: &ZSet) -> Option<usize> {
+        if !self.may_hold(z) {
+            return None;
+        }
+        let rank = z.count_while(|m, s| !self.above_min(m, s));
+        z.iter_from(rank, false).next().filter(|&e| self.holds_below_max(e)).map(|_| rank)
+    }
+
+    /// Rank of the last element inside (zslLastInRange).
+    fn last(&self, z: &ZSet) -> Option<usize> {
+        if !self.may_hold(z) {
+            return None;
+        }
+        let rank = z.last_where(|m, s| self.below_max(m, s))?;
+        z.iter_from(rank, false).next().filter(|&e| self.holds_above_min(e)).map(|_| rank)
+    }
+
+    /// Ranks `first..end` that a walk up from the first element inside
+    /// covers while elements stay below the maximum (what ZREMRANGEBYSCORE
+    /// and ZREMRANGEBYLEX delete).
+    fn walked_ranks(&self, z: &ZSet) -> (usize, usize) {
+        match self.first(z) {
+            None => (0, 0),
+            Some(first) => (first, first + z.iter_from(first, false).take_while(|&e| self.holds_below_max(e)).count()),
+        }
+    }
+
+    /// How many elements are inside: walked in a listpack, from the ranks
+    /// of the first and last in a skiplist (as ZCOUNT and ZLEXCOUNT do).
+    fn count(&self, z: &ZSet) -> usize {
+        if z.dict().is_none() {
+            let (first, end) = self.walked_ranks(z);
+            return end - first;
+        }
+        match (self.first(z), self.last(z)) {
+            (Some(first), Some(last)) if last >= first => last - first + 1,
+            _ => 0,
+        }
     }
 }
 
@@ -548,7 +624,7 @@ fn remove_range(ctx: &mut Ctx<'_>, key: &[u8], range: RemoveRange<'_>) -> CmdRes
             Some((first, last)) => (first, last + 1),
             None => (0, 0),
         },
-        RemoveRange::Within(interval) => interval.ranks(z),
+        RemoveRange::Within(interval) => interval.walked_ranks(z),
     };
     let removed = if first < end { z.remove_ranks(first, end - 1) } else { 0 };
     let emptied = z.is_empty();
@@ -632,10 +708,7 @@ fn zrevrank(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// ZCOUNT/ZLEXCOUNT: elements inside the interval.
 fn count_within(ctx: &mut Ctx<'_>, key: &[u8], interval: Interval<'_>) -> CmdResult {
-    let n = read_zset(&mut ctx.srv.db, ctx.db, key)?.map_or(0, |z| {
-        let (first, end) = interval.ranks(z);
-        end.saturating_sub(first)
-    });
+    let n = read_zset(&mut ctx.srv.db, ctx.db, key)?.map_or(0, |z| interval.count(z));
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -753,23 +826,17 @@ impl<'a> RangeRequest<'a> {
                 // A negative offset skips everything, as Redis's `offset--` loop does.
                 let Ok(offset) = usize::try_from(offset) else { return (None, Box::new(std::iter::empty())) };
                 let limit = usize::try_from(limit).unwrap_or(usize::MAX);
-                let (first, end) = interval.ranks(z);
-                let mut buf = itoa::Buffer::new();
-                let iter: Box<dyn Iterator<Item = (LpValue<'z>, f64)>> = if self.reverse {
-                    match end.checked_sub(1).and_then(|last| last.checked_sub(offset)) {
-                        Some(from) => Box::new(
-                            z.iter_from(from, true)
-                                .take_while(move |&(m, s)| interval.above_min(member_bytes(m, &mut buf), s)),
-                        ),
-                        None => Box::new(std::iter::empty()),
+                let start = match self.reverse {
+                    true => interval.last(z).and_then(|last| last.checked_sub(offset)),
+                    false => interval.first(z).and_then(|first| first.checked_add(offset)).filter(|&r| r < len),
+                };
+                let iter: Box<dyn Iterator<Item = (LpValue<'z>, f64)>> = match (start, self.reverse) {
+                    (None, _) => Box::new(std::iter::empty()),
+                    (Some(from), true) => {
+                        Box::new(z.iter_from(from, true).take_while(move |&e| interval.holds_above_min(e)))
                     }
-                } else {
-                    match first.checked_add(offset).filter(|&from| from < len) {
-                        Some(from) => Box::new(
-                            z.iter_from(from, false)
-                                .take_while(move |&(m, s)| interval.below_max(member_bytes(m, &mut buf), s)),
-                        ),
-                        None => Box::new(std::iter::empty()),
+                    (Some(from), false) => {
+                        Box::new(z.iter_from(from, false).take_while(move |&e| interval.holds_below_max(e)))
                     }
                 };
                 (None, Box::new(iter.take(limit)))
