@@ -39,6 +39,7 @@ pub mod log;
 pub mod quicklist;
 pub mod rdb;
 pub mod set;
+pub mod skiplist;
 pub mod server;
 pub mod zset;
 
