@@ -12,7 +12,8 @@
 //! - [`listpack`]: Redis's packed element sequence, in memory and in payloads;
 //!   [`quicklist`]: a list as a deque of listpack nodes; [`intset`]: sorted packed
 //!   integers; [`dict`]: the chained table of large sets, hashes and sorted sets;
-//!   [`hash`], [`set`], [`zset`]: those values in their two encodings each.
+//!   [`hash`], [`set`], [`zset`]: those values in their two encodings each;
+//!   [`skiplist`]: the ordered index of large sorted sets.
 //! - [`rdb`]: Redis's serialization format (DUMP/RESTORE payloads now, RDB files later).
 //! - [`client`], [`errors`], [`glob`], [`clock`], [`log`]: what the rest shares.
 

@@ -9,6 +9,7 @@ use crate::hash::{self, Hash};
 use crate::keyspace::{NewValue, OwnedValue};
 use crate::quicklist::QuickList;
 use crate::set::Set;
+use crate::zset::ZSet;
 
 /// The encoding thresholds, read once per load.
 #[derive(Clone, Copy, Debug)]
@@ -80,7 +81,23 @@ pub fn to_owned_value(value: RdbValue, limits: &EncodingLimits) -> Result<OwnedV
             }
             OwnedValue::Hash(h)
         }
-        RdbValue::ZSetListpack(_) => return Err(RdbError::UnsupportedType(17)),
-        RdbValue::ZSet(_) => return Err(RdbError::UnsupportedType(5)),
+        RdbValue::ZSetListpack(lp) => {
+            if lp.len() / 2 > limits.zset_entries {
+                // Too many members for a listpack now: a skiplist, as
+                // zsetConvert after loading.
+                let mut it = lp.iter();
+                let mut pairs = Vec::with_capacity(lp.len() / 2);
+                while let (Some(m), Some(s)) = (it.next(), it.next()) {
+                    pairs.push((m.to_bytes(), super::value::listpack_score(s).ok_or(RdbError::BadPairs)?));
+                }
+                OwnedValue::ZSet(ZSet::from_sorted_pairs(&pairs, 0, 0))
+            } else {
+                OwnedValue::ZSet(ZSet::from_listpack_unchecked(lp))
+            }
+        }
+        RdbValue::ZSet(mut pairs) => {
+            pairs.sort_by(|a, b| crate::skiplist::order((&a.0, a.1), (&b.0, b.1)));
+            OwnedValue::ZSet(ZSet::from_sorted_pairs(&pairs, limits.zset_entries, limits.zset_value))
+        }
     })
 }
