@@ -464,3 +464,28 @@ fn binary_safe_values() {
     let back: Vec<u8> = con.get(&b"key\0with\r\nbytes"[..]).unwrap();
     assert_eq!(back, value);
 }
+
+#[test]
+fn setrange_and_setbit_refuse_offsets_past_the_limit() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    for offset in ["9223372036854775807", "2147483647", "536870912"] {
+        assert_eq!(
+            c.cmd(&["SETRANGE", "k", offset, "A"]),
+            "-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n"
+        );
+    }
+    assert_eq!(c.cmd(&["SETBIT", "k", "4294967296", "1"]), "-ERR bit offset is not an integer or out of range\r\n");
+    assert_eq!(c.cmd(&["SETBIT", "k", "-1", "1"]), "-ERR bit offset is not an integer or out of range\r\n");
+    assert_eq!(c.cmd(&["SETBIT", "k", "0", "2"]), "-ERR bit is not an integer or out of range\r\n");
+    assert_eq!(c.cmd(&["EXISTS", "k"]), ":0\r\n");
+    // Bits count from the most significant bit of the first byte.
+    assert_eq!(c.cmd(&["SETBIT", "k", "1", "1"]), ":0\r\n");
+    assert_eq!(c.cmd(&["SETBIT", "k", "1", "1"]), ":1\r\n");
+    assert_eq!(c.cmd(&["GET", "k"]), "$1\r\n@\r\n");
+    assert_eq!(c.cmd(&["SET", "n", "12"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["GETBIT", "n", "2"]), ":1\r\n");
+    assert_eq!(c.cmd(&["BITCOUNT", "n"]), ":6\r\n");
+    assert_eq!(c.cmd(&["BITCOUNT", "n", "2", "10", "BIT"]), ":4\r\n");
+    assert_eq!(c.cmd(&["BITCOUNT", "n", "0"]), "-ERR syntax error\r\n");
+}

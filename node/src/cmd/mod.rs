@@ -2,7 +2,7 @@
 //! each registering its rows with `register`.
 //!
 //! # Layout
-//! - [`string`]: GET, SET and every other string command.
+//! - [`string`]: GET, SET and every other string command; [`bitmap`]: SETBIT, GETBIT, BITCOUNT.
 //! - [`list`]: LPUSH, LRANGE and every other non-blocking list command.
 //! - [`hash`], [`set`], [`zset`]: the hash, set and sorted-set commands; [`sort`]: SORT, SORT_RO.
 //! - [`keyspace`]: generic key commands (DEL, EXISTS, RENAME, SCAN, COPY, MOVE…).
@@ -16,6 +16,7 @@
 //!
 //! The helpers below are the argument parsing every family shares.
 
+pub mod bitmap;
 pub mod command;
 pub mod connection;
 pub mod dump;
@@ -40,6 +41,7 @@ use crate::keyspace::{NewValue, StrEncoding, ValueRef};
 
 pub fn register_all(r: &mut Registry) {
     string::register(r);
+    bitmap::register(r);
     list::register(r);
     hash::register(r);
     set::register(r);

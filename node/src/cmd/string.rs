@@ -324,7 +324,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                 ctx.out.int(0);
                 return Ok(());
             }
-            check_length(ctx, offset + value.len() as i64)?;
+            check_length(ctx, offset.saturating_add(value.len() as i64))?;
             let mut s = vec![0u8; offset as usize];
             s.extend_from_slice(value);
             ctx.srv.db.set(db, key, NewValue::Str(&s, StrEncoding::Raw), None);
@@ -335,7 +335,7 @@ fn setrange(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                 ctx.out.int(len as i64);
                 return Ok(());
             }
-            check_length(ctx, offset + value.len() as i64)?;
+            check_length(ctx, offset.saturating_add(value.len() as i64))?;
             let raw = ctx.srv.db.dbs[db].raw_mut(key).expect("key looked up above");
             let end = offset as usize + value.len();
             if raw.len() < end {
