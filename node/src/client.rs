@@ -48,6 +48,13 @@ pub struct Client {
     pub killed: bool,
     /// Wakes the connection task when another client kills it.
     pub wake: Arc<Notify>,
+    /// A replica (after SYNC/PSYNC): it is sent the replication stream.
+    pub is_replica: bool,
+    /// Replication stream bytes waiting for the connection to write them.
+    pub repl_out: Vec<u8>,
+    /// The replica's acknowledged offset (REPLCONF ACK) and announced port.
+    pub repl_ack_offset: u64,
+    pub repl_listening_port: u16,
     pub qbuf: usize,
     pub qbuf_free: usize,
     pub argv_mem: usize,
@@ -77,6 +84,10 @@ impl Client {
             close_after_reply: false,
             killed: false,
             wake: Arc::new(Notify::new()),
+            is_replica: false,
+            repl_out: Vec::new(),
+            repl_ack_offset: 0,
+            repl_listening_port: 0,
             qbuf: 0,
             qbuf_free: 0,
             argv_mem: 0,

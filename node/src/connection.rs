@@ -43,7 +43,12 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                 Ok(n) => n,
             },
             _ = wake.notified() => {
-                if shared.lock().clients.map.get(&id).is_none_or(|c| c.killed) {
+                // Woken to close, or (a replica) to send the replication stream.
+                let pending = match shared.lock().clients.map.get_mut(&id) {
+                    Some(c) if !c.killed => std::mem::take(&mut c.repl_out),
+                    _ => break 'conn,
+                };
+                if !pending.is_empty() && stream.write_all(&pending).await.is_err() {
                     break 'conn;
                 }
                 continue 'conn;
@@ -160,7 +165,9 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
         parser.consume(consumed);
     }
     let _ = stream.shutdown().await;
-    shared.lock().clients.map.remove(&id);
+    let mut srv = shared.lock();
+    srv.clients.map.remove(&id);
+    crate::replication::detach(&mut srv, id);
 }
 
 /// Before a pipelined batch runs, start loading what its keys' lookups

@@ -46,6 +46,7 @@ fn tick(srv: &mut Server, hz: u64) {
     if srv.active_expire_enabled {
         let budget = Duration::from_micros(1_000_000 * SLOW_TIME_PERC / 100 / hz);
         active_expire_cycle(srv, budget);
+        crate::replication::propagate_expired(srv);
     }
     if srv.config.get_bool("activerehashing") {
         let started = Instant::now();
@@ -68,7 +69,7 @@ fn close_idle_clients(srv: &mut Server, now: i64) {
         .clients
         .map
         .values()
-        .filter(|c| (now - c.last_interaction_ms) / 1000 > timeout)
+        .filter(|c| !c.is_replica && (now - c.last_interaction_ms) / 1000 > timeout)
         .map(|c| c.id)
         .collect();
     for id in idle {
@@ -107,6 +108,9 @@ pub fn active_expire_cycle(srv: &mut Server, budget: Duration) {
                     srv.db.stats.expired += 1;
                     srv.db.dirty += 1;
                     expired += 1;
+                    if let Some(log) = &mut srv.db.expired_log {
+                        log.push((db, k));
+                    }
                 }
             }
             sampled_total += n;

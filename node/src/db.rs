@@ -59,6 +59,9 @@ pub struct Databases {
     pub no_touch: bool,
     /// Changes since the last save (INFO rdb_changes_since_last_save).
     pub dirty: u64,
+    /// Keys deleted because they expired, for the replication stream to
+    /// propagate as DEL; None while nothing listens (no replicas).
+    pub expired_log: Option<Vec<(usize, Vec<u8>)>>,
 }
 
 impl Databases {
@@ -71,6 +74,7 @@ impl Databases {
             now_ms: crate::clock::now_ms(),
             no_touch: false,
             dirty: 0,
+            expired_log: None,
         }
     }
 
@@ -100,6 +104,9 @@ impl Databases {
                 if matches!(found, Found::Expired) {
                     self.stats.expired += 1;
                     self.dirty += 1;
+                    if let Some(log) = &mut self.expired_log {
+                        log.push((db, key.to_vec()));
+                    }
                 }
                 if count {
                     self.stats.misses += 1;

@@ -289,8 +289,10 @@ fn check_and_call(
     srv.db.no_touch = client.no_touch && spec.full_name != "touch";
     let db = client.db;
     out.resp3 = client.resp == 3;
+    let dirty_before = srv.db.dirty;
     let mut ctx = Ctx { srv, client_id, db, out, spec };
     let result = (def.handler)(&mut ctx, args);
+    crate::replication::after_command(ctx.srv, db, args, spec.flags.contains(CmdFlags::WRITE), dirty_before);
     // A wall clock stepped backwards must not make a negative duration.
     let elapsed = (crate::clock::now_us() - start_us).max(0) as u64;
     let srv = ctx.srv;

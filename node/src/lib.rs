@@ -14,6 +14,7 @@
 //!   integers; [`dict`]: the chained table of large sets, hashes and sorted sets;
 //!   [`hash`], [`set`], [`zset`]: those values in their two encodings each;
 //!   [`skiplist`]: the ordered index of large sorted sets.
+//! - [`replication`]: the master side of the replication stream (SYNC, propagation).
 //! - [`rdb`]: Redis's serialization format (DUMP/RESTORE payloads now, RDB files later).
 //! - [`client`], [`errors`], [`glob`], [`clock`], [`log`]: what the rest shares.
 
@@ -39,6 +40,7 @@ pub mod longdouble;
 pub mod log;
 pub mod quicklist;
 pub mod rdb;
+pub mod replication;
 pub mod set;
 pub mod skiplist;
 pub mod server;

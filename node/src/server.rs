@@ -134,6 +134,8 @@ pub struct Server {
     pub replid2: String,
     /// Cached MIGRATE connections by "host:port".
     pub migrate_sockets: HashMap<String, crate::cmd::dump::MigrateSocket>,
+    /// Replicas fed by the replication stream.
+    pub replicas: crate::replication::Replicas,
     /// Set by CLIENT UNPAUSE so the connection wakes the paused clients.
     pub wake_paused: bool,
     /// When the cron last sampled the instantaneous metrics.
@@ -165,6 +167,7 @@ impl Server {
             replid: random_hex(40),
             replid2: "0".repeat(40),
             migrate_sockets: HashMap::new(),
+            replicas: Default::default(),
             wake_paused: false,
             metrics_sampled_ms: 0,
             config,

@@ -215,11 +215,25 @@ pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything:
     }
     if want("replication") {
         section(&mut s, "Replication");
+        let _ = write!(s, "role:master\r\nconnected_slaves:{}\r\n", srv.replicas.ids.len());
+        for (i, id) in srv.replicas.ids.iter().enumerate() {
+            if let Some(c) = srv.clients.map.get(id) {
+                let lag = (srv.db.now_ms - c.last_interaction_ms).max(0) / 1000;
+                let _ = write!(
+                    s,
+                    "slave{i}:ip={},port={},state=online,offset={},lag={lag}\r\n",
+                    c.addr.ip(),
+                    c.repl_listening_port,
+                    c.repl_ack_offset
+                );
+            }
+        }
         let _ = write!(
             s,
-            "role:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
+            "master_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
             srv.replid,
             srv.replid2,
+            srv.replicas.offset,
             srv.config.get_i64("repl-backlog-size"),
         );
     }

@@ -6,6 +6,7 @@
 //! - [`list`]: LPUSH, LRANGE and every other non-blocking list command.
 //! - [`hash`], [`set`], [`zset`]: the hash, set and sorted-set commands; [`sort`]: SORT, SORT_RO.
 //! - [`keyspace`]: generic key commands (DEL, EXISTS, RENAME, SCAN, COPY, MOVE…).
+//! - [`replication`]: SYNC, PSYNC, REPLCONF.
 //! - [`scan`]: SCAN's options, and HSCAN/SSCAN/ZSCAN.
 //! - [`expire`]: EXPIRE family, TTL family, PERSIST.
 //! - [`dump`]: DUMP, RESTORE, MIGRATE.
@@ -26,6 +27,7 @@ pub mod info;
 pub mod keyspace;
 pub mod list;
 pub mod memory;
+pub mod replication;
 pub mod scan;
 pub mod server;
 pub mod set;
@@ -49,6 +51,7 @@ pub fn register_all(r: &mut Registry) {
     sort::register(r);
     keyspace::register(r);
     scan::register(r);
+    replication::register(r);
     expire::register(r);
     dump::register(r);
     connection::register(r);

@@ -1,0 +1,152 @@
+//! The master side of Redis replication, first part: a client that sends
+//! SYNC (or PSYNC) gets a snapshot of the dataset as an RDB payload, then
+//! every write command as it executes (Redis's propagate / replicationFeedSlaves),
+//! preceded by SELECT whenever the database changes, and a DEL for each key
+//! that expired. This is the stream `redis-cli --replica` and the test
+//! suite's `attach_to_replication_stream` read.
+//!
+//! Not here yet (issue 8): the backlog and partial resynchronisation (PSYNC
+//! always answers FULLRESYNC), REPLCONF ACK offsets, WAIT, the replica side
+//! (REPLICAOF), and Redis's command rewrites for propagation (relative
+//! expiries as absolute PEXPIREAT/PXAT, SPOP as SREM, INCRBYFLOAT as SET):
+//! commands go out as the client sent them.
+
+use std::fmt::Write as _;
+
+use corvid_proto::resp::Args;
+
+use crate::client::ClientId;
+use crate::server::Server;
+
+/// Replicas attached to this master and what the stream has told them.
+#[derive(Default)]
+pub struct Replicas {
+    pub ids: Vec<ClientId>,
+    /// The database the stream last SELECTed (None: none yet).
+    stream_db: Option<usize>,
+    /// Bytes of stream produced so far (master_repl_offset).
+    pub offset: u64,
+}
+
+impl Replicas {
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+/// Append one command to a RESP buffer.
+fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
+    let _ = write!(Str(out), "*{}\r\n", args.len());
+    for a in args {
+        let _ = write!(Str(out), "${}\r\n", a.len());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// `fmt::Write` over a byte buffer.
+struct Str<'a>(&'a mut Vec<u8>);
+
+impl std::fmt::Write for Str<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.0.extend_from_slice(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// Send `args`, executed in database `db`, to every replica.
+pub fn propagate(srv: &mut Server, db: usize, args: &[&[u8]]) {
+    if srv.replicas.is_empty() {
+        return;
+    }
+    let mut bytes = Vec::with_capacity(64);
+    if srv.replicas.stream_db != Some(db) {
+        let n = db.to_string();
+        encode(&mut bytes, &[b"SELECT", n.as_bytes()]);
+        srv.replicas.stream_db = Some(db);
+    }
+    encode(&mut bytes, args);
+    feed(srv, &bytes);
+}
+
+/// Propagate the deletions of keys that expired since the last call.
+pub fn propagate_expired(srv: &mut Server) {
+    let Some(log) = srv.db.expired_log.as_mut() else { return };
+    if log.is_empty() {
+        return;
+    }
+    let keys = std::mem::take(log);
+    for (db, key) in keys {
+        propagate(srv, db, &[b"DEL", &key]);
+    }
+}
+
+/// Queue stream bytes on every replica and wake its connection to write them.
+fn feed(srv: &mut Server, bytes: &[u8]) {
+    srv.replicas.offset += bytes.len() as u64;
+    let ids = srv.replicas.ids.clone();
+    for id in ids {
+        if let Some(c) = srv.clients.map.get_mut(&id) {
+            c.repl_out.extend_from_slice(bytes);
+            c.wake.notify_one();
+        }
+    }
+}
+
+/// After a command: propagate it when it changed the dataset (its `dirty`
+/// count moved) and is a write command, after the expiry deletions it caused.
+pub fn after_command(srv: &mut Server, db: usize, args: &Args<'_>, is_write: bool, dirty_before: u64) {
+    if srv.replicas.is_empty() {
+        return;
+    }
+    propagate_expired(srv);
+    if is_write && srv.db.dirty != dirty_before {
+        let argv: Vec<&[u8]> = args.iter().collect();
+        propagate(srv, db, &argv);
+    }
+}
+
+/// SYNC / PSYNC: make the calling client a replica. The reply is the RDB
+/// payload (`$<len>\r\n<bytes>`, no trailing CRLF), preceded for PSYNC by
+/// `+FULLRESYNC <replid> <offset>`.
+pub fn attach(srv: &mut Server, id: ClientId, out: &mut corvid_proto::resp::Reply, psync: bool) {
+    let aux = crate::rdb::file::AuxInfo {
+        ctime_secs: crate::clock::now_secs(),
+        used_mem: crate::cmd::info::memory_stats().allocated as u64,
+    };
+    let image = crate::rdb::file::serialize(&srv.db, &aux, srv.config.get_bool("rdbcompression"), true);
+    if psync {
+        out.raw(format!("+FULLRESYNC {} {}\r\n", srv.replid, srv.replicas.offset).as_bytes());
+    }
+    out.raw(format!("${}\r\n", image.len()).as_bytes());
+    out.raw(&image);
+    if !srv.replicas.ids.contains(&id) {
+        srv.replicas.ids.push(id);
+    }
+    // The next command goes out with a SELECT, whatever came before.
+    srv.replicas.stream_db = None;
+    srv.db.expired_log.get_or_insert_with(Vec::new);
+    if let Some(c) = srv.clients.map.get_mut(&id) {
+        c.is_replica = true;
+    }
+}
+
+/// Forget a replica whose connection closed.
+pub fn detach(srv: &mut Server, id: ClientId) {
+    srv.replicas.ids.retain(|&r| r != id);
+    if srv.replicas.ids.is_empty() {
+        srv.db.expired_log = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encode;
+
+    #[test]
+    fn commands_are_resp_multibulk() {
+        let mut out = Vec::new();
+        encode(&mut out, &[b"SET", b"k", b""]);
+        assert_eq!(out, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
+    }
+}
