@@ -7,9 +7,10 @@
 //!
 //! Not here yet (issue 8): the backlog and partial resynchronisation (PSYNC
 //! always answers FULLRESYNC), REPLCONF ACK offsets, WAIT, the replica side
-//! (REPLICAOF), and Redis's command rewrites for propagation (relative
-//! expiries as absolute PEXPIREAT/PXAT, SPOP as SREM, INCRBYFLOAT as SET):
-//! commands go out as the client sent them.
+//! (REPLICAOF), and most of Redis's command rewrites for propagation
+//! (relative expiries as absolute PEXPIREAT/PXAT, SPOP as SREM, INCRBYFLOAT
+//! as SET): commands go out as the client sent them unless the handler set
+//! [`Server::propagate_as`](crate::server::Server::propagate_as) (GETDEL).
 
 use std::fmt::Write as _;
 
@@ -96,13 +97,16 @@ fn feed(srv: &mut Server, bytes: &[u8]) {
 /// After a command: propagate it when it changed the dataset (its `dirty`
 /// count moved) and is a write command, after the expiry deletions it caused.
 pub fn after_command(srv: &mut Server, db: usize, args: &Args<'_>, is_write: bool, dirty_before: u64) {
+    let rewritten = srv.propagate_as.take();
     if srv.replicas.is_empty() {
         return;
     }
     propagate_expired(srv);
     if is_write && srv.db.dirty != dirty_before {
-        let argv: Vec<&[u8]> = args.iter().collect();
-        propagate(srv, db, &argv);
+        match rewritten {
+            Some(argv) => propagate(srv, db, &argv.iter().map(Vec::as_slice).collect::<Vec<_>>()),
+            None => propagate(srv, db, &args.iter().collect::<Vec<_>>()),
+        }
     }
 }
 

@@ -136,6 +136,9 @@ pub struct Server {
     pub migrate_sockets: HashMap<String, crate::cmd::dump::MigrateSocket>,
     /// Replicas fed by the replication stream.
     pub replicas: crate::replication::Replicas,
+    /// Set by a command that must reach replicas as another command
+    /// (rewriteClientCommandVector: GETDEL as DEL).
+    pub propagate_as: Option<Vec<Vec<u8>>>,
     /// Set by CLIENT UNPAUSE so the connection wakes the paused clients.
     pub wake_paused: bool,
     /// When the cron last sampled the instantaneous metrics.
@@ -168,6 +171,7 @@ impl Server {
             replid2: "0".repeat(40),
             migrate_sockets: HashMap::new(),
             replicas: Default::default(),
+            propagate_as: None,
             wake_paused: false,
             metrics_sampled_ms: 0,
             config,

@@ -208,6 +208,7 @@ fn getdel(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         Some(e) => {
             reply_value(ctx.out, &e.value())?;
             ctx.srv.db.delete(db, key);
+            ctx.srv.propagate_as = Some(vec![b"DEL".to_vec(), key.to_vec()]);
         }
         None => ctx.out.null(),
     }
