@@ -374,3 +374,21 @@ fn resp3_through_a_real_client() {
     let value: redis::Value = redis::cmd("GET").arg("nokey").query(&mut con).unwrap();
     assert_eq!(value, redis::Value::Nil);
 }
+
+/// The collection types' RESP3 replies: maps, sets, doubles, nulls.
+#[test]
+fn resp3_collection_replies() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    assert!(c.cmd(&["HELLO", "3"]).starts_with("%"));
+    assert_eq!(c.cmd(&["HSET", "h", "f", "v"]), ":1\r\n");
+    assert_eq!(c.cmd(&["HGETALL", "h"]), "%1\r\n$1\r\nf\r\n$1\r\nv\r\n");
+    assert_eq!(c.cmd(&["SADD", "s", "a"]), ":1\r\n");
+    assert_eq!(c.cmd(&["SMEMBERS", "s"]), "~1\r\n$1\r\na\r\n");
+    assert_eq!(c.cmd(&["ZADD", "z", "1.5", "m"]), ":1\r\n");
+    assert_eq!(c.cmd(&["ZSCORE", "z", "m"]), ",1.5\r\n");
+    assert_eq!(c.cmd(&["ZSCORE", "z", "nomember"]), "_\r\n");
+    assert!(c.cmd(&["HELLO", "2"]).starts_with("*"));
+    assert_eq!(c.cmd(&["HGETALL", "h"]), "*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
+    assert_eq!(c.cmd(&["ZSCORE", "z", "m"]), "$3\r\n1.5\r\n");
+}

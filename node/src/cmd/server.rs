@@ -438,11 +438,6 @@ fn value_digest(digest: &mut [u8; 20], e: &Entry<'_>) {
         }
         d
     };
-    let xor_into = |digest: &mut [u8; 20], d: [u8; 20]| {
-        for (a, b) in digest.iter_mut().zip(d) {
-            *a ^= b;
-        }
-    };
     match e.value() {
         ValueRef::List(q) => {
             mix_digest(digest, &1u32.to_be_bytes());
@@ -460,13 +455,13 @@ fn value_digest(digest: &mut [u8; 20], e: &Entry<'_>) {
             mix_digest(digest, &3u32.to_be_bytes());
             for (m, score) in z.iter() {
                 let score = corvid_proto::resp::format_g(score, 17);
-                xor_into(digest, pair_digest(&[&m.to_bytes(), score.as_bytes()]));
+                xor_digest(digest, &pair_digest(&[&m.to_bytes(), score.as_bytes()]));
             }
         }
         ValueRef::Hash(h) => {
             mix_digest(digest, &4u32.to_be_bytes());
             for (f, v) in h.iter() {
-                xor_into(digest, pair_digest(&[&f.to_bytes(), &v.to_bytes()]));
+                xor_digest(digest, &pair_digest(&[&f.to_bytes(), &v.to_bytes()]));
             }
         }
         string => {
