@@ -296,10 +296,8 @@ impl QuickList {
     /// Replace node `n` by `before`, a plain node of `value`, `after`.
     fn replace_with_plain(&mut self, n: usize, before: Option<Node>, value: &[u8], after: Option<Node>) {
         self.nodes.remove(n);
-        let mut at = n;
-        for piece in [before, Some(Node::plain(value)), after].into_iter().flatten() {
-            self.nodes.insert(at, piece);
-            at += 1;
+        for (at, piece) in [before, Some(Node::plain(value)), after].into_iter().flatten().enumerate() {
+            self.nodes.insert(n + at, piece);
         }
     }
 

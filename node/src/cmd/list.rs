@@ -349,7 +349,7 @@ fn lpos(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         return Ok(());
     };
     let len = q.len();
-    let scan = (maxlen > 0).then_some(maxlen as usize).unwrap_or(usize::MAX);
+    let scan = if maxlen > 0 { maxlen as usize } else { usize::MAX };
     let positions: Box<dyn Iterator<Item = (usize, LpValue<'_>)>> = if from_tail {
         Box::new(q.iter().rev().enumerate().map(move |(i, v)| (len - 1 - i, v)))
     } else {
