@@ -48,6 +48,11 @@ pub struct Client {
     pub killed: bool,
     /// Wakes the connection task when another client kills it.
     pub wake: Arc<Notify>,
+    /// The transaction being queued after MULTI.
+    pub multi: Option<crate::cmd::multi::Multi>,
+    /// Keys under WATCH, and whether one of them was touched since.
+    pub watched: Vec<crate::cmd::multi::Watched>,
+    pub dirty_cas: bool,
     /// A replica (after SYNC/PSYNC): it is sent the replication stream.
     pub is_replica: bool,
     /// Replication stream bytes waiting for the connection to write them.
@@ -84,6 +89,9 @@ impl Client {
             close_after_reply: false,
             killed: false,
             wake: Arc::new(Notify::new()),
+            multi: None,
+            watched: Vec::new(),
+            dirty_cas: false,
             is_replica: false,
             repl_out: Vec::new(),
             repl_ack_offset: 0,

@@ -166,6 +166,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
     }
     let _ = stream.shutdown().await;
     let mut srv = shared.lock();
+    crate::cmd::multi::unwatch_all(&mut srv, id);
     srv.clients.map.remove(&id);
     crate::replication::detach(&mut srv, id);
 }

@@ -46,7 +46,7 @@ fn tick(srv: &mut Server, hz: u64) {
     if srv.active_expire_enabled {
         let budget = Duration::from_micros(1_000_000 * SLOW_TIME_PERC / 100 / hz);
         active_expire_cycle(srv, budget);
-        crate::replication::propagate_expired(srv);
+        crate::dispatch::after_expiry(srv);
     }
     if srv.config.get_bool("activerehashing") {
         let started = Instant::now();

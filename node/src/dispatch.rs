@@ -203,6 +203,12 @@ pub fn execute(srv: &mut Server, client_id: ClientId, args: &Args<'_>, out: &mut
     if let Err(Rejected::Paused) = result {
         return Flow::Paused;
     }
+    if let Err(Rejected::Error) = result {
+        // A command refused while queuing dooms the transaction (flagTransaction).
+        if let Some(m) = srv.clients.map.get_mut(&client_id).and_then(|c| c.multi.as_mut()) {
+            m.abort();
+        }
+    }
     let Some(client) = srv.clients.map.get_mut(&client_id) else {
         return Flow::Close;
     };
@@ -285,14 +291,46 @@ fn check_and_call(
         }
     }
     let client = srv.clients.map.get_mut(&client_id).expect("client registered");
+    if client.multi.is_some() && !crate::cmd::multi::runs_inside_multi(spec.name) {
+        if spec.flags.contains(CmdFlags::NO_MULTI) {
+            reject(srv, Some(def.id), out, &CmdError::err("Command not allowed inside a transaction"));
+            return Err(Rejected::Error);
+        }
+        client.multi.as_mut().expect("checked").queue(args);
+        out.simple(b"QUEUED");
+        return Ok(());
+    }
+    run(srv, def, client_id, args, out, start_us);
+    Ok(())
+}
+
+/// A command EXEC runs from its queue: checked when it was queued, so it
+/// goes straight to its handler (execCommand's call()).
+pub fn execute_queued(srv: &mut Server, client_id: ClientId, args: &Args<'_>, out: &mut Reply) {
+    let start_us = crate::clock::now_us();
+    srv.db.now_ms = start_us / 1000;
+    match registry().find(args) {
+        Ok(def) => run(srv, def, client_id, args, out, start_us),
+        // Queued commands were found when queued; the registry is fixed.
+        Err(e) => out.error(&e.to_string()),
+    }
+}
+
+/// Run a command's handler and everything that follows it: statistics,
+/// watched keys, the replication stream (call()).
+fn run(srv: &mut Server, def: &CommandDef, client_id: ClientId, args: &Args<'_>, out: &mut Reply, start_us: i64) {
+    let reg = registry();
+    let spec = def.spec;
+    let Some(client) = srv.clients.map.get_mut(&client_id) else { return };
     client.last_cmd = spec.full_name;
     srv.db.no_touch = client.no_touch && spec.full_name != "touch";
     let db = client.db;
     out.resp3 = client.resp == 3;
     let dirty_before = srv.db.dirty;
+    let flushed = watched_keys_a_flush_touches(srv, spec.full_name, db, args);
     let mut ctx = Ctx { srv, client_id, db, out, spec };
     let result = (def.handler)(&mut ctx, args);
-    crate::replication::after_command(ctx.srv, db, args, spec.flags.contains(CmdFlags::WRITE), dirty_before);
+    after_command(ctx.srv, spec, db, args, dirty_before, flushed);
     // A wall clock stepped backwards must not make a negative duration.
     let elapsed = (crate::clock::now_us() - start_us).max(0) as u64;
     let srv = ctx.srv;
@@ -308,7 +346,101 @@ fn check_and_call(
         count_error(srv, &e);
         out.error(&e.to_string());
     }
-    Ok(())
+}
+
+/// What FLUSHDB, FLUSHALL or SWAPDB will do to watched keys, found before
+/// the command changes the databases.
+fn watched_keys_a_flush_touches(srv: &Server, name: &str, db: usize, args: &Args<'_>) -> Vec<(ClientId, usize, crate::cmd::multi::FlushEffect)> {
+    use crate::cmd::multi::flush_effects;
+    if srv.watching_clients == 0 {
+        return Vec::new();
+    }
+    match name {
+        "flushdb" => flush_effects(srv, db, None),
+        "flushall" => (0..srv.db.dbs.len()).flat_map(|d| flush_effects(srv, d, None)).collect(),
+        "swapdb" if args.len() == 3 => {
+            let parse = |a: &[u8]| corvid_proto::resp::parse_i64(a).and_then(|v| usize::try_from(v).ok());
+            match (parse(args.get(1)), parse(args.get(2))) {
+                (Some(a), Some(b)) if a < srv.db.dbs.len() && b < srv.db.dbs.len() && a != b => {
+                    let mut e = flush_effects(srv, a, Some(b));
+                    e.extend(flush_effects(srv, b, Some(a)));
+                    e
+                }
+                _ => Vec::new(),
+            }
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// After a handler: touch the watched keys it changed (or that expired on
+/// the way), then feed the replication stream.
+fn after_command(
+    srv: &mut Server,
+    spec: &CommandSpec,
+    db: usize,
+    args: &Args<'_>,
+    dirty_before: u64,
+    flushed: Vec<(ClientId, usize, crate::cmd::multi::FlushEffect)>,
+) {
+    let changed = srv.db.dirty != dirty_before;
+    let is_write = spec.flags.contains(CmdFlags::WRITE);
+    let expired = srv.db.expired_log.as_mut().map(std::mem::take).unwrap_or_default();
+    let modified = srv.modified_keys.take();
+    if srv.watching_clients > 0 {
+        for (d, k) in &expired {
+            crate::cmd::multi::touch(srv, *d, k);
+        }
+        if changed {
+            crate::cmd::multi::apply_flush_effects(srv, flushed);
+        }
+        match modified {
+            Some(keys) => keys.iter().for_each(|(d, k)| crate::cmd::multi::touch(srv, *d, k)),
+            None if is_write && changed => touch_command_keys(srv, spec, db, args),
+            None => {}
+        }
+    }
+    crate::replication::after_command(srv, db, args, is_write, changed, &expired);
+}
+
+/// Touch the keys a write command names (signalModifiedKey), including
+/// MOVE's and COPY's keys in the other database.
+fn touch_command_keys(srv: &mut Server, spec: &CommandSpec, db: usize, args: &Args<'_>) {
+    let argv: Vec<&[u8]> = args.iter().collect();
+    for k in corvid_proto::command_table::extract_keys(spec, &argv) {
+        crate::cmd::multi::touch(srv, db, argv[k.pos]);
+    }
+    let other_db = |a: &[u8]| corvid_proto::resp::parse_i64(a).and_then(|v| usize::try_from(v).ok());
+    match spec.full_name {
+        "move" if argv.len() == 3 => {
+            if let Some(d) = other_db(argv[2]) {
+                crate::cmd::multi::touch(srv, d, argv[1]);
+            }
+        }
+        "copy" => {
+            if let Some(i) = argv.iter().position(|a| a.eq_ignore_ascii_case(b"db")) {
+                if let Some(d) = argv.get(i + 1).and_then(|a| other_db(a)) {
+                    crate::cmd::multi::touch(srv, d, argv[2]);
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// After the cron's active expiry: the same bookkeeping for the keys it
+/// deleted.
+pub fn after_expiry(srv: &mut Server) {
+    let expired = srv.db.expired_log.as_mut().map(std::mem::take).unwrap_or_default();
+    if expired.is_empty() {
+        return;
+    }
+    for (d, k) in &expired {
+        crate::cmd::multi::touch(srv, *d, k);
+    }
+    for (d, key) in &expired {
+        crate::replication::propagate(srv, *d, &[b"DEL", key]);
+    }
 }
 
 fn reject(srv: &mut Server, id: Option<usize>, out: &mut Reply, e: &CmdError) {

@@ -27,16 +27,52 @@ pub struct Replicas {
     stream_db: Option<usize>,
     /// Bytes of stream produced so far (master_repl_offset).
     pub offset: u64,
+    /// Inside EXEC: the transaction's writes, held back until EXEC ends so
+    /// that one write goes out alone and several are wrapped in MULTI/EXEC
+    /// (Redis 7.0's propagatePendingCommands).
+    tx: Option<PendingTx>,
+}
+
+#[derive(Default)]
+struct PendingTx {
+    /// A SELECT the first write needed: it goes before MULTI.
+    head: Vec<u8>,
+    body: Vec<u8>,
+    writes: usize,
 }
 
 impl Replicas {
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
+
+    /// EXEC starts: hold its writes back (see [`Replicas::tx`]).
+    pub fn begin_transaction(&mut self) {
+        if !self.is_empty() {
+            self.tx = Some(PendingTx::default());
+        }
+    }
+}
+
+/// EXEC ends: send what it wrote, wrapped in MULTI/EXEC if more than one.
+pub fn end_transaction(srv: &mut Server) {
+    let Some(tx) = srv.replicas.tx.take() else { return };
+    if tx.writes == 0 {
+        return;
+    }
+    let mut bytes = tx.head;
+    if tx.writes > 1 {
+        encode(&mut bytes, &[b"MULTI"]);
+    }
+    bytes.extend_from_slice(&tx.body);
+    if tx.writes > 1 {
+        encode(&mut bytes, &[b"EXEC"]);
+    }
+    feed(srv, &bytes);
 }
 
 /// Append one command to a RESP buffer.
-fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
+pub fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
     let _ = write!(Str(out), "*{}\r\n", args.len());
     for a in args {
         let _ = write!(Str(out), "${}\r\n", a.len());
@@ -60,26 +96,25 @@ pub fn propagate(srv: &mut Server, db: usize, args: &[&[u8]]) {
     if srv.replicas.is_empty() {
         return;
     }
-    let mut bytes = Vec::with_capacity(64);
+    let mut select = Vec::new();
     if srv.replicas.stream_db != Some(db) {
         let n = db.to_string();
-        encode(&mut bytes, &[b"SELECT", n.as_bytes()]);
+        encode(&mut select, &[b"SELECT", n.as_bytes()]);
         srv.replicas.stream_db = Some(db);
     }
-    encode(&mut bytes, args);
-    feed(srv, &bytes);
-}
-
-/// Propagate the deletions of keys that expired since the last call.
-pub fn propagate_expired(srv: &mut Server) {
-    let Some(log) = srv.db.expired_log.as_mut() else { return };
-    if log.is_empty() {
+    if let Some(tx) = srv.replicas.tx.as_mut() {
+        if tx.writes == 0 {
+            tx.head = select;
+        } else {
+            tx.body.extend_from_slice(&select);
+        }
+        encode(&mut tx.body, args);
+        tx.writes += 1;
         return;
     }
-    let keys = std::mem::take(log);
-    for (db, key) in keys {
-        propagate(srv, db, &[b"DEL", &key]);
-    }
+    let mut bytes = select;
+    encode(&mut bytes, args);
+    feed(srv, &bytes);
 }
 
 /// Queue stream bytes on every replica and wake its connection to write them.
@@ -94,15 +129,17 @@ fn feed(srv: &mut Server, bytes: &[u8]) {
     }
 }
 
-/// After a command: propagate it when it changed the dataset (its `dirty`
-/// count moved) and is a write command, after the expiry deletions it caused.
-pub fn after_command(srv: &mut Server, db: usize, args: &Args<'_>, is_write: bool, dirty_before: u64) {
+/// After a command: propagate the deletions of keys that expired on the
+/// way, then the command when it changed the dataset and is a write.
+pub fn after_command(srv: &mut Server, db: usize, args: &Args<'_>, is_write: bool, changed: bool, expired: &[(usize, Vec<u8>)]) {
     let rewritten = srv.propagate_as.take();
     if srv.replicas.is_empty() {
         return;
     }
-    propagate_expired(srv);
-    if is_write && srv.db.dirty != dirty_before {
+    for (d, key) in expired {
+        propagate(srv, *d, &[b"DEL", key]);
+    }
+    if is_write && changed {
         match rewritten {
             Some(argv) => propagate(srv, db, &argv.iter().map(Vec::as_slice).collect::<Vec<_>>()),
             None => propagate(srv, db, &args.iter().collect::<Vec<_>>()),
@@ -129,7 +166,7 @@ pub fn attach(srv: &mut Server, id: ClientId, out: &mut corvid_proto::resp::Repl
     }
     // The next command goes out with a SELECT, whatever came before.
     srv.replicas.stream_db = None;
-    srv.db.expired_log.get_or_insert_with(Vec::new);
+    srv.update_expired_log();
     if let Some(c) = srv.clients.map.get_mut(&id) {
         c.is_replica = true;
     }
@@ -138,9 +175,7 @@ pub fn attach(srv: &mut Server, id: ClientId, out: &mut corvid_proto::resp::Repl
 /// Forget a replica whose connection closed.
 pub fn detach(srv: &mut Server, id: ClientId) {
     srv.replicas.ids.retain(|&r| r != id);
-    if srv.replicas.ids.is_empty() {
-        srv.db.expired_log = None;
-    }
+    srv.update_expired_log();
 }
 
 #[cfg(test)]

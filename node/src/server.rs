@@ -139,6 +139,11 @@ pub struct Server {
     /// Set by a command that must reach replicas as another command
     /// (rewriteClientCommandVector: GETDEL as DEL).
     pub propagate_as: Option<Vec<Vec<u8>>>,
+    /// Keys a command changed, when it says so itself instead of every key
+    /// it names (signalModifiedKey: SMOVE's destination only if it grew).
+    pub modified_keys: Option<Vec<(usize, Vec<u8>)>>,
+    /// Clients with at least one key under WATCH.
+    pub watching_clients: usize,
     /// Set by CLIENT UNPAUSE so the connection wakes the paused clients.
     pub wake_paused: bool,
     /// When the cron last sampled the instantaneous metrics.
@@ -172,6 +177,8 @@ impl Server {
             migrate_sockets: HashMap::new(),
             replicas: Default::default(),
             propagate_as: None,
+            watching_clients: 0,
+            modified_keys: None,
             wake_paused: false,
             metrics_sampled_ms: 0,
             config,
@@ -191,6 +198,17 @@ impl Server {
         // jemalloc-bg-thread: a background thread returns freed pages to the
         // kernel, as Redis enables it, so RSS follows used memory.
         let _ = tikv_jemalloc_ctl::background_thread::write(self.config.get_bool("jemalloc-bg-thread"));
+    }
+
+    /// Record expired keys only while someone needs them: replicas (to send
+    /// DEL) or watchers (expiry touches a watched key).
+    pub fn update_expired_log(&mut self) {
+        let needed = !self.replicas.is_empty() || self.watching_clients > 0;
+        match (needed, self.db.expired_log.is_some()) {
+            (true, false) => self.db.expired_log = Some(Vec::new()),
+            (false, true) => self.db.expired_log = None,
+            _ => {}
+        }
     }
 
     pub fn uptime_secs(&self) -> i64 {

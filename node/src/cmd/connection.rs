@@ -38,7 +38,9 @@ fn quit(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
 /// RESET: back to a fresh connection's state.
 fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     let nopass = ctx.srv.requirepass.is_none();
+    crate::cmd::multi::unwatch_all(ctx.srv, ctx.client_id);
     let c = ctx.client();
+    c.multi = None;
     c.db = 0;
     c.resp = 2;
     c.name = None;

@@ -14,6 +14,7 @@
 //! - [`command`]: COMMAND and its subcommands, from the shared command table.
 //! - [`server`]: INFO, CONFIG, DEBUG, FLUSHDB/FLUSHALL, DBSIZE, TIME, SHUTDOWN….
 //! - [`info`]: the INFO sections; [`memory`]: MEMORY USAGE.
+//! - [`multi`]: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
 //!
 //! The helpers below are the argument parsing every family shares.
 
@@ -27,6 +28,7 @@ pub mod info;
 pub mod keyspace;
 pub mod list;
 pub mod memory;
+pub mod multi;
 pub mod replication;
 pub mod scan;
 pub mod server;
@@ -59,6 +61,7 @@ pub fn register_all(r: &mut Registry) {
     server::register(r);
     info::register(r);
     memory::register(r);
+    multi::register(r);
 }
 
 /// An integer argument (getLongLongFromObjectOrReply).

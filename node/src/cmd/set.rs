@@ -118,19 +118,22 @@ fn smove(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     }
     ctx.srv.db.dirty += 1;
     let max = max_intset(ctx.srv);
-    match ctx.srv.db.heap_mut(db, dst) {
-        Some(HeapValue::Set(d)) => {
-            if d.insert(member, max) {
-                ctx.srv.db.dirty += 1;
-            }
-        }
+    let added = match ctx.srv.db.heap_mut(db, dst) {
+        Some(HeapValue::Set(d)) => d.insert(member, max),
         _ => {
             let mut d = Set::for_member(member);
             d.insert(member, max);
             ctx.srv.db.set_owned(db, dst, OwnedValue::Set(d), None);
-            ctx.srv.db.dirty += 1;
+            true
         }
+    };
+    // The destination changed only if the member was new there.
+    let mut modified = vec![(db, src.to_vec())];
+    if added {
+        ctx.srv.db.dirty += 1;
+        modified.push((db, dst.to_vec()));
     }
+    ctx.srv.modified_keys = Some(modified);
     ctx.out.int(1);
     Ok(())
 }
