@@ -48,6 +48,10 @@ pub struct Client {
     pub killed: bool,
     /// Wakes the connection task when another client kills it.
     pub wake: Arc<Notify>,
+    /// What the client waits for while a blocking command holds it.
+    pub blocked: Option<crate::blocking::Blocked>,
+    /// The reply that ended the wait, for the connection to send.
+    pub blocked_reply: Option<Vec<u8>>,
     /// The transaction being queued after MULTI.
     pub multi: Option<crate::cmd::multi::Multi>,
     /// Keys under WATCH, and whether one of them was touched since.
@@ -89,6 +93,8 @@ impl Client {
             close_after_reply: false,
             killed: false,
             wake: Arc::new(Notify::new()),
+            blocked: None,
+            blocked_reply: None,
             multi: None,
             watched: Vec::new(),
             dirty_cas: false,

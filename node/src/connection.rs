@@ -86,6 +86,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
         let mut close = false;
         loop {
             let mut paused_until = None;
+            let mut blocked = false;
             {
                 let mut srv = shared.lock();
                 srv.stats.net_input_bytes += n as u64;
@@ -107,6 +108,10 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                         }
                         Flow::Paused => {
                             paused_until = srv.pause.map(|p| p.until_ms);
+                            break;
+                        }
+                        Flow::Blocked => {
+                            blocked = true;
                             break;
                         }
                     }
@@ -149,6 +154,16 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
             if close {
                 break 'conn;
             }
+            if blocked {
+                match wait_unblocked(&shared, id, &wake).await {
+                    Some(reply) => {
+                        out.raw(&reply);
+                        next += 1;
+                        continue;
+                    }
+                    None => break 'conn,
+                }
+            }
             match paused_until {
                 None => break,
                 Some(until) => {
@@ -166,9 +181,44 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
     }
     let _ = stream.shutdown().await;
     let mut srv = shared.lock();
+    crate::blocking::unblock(&mut srv, id);
     crate::cmd::multi::unwatch_all(&mut srv, id);
     srv.clients.map.remove(&id);
     crate::replication::detach(&mut srv, id);
+}
+
+/// Wait while the client is blocked on keys: until a write serves it (its
+/// reply), its deadline passes (a null array), or it is killed (None).
+async fn wait_unblocked(shared: &Shared, id: ClientId, wake: &tokio::sync::Notify) -> Option<Vec<u8>> {
+    loop {
+        let deadline = {
+            let mut srv = shared.lock();
+            let c = srv.clients.map.get_mut(&id)?;
+            if c.killed {
+                return None;
+            }
+            if let Some(reply) = c.blocked_reply.take() {
+                return Some(reply);
+            }
+            let deadline = c.blocked.as_ref().and_then(|b| b.deadline_ms);
+            if deadline.is_some_and(|d| d <= crate::clock::now_ms()) {
+                let mut out = Reply::new(c.resp == 3);
+                crate::blocking::time_out(&mut srv, id, &mut out);
+                return Some(out.buf);
+            }
+            deadline
+        };
+        match deadline {
+            Some(d) => {
+                let wait = (d - crate::clock::now_ms()).max(1) as u64;
+                tokio::select! {
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_millis(wait)) => {}
+                }
+            }
+            None => wake.notified().await,
+        }
+    }
 }
 
 /// Before a pipelined batch runs, start loading what its keys' lookups

@@ -180,6 +180,8 @@ pub enum Flow {
     Close,
     /// CLIENT PAUSE holds this command: wait, then run it again.
     Paused,
+    /// The command blocked the client on keys: wait for its reply.
+    Blocked,
 }
 
 /// Run one command for `client_id` (processCommand + call).
@@ -208,6 +210,11 @@ pub fn execute(srv: &mut Server, client_id: ClientId, args: &Args<'_>, out: &mut
         if let Some(m) = srv.clients.map.get_mut(&client_id).and_then(|c| c.multi.as_mut()) {
             m.abort();
         }
+    }
+    // Writes may have given blocked clients what they wait for.
+    crate::blocking::serve_ready(srv);
+    if std::mem::take(&mut srv.blocking.blocked_now) {
+        return Flow::Blocked;
     }
     let Some(client) = srv.clients.map.get_mut(&client_id) else {
         return Flow::Close;
@@ -387,6 +394,17 @@ fn after_command(
     let is_write = spec.flags.contains(CmdFlags::WRITE);
     let expired = srv.db.expired_log.as_mut().map(std::mem::take).unwrap_or_default();
     let modified = srv.modified_keys.take();
+    if changed && !srv.blocking.is_empty() {
+        let argv: Vec<&[u8]> = args.iter().collect();
+        match &modified {
+            Some(keys) => keys.iter().for_each(|(d, k)| srv.blocking.signal(*d, k)),
+            None => {
+                for k in corvid_proto::command_table::extract_keys(spec, &argv) {
+                    srv.blocking.signal(db, argv[k.pos]);
+                }
+            }
+        }
+    }
     if srv.watching_clients > 0 {
         for (d, k) in &expired {
             crate::cmd::multi::touch(srv, *d, k);

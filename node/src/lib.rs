@@ -5,7 +5,8 @@
 //! - [`server`]: the node's state behind one lock; [`connection`]: one client's
 //!   read–parse–execute–write loop; [`listener`]: accepting, start-up, shutdown;
 //!   [`cron`]: periodic work (active expiry, idle clients, rehashing).
-//! - [`dispatch`]: the command registry and the checks before every command.
+//! - [`dispatch`]: the command registry and the checks before every command;
+//!   [`blocking`]: clients blocked on keys (BLPOP and friends).
 //! - [`cmd`]: one module per command family (strings, keyspace, expiry, server, connection, dump).
 //! - [`keyspace`]: the per-database hash table, one allocation per key; [`db`]: the
 //!   access rules on top (lazy expiry, LRU/LFU, hit/miss stats); [`access`]: LRU/LFU bits.
@@ -19,6 +20,7 @@
 //! - [`client`], [`errors`], [`glob`], [`clock`], [`log`]: what the rest shares.
 
 pub mod access;
+pub mod blocking;
 pub mod client;
 pub mod clock;
 pub mod cmd;

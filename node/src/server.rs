@@ -142,6 +142,10 @@ pub struct Server {
     /// Keys a command changed, when it says so itself instead of every key
     /// it names (signalModifiedKey: SMOVE's destination only if it grew).
     pub modified_keys: Option<Vec<(usize, Vec<u8>)>>,
+    /// Clients blocked on keys.
+    pub blocking: crate::blocking::Blocking,
+    /// EXEC is running queued commands (blocking commands do not wait).
+    pub in_exec: bool,
     /// Clients with at least one key under WATCH.
     pub watching_clients: usize,
     /// Set by CLIENT UNPAUSE so the connection wakes the paused clients.
@@ -178,6 +182,8 @@ impl Server {
             replicas: Default::default(),
             propagate_as: None,
             watching_clients: 0,
+            blocking: Default::default(),
+            in_exec: false,
             modified_keys: None,
             wake_paused: false,
             metrics_sampled_ms: 0,

@@ -145,9 +145,10 @@ pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything:
         section(&mut s, "Clients");
         let max_in = srv.clients.map.values().map(|c| c.qbuf).max().unwrap_or(0);
         let max_out = srv.clients.map.values().map(|c| c.obl).max().unwrap_or(0);
+        let blocked = srv.blocking.count;
         let _ = write!(
             s,
-            "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{max_in}\r\nclient_recent_max_output_buffer:{max_out}\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+            "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{max_in}\r\nclient_recent_max_output_buffer:{max_out}\r\nblocked_clients:{blocked}\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
             srv.clients.len(),
             srv.config.get_i64("maxclients"),
         );

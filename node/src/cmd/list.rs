@@ -1,6 +1,6 @@
-//! The list commands (Redis's t_list.c), on [`QuickList`]. The blocking
-//! ones (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) come with blocked-client
-//! support and are not registered yet.
+//! The list commands (Redis's t_list.c), on [`QuickList`], including the
+//! blocking pops (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP; see
+//! [`crate::blocking`] for the waiting).
 //!
 //! Every command looks the key up before parsing what depends on the list
 //! (as Redis does), so a wrong type or a missing key answers first; a list a
@@ -9,6 +9,7 @@
 use corvid_proto::resp::{Args, Reply};
 
 use super::{arg_i64, arg_positive, is};
+use crate::blocking;
 use crate::db::{Databases, Lookup};
 use crate::dispatch::{Ctx, Registry};
 use crate::errors::{CmdError, CmdResult};
@@ -433,13 +434,12 @@ fn rpoplpush(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     move_generic(ctx, args.get(1), args.get(2), End::Tail, End::Head)
 }
 
-/// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops from the
-/// first non-empty list, replying [key, [elements]] (nil array if none).
-fn lmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let numkeys = corvid_proto::resp::parse_i64(args.get(1))
+/// The keys, end and count of LMPOP/BLMPOP, whose `numkeys` is `args[at]`.
+fn parse_mpop<'a>(args: &Args<'a>, at: usize) -> Result<(Vec<&'a [u8]>, End, usize), CmdError> {
+    let numkeys = corvid_proto::resp::parse_i64(args.get(at))
         .filter(|n| *n >= 1)
         .ok_or_else(|| CmdError::err("numkeys should be greater than 0"))? as usize;
-    let end_at = numkeys.checked_add(2).filter(|&i| i < args.len()).ok_or(CmdError::Syntax)?;
+    let end_at = numkeys.checked_add(at + 1).filter(|&i| i < args.len()).ok_or(CmdError::Syntax)?;
     let end = parse_end(args.get(end_at))?;
     let mut count: Option<usize> = None;
     let mut j = end_at + 1;
@@ -454,9 +454,14 @@ fn lmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             return Err(CmdError::Syntax);
         }
     }
-    let count = count.unwrap_or(1);
+    Ok(((at + 1..end_at).map(|i| args.get(i)).collect(), end, count.unwrap_or(1)))
+}
+
+/// Pop up to `count` from the first non-empty list among `keys`, replying
+/// [key, [elements]]; false (nothing written) when all are empty.
+fn mpop_first(ctx: &mut Ctx<'_>, keys: &[&[u8]], end: End, count: usize) -> Result<bool, CmdError> {
     let db = ctx.db;
-    for key in (2..end_at).map(|i| args.get(i)) {
+    for &key in keys {
         let Some(q) = write_list(&mut ctx.srv.db, db, key)? else { continue };
         let n = count.min(q.len());
         ctx.out.array(2);
@@ -467,10 +472,87 @@ fn lmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
         let emptied = q.is_empty();
         finish_write(&mut ctx.srv.db, db, key, n, emptied);
+        let name: &[u8] = if end == End::Head { b"LPOP" } else { b"RPOP" };
+        ctx.srv.propagate_as = Some(vec![name.to_vec(), key.to_vec(), n.to_string().into_bytes()]);
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT count]: pops from the
+/// first non-empty list, replying [key, [elements]] (nil array if none).
+fn lmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let (keys, end, count) = parse_mpop(args, 1)?;
+    if !mpop_first(ctx, &keys, end, count)? {
+        ctx.out.null_array();
+    }
+    Ok(())
+}
+
+/// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]
+fn blmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let deadline = blocking::parse_timeout(args.get(1), ctx.srv.db.now_ms)?;
+    let (keys, end, count) = parse_mpop(args, 2)?;
+    if !mpop_first(ctx, &keys, end, count)? {
+        blocking::block(ctx, args, &keys, deadline);
+    }
+    Ok(())
+}
+
+/// BLPOP/BRPOP key [key ...] timeout: [key, element] from the first
+/// non-empty list, else wait.
+fn blocking_pop(ctx: &mut Ctx<'_>, args: &Args<'_>, end: End) -> CmdResult {
+    let deadline = blocking::parse_timeout(args.get(args.len() - 1), ctx.srv.db.now_ms)?;
+    let keys: Vec<&[u8]> = (1..args.len() - 1).map(|i| args.get(i)).collect();
+    let db = ctx.db;
+    for &key in &keys {
+        let Some(q) = write_list(&mut ctx.srv.db, db, key)? else { continue };
+        let value = pop(q, end).expect("stored lists are never empty");
+        let emptied = q.is_empty();
+        ctx.out.array(2);
+        ctx.out.bulk(key);
+        ctx.out.bulk(&value);
+        finish_write(&mut ctx.srv.db, db, key, 1, emptied);
+        let name: &[u8] = if end == End::Head { b"LPOP" } else { b"RPOP" };
+        ctx.srv.propagate_as = Some(vec![name.to_vec(), key.to_vec()]);
         return Ok(());
     }
-    ctx.out.null_array();
+    blocking::block(ctx, args, &keys, deadline);
     Ok(())
+}
+
+fn blpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    blocking_pop(ctx, args, End::Head)
+}
+
+fn brpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    blocking_pop(ctx, args, End::Tail)
+}
+
+/// BLMOVE/BRPOPLPUSH: LMOVE when the source has elements, else wait on it.
+fn blocking_move(ctx: &mut Ctx<'_>, args: &Args<'_>, from: End, to: End) -> CmdResult {
+    let deadline = blocking::parse_timeout(args.get(args.len() - 1), ctx.srv.db.now_ms)?;
+    let (src, dst) = (args.get(1), args.get(2));
+    if write_list(&mut ctx.srv.db, ctx.db, src)?.is_none() {
+        blocking::block(ctx, args, &[src], deadline);
+        return Ok(());
+    }
+    move_generic(ctx, src, dst, from, to)?;
+    let side = |e: End| if e == End::Head { b"LEFT".to_vec() } else { b"RIGHT".to_vec() };
+    ctx.srv.propagate_as = Some(vec![b"LMOVE".to_vec(), src.to_vec(), dst.to_vec(), side(from), side(to)]);
+    Ok(())
+}
+
+/// BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout
+fn blmove(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let from = parse_end(args.get(3))?;
+    let to = parse_end(args.get(4))?;
+    blocking_move(ctx, args, from, to)
+}
+
+/// BRPOPLPUSH source destination timeout
+fn brpoplpush(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    blocking_move(ctx, args, End::Tail, End::Head)
 }
 
 pub fn register(r: &mut Registry) {
@@ -491,4 +573,9 @@ pub fn register(r: &mut Registry) {
     r.add("lmove", lmove);
     r.add("rpoplpush", rpoplpush);
     r.add("lmpop", lmpop);
+    r.add("blpop", blpop);
+    r.add("brpop", brpop);
+    r.add("blmove", blmove);
+    r.add("brpoplpush", brpoplpush);
+    r.add("blmpop", blmpop);
 }

@@ -113,6 +113,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     let mut parser = RequestParser::new();
     let limits = Limits { max_bulk_len: i64::MAX, auth_required: false };
     ctx.srv.replicas.begin_transaction();
+    ctx.srv.in_exec = true;
     for _ in 0..tx.count {
         let Ok(Parsed::Command(cmd)) = parser.parse(&tx.queue, &limits) else {
             unreachable!("the queue holds whole commands we encoded");
@@ -121,6 +122,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
         crate::dispatch::execute_queued(ctx.srv, id, &args, ctx.out);
     }
     let srv = &mut *ctx.srv;
+    srv.in_exec = false;
     crate::replication::end_transaction(srv);
     Ok(())
 }

@@ -1219,6 +1219,8 @@ fn zintercard(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 enum PopReply {
     /// ZPOPMIN/ZPOPMAX: [member, score, ...] (RESP3 with a count: pairs).
     Flat { nested: bool },
+    /// BZPOPMIN/BZPOPMAX: [key, member, score].
+    KeyFlat,
     /// ZMPOP: [key, [[member, score], ...]], nil when nothing to pop.
     WithKey,
 }
@@ -1242,7 +1244,7 @@ fn pop_generic<'k>(
     }
     let Some(key) = found else {
         match shape {
-            PopReply::WithKey => ctx.out.null_array(),
+            PopReply::WithKey | PopReply::KeyFlat => ctx.out.null_array(),
             PopReply::Flat { .. } => ctx.out.array(0),
         }
         return Ok(());
@@ -1268,6 +1270,11 @@ fn pop_generic<'k>(
             ctx.out.array(n);
             true
         }
+        PopReply::KeyFlat => {
+            ctx.out.array(3);
+            ctx.out.bulk(key);
+            false
+        }
     };
     for _ in 0..n {
         let (member, score) = z.pop(highest).expect("counted");
@@ -1279,6 +1286,11 @@ fn pop_generic<'k>(
     }
     let emptied = z.is_empty();
     finish_removal(&mut ctx.srv.db, db, key, n, emptied);
+    if let PopReply::WithKey = shape {
+        // ZMPOP and BZMPOP reach replicas as the plain pop with a count.
+        let name: &[u8] = if highest { b"ZPOPMAX" } else { b"ZPOPMIN" };
+        ctx.srv.propagate_as = Some(vec![name.to_vec(), key.to_vec(), n.to_string().into_bytes()]);
+    }
     Ok(())
 }
 
@@ -1325,6 +1337,69 @@ fn zmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     }
     let keys: Vec<&[u8]> = (2..end_at).map(|i| args.get(i)).collect();
     pop_generic(ctx, keys.into_iter(), highest, Some(count.unwrap_or(1)), PopReply::WithKey)
+}
+
+/// The first of `keys` holding a sorted set (WRONGTYPE for another type).
+fn first_zset<'k>(ctx: &mut Ctx<'_>, keys: &[&'k [u8]]) -> Result<Option<&'k [u8]>, CmdError> {
+    for &k in keys {
+        if write_zset(&mut ctx.srv.db, ctx.db, k)?.is_some() {
+            return Ok(Some(k));
+        }
+    }
+    Ok(None)
+}
+
+/// BZPOPMIN/BZPOPMAX key [key ...] timeout: [key, member, score] from the
+/// first non-empty set, else wait.
+fn blocking_pop_min_max(ctx: &mut Ctx<'_>, args: &Args<'_>, highest: bool) -> CmdResult {
+    let deadline = crate::blocking::parse_timeout(args.get(args.len() - 1), ctx.srv.db.now_ms)?;
+    let keys: Vec<&[u8]> = (1..args.len() - 1).map(|i| args.get(i)).collect();
+    match first_zset(ctx, &keys)? {
+        Some(key) => {
+            pop_generic(ctx, std::iter::once(key), highest, None, PopReply::KeyFlat)?;
+            let name: &[u8] = if highest { b"ZPOPMAX" } else { b"ZPOPMIN" };
+            ctx.srv.propagate_as = Some(vec![name.to_vec(), key.to_vec()]);
+        }
+        None => crate::blocking::block(ctx, args, &keys, deadline),
+    }
+    Ok(())
+}
+
+fn bzpopmin(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    blocking_pop_min_max(ctx, args, false)
+}
+
+fn bzpopmax(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    blocking_pop_min_max(ctx, args, true)
+}
+
+/// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
+fn bzmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let deadline = crate::blocking::parse_timeout(args.get(1), ctx.srv.db.now_ms)?;
+    let numkeys = arg_i64_range(args.get(2), 1, i64::MAX, "numkeys should be greater than 0")? as usize;
+    let end_at = numkeys.checked_add(3).filter(|&i| i < args.len()).ok_or(CmdError::Syntax)?;
+    let which = args.get(end_at);
+    let highest = match () {
+        _ if is(which, "min") => false,
+        _ if is(which, "max") => true,
+        _ => return Err(CmdError::Syntax),
+    };
+    let mut count = None;
+    let mut j = end_at + 1;
+    while j < args.len() {
+        if count.is_none() && is(args.get(j), "count") && j + 1 < args.len() {
+            count = Some(arg_i64_range(args.get(j + 1), 1, i64::MAX, "count should be greater than 0")? as usize);
+            j += 2;
+        } else {
+            return Err(CmdError::Syntax);
+        }
+    }
+    let keys: Vec<&[u8]> = (3..end_at).map(|i| args.get(i)).collect();
+    match first_zset(ctx, &keys)? {
+        Some(key) => pop_generic(ctx, std::iter::once(key), highest, Some(count.unwrap_or(1)), PopReply::WithKey)?,
+        None => crate::blocking::block(ctx, args, &keys, deadline),
+    }
+    Ok(())
 }
 
 /// ZRANDMEMBER key [count [WITHSCORES]]
@@ -1446,6 +1521,9 @@ pub fn register(r: &mut Registry) {
     r.add("zpopmin", zpopmin);
     r.add("zpopmax", zpopmax);
     r.add("zmpop", zmpop);
+    r.add("bzpopmin", bzpopmin);
+    r.add("bzpopmax", bzpopmax);
+    r.add("bzmpop", bzmpop);
     r.add("zrandmember", zrandmember);
 }
 

@@ -1,0 +1,173 @@
+//! Clients blocked on keys (Redis's blocked.c): BLPOP and the other
+//! blocking pops wait, when every key they name is empty, until a write
+//! gives one of them data, a timeout passes, or the client goes away.
+//!
+//! A blocked client keeps its command. After any command that wrote to a key
+//! some client waits on, the waiters are served in the order they blocked by
+//! running their commands again, exactly as if just sent: the handler either
+//! pops and replies (the client is woken with that reply) or finds nothing
+//! and the client keeps waiting. The connection task does the waiting, with
+//! the deadline as its timer (see `connection.rs`).
+
+use std::collections::{HashMap, VecDeque};
+
+use corvid_proto::resp::{Args, Limits, Parsed, Reply, RequestParser};
+
+use crate::client::ClientId;
+use crate::dispatch::Ctx;
+use crate::errors::CmdError;
+use crate::server::Server;
+
+/// What a blocked client waits for.
+#[derive(Debug)]
+pub struct Blocked {
+    db: usize,
+    keys: Vec<Vec<u8>>,
+    /// Unix ms; None waits forever.
+    pub deadline_ms: Option<i64>,
+    /// The command, RESP-encoded, to run again when a key is ready.
+    command: Vec<u8>,
+}
+
+/// Every blocked client and the keys they wait on.
+#[derive(Default)]
+pub struct Blocking {
+    /// (db, key) → clients waiting on it, first blocked first.
+    waiting: HashMap<(usize, Vec<u8>), VecDeque<ClientId>>,
+    /// Keys written since the last serve that have waiters.
+    ready: Vec<(usize, Vec<u8>)>,
+    /// Set by a handler that blocked its client (for the dispatcher).
+    pub blocked_now: bool,
+    /// Set while serving: a handler that finds nothing must not block again.
+    pub serving: bool,
+    /// Blocked clients (INFO's blocked_clients).
+    pub count: usize,
+}
+
+impl Blocking {
+    pub fn is_empty(&self) -> bool {
+        self.waiting.is_empty()
+    }
+
+    /// A write touched (`db`, `key`): if someone waits on it, serve them
+    /// after the command (signalKeyAsReady).
+    pub fn signal(&mut self, db: usize, key: &[u8]) {
+        if self.waiting.contains_key(&(db, key.to_vec())) && !self.ready.iter().any(|(d, k)| *d == db && k == key) {
+            self.ready.push((db, key.to_vec()));
+        }
+    }
+}
+
+/// A blocking command's timeout argument in seconds, as an absolute
+/// deadline (getTimeoutFromObjectOrReply); 0 means none.
+pub fn parse_timeout(a: &[u8], now_ms: i64) -> Result<Option<i64>, CmdError> {
+    let secs = crate::cmd::parse_f64(a)
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| CmdError::err("timeout is not a float or out of range"))?;
+    let ms = (secs * 1000.0).ceil();
+    if ms < 0.0 {
+        return Err(CmdError::err("timeout is negative"));
+    }
+    if ms > i64::MAX as f64 / 2.0 {
+        return Err(CmdError::err("timeout is out of range"));
+    }
+    Ok((ms > 0.0).then(|| now_ms + ms as i64))
+}
+
+/// Block the calling client on `keys` until `deadline_ms`. Inside MULTI (and
+/// while serving) there is no waiting: the reply is a null array, as for a
+/// timeout.
+pub fn block(ctx: &mut Ctx<'_>, args: &Args<'_>, keys: &[&[u8]], deadline_ms: Option<i64>) {
+    let in_exec = ctx.srv.in_exec;
+    if ctx.srv.blocking.serving {
+        ctx.srv.blocking.blocked_now = true;
+        return;
+    }
+    if in_exec {
+        ctx.out.null_array();
+        return;
+    }
+    let mut command = Vec::new();
+    crate::replication::encode(&mut command, &args.iter().collect::<Vec<_>>());
+    let db = ctx.db;
+    let b = &mut ctx.srv.blocking;
+    for k in keys {
+        let waiters = b.waiting.entry((db, k.to_vec())).or_default();
+        if !waiters.contains(&ctx.client_id) {
+            waiters.push_back(ctx.client_id);
+        }
+    }
+    b.blocked_now = true;
+    b.count += 1;
+    let blocked = Blocked { db, keys: keys.iter().map(|k| k.to_vec()).collect(), deadline_ms, command };
+    ctx.client().blocked = Some(blocked);
+}
+
+/// Stop waiting: drop the client from every key's queue.
+pub fn unblock(srv: &mut Server, id: ClientId) -> bool {
+    let Some(b) = srv.clients.map.get_mut(&id).and_then(|c| c.blocked.take()) else { return false };
+    for k in b.keys {
+        let key = (b.db, k);
+        if let Some(q) = srv.blocking.waiting.get_mut(&key) {
+            q.retain(|&c| c != id);
+            if q.is_empty() {
+                srv.blocking.waiting.remove(&key);
+            }
+        }
+    }
+    srv.blocking.count -= 1;
+    true
+}
+
+/// The deadline passed: unblock with a null array (replyToBlockedClientTimedOut).
+pub fn time_out(srv: &mut Server, id: ClientId, out: &mut Reply) {
+    if unblock(srv, id) {
+        out.null_array();
+    }
+}
+
+/// Serve the clients waiting on keys that became ready, until no key is
+/// ready any more (handleClientsBlockedOnKeys). Each served client's reply
+/// is handed to its connection, which is woken.
+pub fn serve_ready(srv: &mut Server) {
+    if srv.blocking.serving {
+        return;
+    }
+    srv.blocking.serving = true;
+    while !srv.blocking.ready.is_empty() {
+        let ready = std::mem::take(&mut srv.blocking.ready);
+        for key in ready {
+            let waiters: Vec<ClientId> = srv.blocking.waiting.get(&key).map(|q| q.iter().copied().collect()).unwrap_or_default();
+            for id in waiters {
+                serve_one(srv, id);
+            }
+        }
+    }
+    srv.blocking.serving = false;
+}
+
+/// Run a blocked client's command again; if it replied, it is served.
+fn serve_one(srv: &mut Server, id: ClientId) {
+    let Some((command, resp3)) =
+        srv.clients.map.get(&id).and_then(|c| c.blocked.as_ref().map(|b| (b.command.clone(), c.resp == 3)))
+    else {
+        return;
+    };
+    let mut parser = RequestParser::new();
+    let limits = Limits { max_bulk_len: i64::MAX, auth_required: false };
+    let Ok(Parsed::Command(cmd)) = parser.parse(&command, &limits) else { return };
+    let args = parser.args(&command, cmd);
+    let mut out = Reply { buf: Vec::new(), resp3 };
+    srv.blocking.blocked_now = false;
+    crate::dispatch::execute_queued(srv, id, &args, &mut out);
+    // Nothing to pop yet, or a key now holds another type (Redis serves a
+    // waiter only from a key of the type it waits on): keep waiting.
+    if std::mem::take(&mut srv.blocking.blocked_now) || out.buf.starts_with(b"-WRONGTYPE") {
+        return;
+    }
+    unblock(srv, id);
+    if let Some(c) = srv.clients.map.get_mut(&id) {
+        c.blocked_reply = Some(out.buf);
+        c.wake.notify_one();
+    }
+}
