@@ -49,6 +49,14 @@ impl Blocking {
         self.waiting.is_empty()
     }
 
+    /// SWAPDB: every key waited on in `db` may now hold something else.
+    pub fn signal_db(&mut self, db: usize) {
+        let keys: Vec<(usize, Vec<u8>)> = self.waiting.keys().filter(|(d, _)| *d == db).cloned().collect();
+        for (d, k) in keys {
+            self.signal(d, &k);
+        }
+    }
+
     /// A write touched (`db`, `key`): if someone waits on it, serve them
     /// after the command (signalKeyAsReady).
     pub fn signal(&mut self, db: usize, key: &[u8]) {
@@ -146,6 +154,18 @@ pub fn serve_ready(srv: &mut Server) {
     srv.blocking.serving = false;
 }
 
+/// Whether one of the keys `id` waits on holds a list (or, for the sorted-set
+/// pops, a sorted set).
+fn has_wanted_value(srv: &Server, id: ClientId, command: &[u8]) -> bool {
+    let wants_zset = command.len() > 2 && command[..2].eq_ignore_ascii_case(b"bz");
+    let Some(b) = srv.clients.map.get(&id).and_then(|c| c.blocked.as_ref()) else { return false };
+    b.keys.iter().any(|k| match srv.db.dbs[b.db].get(k).map(|e| e.value()) {
+        Some(crate::keyspace::ValueRef::List(_)) => !wants_zset,
+        Some(crate::keyspace::ValueRef::ZSet(_)) => wants_zset,
+        _ => false,
+    })
+}
+
 /// Run a blocked client's command again; if it replied, it is served.
 fn serve_one(srv: &mut Server, id: ClientId) {
     let Some((command, resp3)) =
@@ -157,12 +177,15 @@ fn serve_one(srv: &mut Server, id: ClientId) {
     let limits = Limits { max_bulk_len: i64::MAX, auth_required: false };
     let Ok(Parsed::Command(cmd)) = parser.parse(&command, &limits) else { return };
     let args = parser.args(&command, cmd);
+    // Redis serves a waiter only from a key holding the type it waits on;
+    // a key that now holds something else leaves it waiting.
+    if !has_wanted_value(srv, id, args.get(0)) {
+        return;
+    }
     let mut out = Reply { buf: Vec::new(), resp3 };
     srv.blocking.blocked_now = false;
     crate::dispatch::execute_queued(srv, id, &args, &mut out);
-    // Nothing to pop yet, or a key now holds another type (Redis serves a
-    // waiter only from a key of the type it waits on): keep waiting.
-    if std::mem::take(&mut srv.blocking.blocked_now) || out.buf.starts_with(b"-WRONGTYPE") {
+    if std::mem::take(&mut srv.blocking.blocked_now) {
         return;
     }
     unblock(srv, id);

@@ -118,6 +118,18 @@ impl Client {
 
     fn flags(&self) -> String {
         let mut f = String::new();
+        if self.is_replica {
+            f.push('S');
+        }
+        if self.multi.is_some() {
+            f.push('x');
+        }
+        if self.blocked.is_some() {
+            f.push('b');
+        }
+        if self.dirty_cas {
+            f.push('d');
+        }
         if self.close_after_reply {
             f.push('c');
         }
@@ -142,7 +154,7 @@ impl Client {
         let name = self.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
         let tot_mem = self.qbuf + self.qbuf_free + self.argv_mem + self.rbs + std::mem::size_of::<Client>();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -152,9 +164,11 @@ impl Client {
             (now_ms / 1000) - (self.last_interaction_ms / 1000),
             self.flags(),
             self.db,
+            self.multi.as_ref().map_or(-1, |m| m.len() as i64),
             self.qbuf,
             self.qbuf_free,
             self.argv_mem,
+            self.multi.as_ref().map_or(0, |m| m.bytes()),
             self.rbs,
             self.rbp,
             self.obl,

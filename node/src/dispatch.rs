@@ -390,12 +390,19 @@ fn after_command(
     dirty_before: u64,
     flushed: Vec<(ClientId, usize, crate::cmd::multi::FlushEffect)>,
 ) {
-    let changed = srv.db.dirty != dirty_before;
+    let changed = srv.db.dirty != dirty_before || std::mem::take(&mut srv.force_propagate);
     let is_write = spec.flags.contains(CmdFlags::WRITE);
     let expired = srv.db.expired_log.as_mut().map(std::mem::take).unwrap_or_default();
     let modified = srv.modified_keys.take();
     if changed && !srv.blocking.is_empty() {
         let argv: Vec<&[u8]> = args.iter().collect();
+        if spec.full_name == "swapdb" {
+            for a in &argv[1..] {
+                if let Some(d) = corvid_proto::resp::parse_i64(a).and_then(|v| usize::try_from(v).ok()) {
+                    srv.blocking.signal_db(d);
+                }
+            }
+        }
         match &modified {
             Some(keys) => keys.iter().for_each(|(d, k)| srv.blocking.signal(*d, k)),
             None => {

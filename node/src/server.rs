@@ -142,6 +142,9 @@ pub struct Server {
     /// Keys a command changed, when it says so itself instead of every key
     /// it names (signalModifiedKey: SMOVE's destination only if it grew).
     pub modified_keys: Option<Vec<(usize, Vec<u8>)>>,
+    /// Set by a command that reaches replicas even when it changed nothing
+    /// (forceCommandPropagation: FLUSHDB on an empty database).
+    pub force_propagate: bool,
     /// Clients blocked on keys.
     pub blocking: crate::blocking::Blocking,
     /// EXEC is running queued commands (blocking commands do not wait).
@@ -183,6 +186,7 @@ impl Server {
             propagate_as: None,
             watching_clients: 0,
             blocking: Default::default(),
+            force_propagate: false,
             in_exec: false,
             modified_keys: None,
             wake_paused: false,

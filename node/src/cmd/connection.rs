@@ -467,7 +467,41 @@ fn client_help(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
+/// CLIENT UNBLOCK <clientid> [TIMEOUT|ERROR]: end another client's wait
+/// as a timeout would (a null array) or with an UNBLOCKED error.
+fn client_unblock(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    if args.len() > 4 {
+        return Err(CmdError::Syntax);
+    }
+    let as_error = match args.len() {
+        4 if is(args.get(3), "timeout") => false,
+        4 if is(args.get(3), "error") => true,
+        4 => return Err(CmdError::err("CLIENT UNBLOCK reason should be TIMEOUT or ERROR")),
+        _ => false,
+    };
+    let id = parse_i64(args.get(2)).ok_or(CmdError::NotInteger)?;
+    let target = u64::try_from(id).ok().and_then(|id| ctx.srv.clients.map.get(&id).map(|c| (id, c.resp == 3)));
+    let Some((id, resp3)) = target.filter(|(id, _)| ctx.srv.clients.map[id].blocked.is_some()) else {
+        ctx.out.int(0);
+        return Ok(());
+    };
+    let mut reply = corvid_proto::resp::Reply { buf: Vec::new(), resp3 };
+    crate::blocking::unblock(ctx.srv, id);
+    if as_error {
+        reply.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    } else {
+        reply.null_array();
+    }
+    if let Some(c) = ctx.srv.clients.map.get_mut(&id) {
+        c.blocked_reply = Some(reply.buf);
+        c.wake.notify_one();
+    }
+    ctx.out.int(1);
+    Ok(())
+}
+
 pub fn register(r: &mut Registry) {
+    r.add("client|unblock", client_unblock);
     r.add("ping", ping);
     r.add("echo", echo);
     r.add("quit", quit);

@@ -370,6 +370,8 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     flush_mode(args)?;
     let db = ctx.db;
     ctx.srv.db.flush(db);
+    // Replicas get it even when the database was already empty.
+    ctx.srv.force_propagate = true;
     ctx.out.ok();
     Ok(())
 }
@@ -377,6 +379,8 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 fn flushall(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     flush_mode(args)?;
     ctx.srv.db.flush_all();
+    // FLUSHALL always counts as a change, and reaches replicas (flushallCommand).
+    ctx.srv.db.dirty += 1;
     ctx.out.ok();
     Ok(())
 }
