@@ -298,12 +298,12 @@ fn check_and_call(
         }
     }
     let client = srv.clients.map.get_mut(&client_id).expect("client registered");
-    if client.multi.is_some() && !crate::cmd::multi::runs_inside_multi(spec.name) {
+    if let Some(tx) = client.multi.as_mut().filter(|_| !crate::cmd::multi::runs_inside_multi(spec.name)) {
         if spec.flags.contains(CmdFlags::NO_MULTI) {
             reject(srv, Some(def.id), out, &CmdError::err("Command not allowed inside a transaction"));
             return Err(Rejected::Error);
         }
-        client.multi.as_mut().expect("checked").queue(args);
+        tx.queue(args);
         out.simple(b"QUEUED");
         return Ok(());
     }

@@ -10,12 +10,11 @@
 use corvid_proto::resp::{parse_i64, Args, Reply};
 use rand::SeedableRng;
 
-use super::{arg_i64, arg_i64_between, is};
-use crate::db::{Databases, Lookup};
+use super::{bulk_element, read_as, write_as, arg_i64, arg_i64_between, is};
 use crate::dispatch::{Ctx, Registry};
 use crate::errors::{CmdError, CmdResult};
 use crate::hash::{Hash, Limits};
-use crate::keyspace::{HeapValue, OwnedValue, ValueRef};
+use crate::keyspace::OwnedValue;
 use crate::listpack::LpValue;
 use crate::longdouble::{self, AddError};
 use crate::server::Server;
@@ -28,35 +27,6 @@ fn limits(srv: &Server) -> Limits {
     }
 }
 
-fn bulk(out: &mut Reply, v: LpValue<'_>) {
-    match v {
-        LpValue::Int(n) => out.bulk_int(n),
-        LpValue::Str(s) => out.bulk(s),
-    }
-}
-
-/// The hash at `key` for reading; None when absent, WRONGTYPE for another type.
-fn read_hash<'a>(db: &'a mut Databases, index: usize, key: &[u8]) -> Result<Option<&'a Hash>, CmdError> {
-    match db.lookup(index, key, Lookup::READ).map(|e| e.value()) {
-        None => Ok(None),
-        Some(ValueRef::Hash(h)) => Ok(Some(h)),
-        Some(_) => Err(CmdError::WrongType),
-    }
-}
-
-/// The hash at `key` for changing in place; None when absent.
-fn write_hash<'a>(db: &'a mut Databases, index: usize, key: &[u8]) -> Result<Option<&'a mut Hash>, CmdError> {
-    match db.lookup(index, key, Lookup::WRITE).map(|e| e.value()) {
-        None => return Ok(None),
-        Some(ValueRef::Hash(_)) => {}
-        Some(_) => return Err(CmdError::WrongType),
-    }
-    match db.heap_mut(index, key) {
-        Some(HeapValue::Hash(h)) => Ok(Some(h)),
-        _ => unreachable!("looked up as a hash above"),
-    }
-}
-
 /// Run `change` on the hash at `key`, or on a new empty one stored under
 /// `key` afterwards (hashTypeLookupWriteOrCreate). For HSET, HMSET, HSETNX,
 /// HINCRBY and HINCRBYFLOAT.
@@ -66,7 +36,7 @@ fn update_or_create<T>(
     change: impl FnOnce(&mut Hash, Limits) -> Result<T, CmdError>,
 ) -> Result<T, CmdError> {
     let (db, limits) = (ctx.db, limits(ctx.srv));
-    if let Some(h) = write_hash(&mut ctx.srv.db, db, key)? {
+    if let Some(h) = write_as::<Hash>(&mut ctx.srv.db, db, key)? {
         return change(h, limits);
     }
     let mut h = Hash::default();
@@ -125,9 +95,9 @@ fn hsetnx(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// HGET key field
 fn hget(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let h = read_hash(&mut ctx.srv.db, ctx.db, args.get(1))?;
+    let h = read_as::<Hash>(&mut ctx.srv.db, ctx.db, args.get(1))?;
     match h.and_then(|h| h.get(args.get(2))) {
-        Some(v) => bulk(ctx.out, v),
+        Some(v) => bulk_element(ctx.out, v),
         None => ctx.out.null(),
     }
     Ok(())
@@ -136,11 +106,11 @@ fn hget(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// HMGET key field [field ...]: a missing key is an empty hash, so every
 /// field answers nil.
 fn hmget(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let h = read_hash(&mut ctx.srv.db, ctx.db, args.get(1))?;
+    let h = read_as::<Hash>(&mut ctx.srv.db, ctx.db, args.get(1))?;
     ctx.out.array(args.len() - 2);
     for field in args.iter().skip(2) {
         match h.and_then(|h| h.get(field)) {
-            Some(v) => bulk(ctx.out, v),
+            Some(v) => bulk_element(ctx.out, v),
             None => ctx.out.null(),
         }
     }
@@ -150,7 +120,7 @@ fn hmget(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// HDEL key field [field ...]: the number of fields removed.
 fn hdel(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let (db, key) = (ctx.db, args.get(1));
-    let Some(h) = write_hash(&mut ctx.srv.db, db, key)? else {
+    let Some(h) = write_as::<Hash>(&mut ctx.srv.db, db, key)? else {
         ctx.out.int(0);
         return Ok(());
     };
@@ -175,7 +145,7 @@ fn hdel(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// HLEN key
 fn hlen(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let n = read_hash(&mut ctx.srv.db, ctx.db, args.get(1))?.map_or(0, Hash::len);
+    let n = read_as::<Hash>(&mut ctx.srv.db, ctx.db, args.get(1))?.map_or(0, Hash::len);
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -183,7 +153,7 @@ fn hlen(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// HSTRLEN key field: the value's length (an integer's in decimal), 0 when
 /// there is none.
 fn hstrlen(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let h = read_hash(&mut ctx.srv.db, ctx.db, args.get(1))?;
+    let h = read_as::<Hash>(&mut ctx.srv.db, ctx.db, args.get(1))?;
     let len = match h.and_then(|h| h.get(args.get(2))) {
         None => 0,
         Some(LpValue::Str(s)) => s.len(),
@@ -195,7 +165,7 @@ fn hstrlen(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// HEXISTS key field
 fn hexists(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let h = read_hash(&mut ctx.srv.db, ctx.db, args.get(1))?;
+    let h = read_as::<Hash>(&mut ctx.srv.db, ctx.db, args.get(1))?;
     ctx.out.int(h.is_some_and(|h| h.contains(args.get(2))) as i64);
     Ok(())
 }
@@ -211,7 +181,7 @@ enum Part {
 /// HKEYS/HVALS/HGETALL key (genericHgetallCommand): HGETALL answers a map
 /// (a flat array in RESP2), the others an array.
 fn getall_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, part: Part) -> CmdResult {
-    let h = read_hash(&mut ctx.srv.db, ctx.db, args.get(1))?;
+    let h = read_as::<Hash>(&mut ctx.srv.db, ctx.db, args.get(1))?;
     let len = h.map_or(0, Hash::len);
     if part == Part::Both {
         ctx.out.map(len);
@@ -220,10 +190,10 @@ fn getall_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, part: Part) -> CmdResult {
     }
     for (f, v) in h.into_iter().flat_map(Hash::iter) {
         if part != Part::Values {
-            bulk(ctx.out, f);
+            bulk_element(ctx.out, f);
         }
         if part != Part::Fields {
-            bulk(ctx.out, v);
+            bulk_element(ctx.out, v);
         }
     }
     Ok(())
@@ -315,9 +285,9 @@ fn hrandfield(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     }
     // The hash borrows the keyspace, so draw from a generator seeded from the keyspace's.
     let mut rng = rand::rngs::SmallRng::from_rng(&mut ctx.srv.db.rng);
-    let h = read_hash(&mut ctx.srv.db, ctx.db, args.get(1))?;
+    let h = read_as::<Hash>(&mut ctx.srv.db, ctx.db, args.get(1))?;
     match h.and_then(|h| h.random(&mut rng)) {
-        Some((f, _)) => bulk(ctx.out, f),
+        Some((f, _)) => bulk_element(ctx.out, f),
         None => ctx.out.null(),
     }
     Ok(())
@@ -329,9 +299,9 @@ fn reply_pair(out: &mut Reply, (f, v): (LpValue<'_>, LpValue<'_>), withvalues: b
     if withvalues && out.resp3 {
         out.array(2);
     }
-    bulk(out, f);
+    bulk_element(out, f);
     if withvalues {
-        bulk(out, v);
+        bulk_element(out, v);
     }
 }
 
@@ -342,7 +312,7 @@ fn hrandfield_count(ctx: &mut Ctx<'_>, key: &[u8], count: i64, withvalues: bool)
     let budget = reply_budget(ctx.srv);
     // The hash borrows the keyspace, so draw from a generator seeded from the keyspace's.
     let mut rng = rand::rngs::SmallRng::from_rng(&mut ctx.srv.db.rng);
-    let Some(h) = read_hash(&mut ctx.srv.db, ctx.db, key)? else {
+    let Some(h) = read_as::<Hash>(&mut ctx.srv.db, ctx.db, key)? else {
         ctx.out.array(0);
         return Ok(());
     };

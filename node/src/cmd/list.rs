@@ -6,14 +6,14 @@
 //! (as Redis does), so a wrong type or a missing key answers first; a list a
 //! command empties is deleted.
 
-use corvid_proto::resp::{Args, Reply};
+use corvid_proto::resp::Args;
 
-use super::{arg_i64, arg_positive, is};
+use super::{bulk_element, read_as, write_as, arg_i64, arg_positive, is};
 use crate::blocking;
-use crate::db::{Databases, Lookup};
+use crate::db::Databases;
 use crate::dispatch::{Ctx, Registry};
 use crate::errors::{CmdError, CmdResult};
-use crate::keyspace::{HeapValue, OwnedValue, ValueRef};
+use crate::keyspace::OwnedValue;
 use crate::listpack::LpValue;
 use crate::quicklist::QuickList;
 use crate::server::Server;
@@ -38,35 +38,6 @@ fn parse_end(a: &[u8]) -> Result<End, CmdError> {
         Ok(End::Tail)
     } else {
         Err(CmdError::Syntax)
-    }
-}
-
-fn bulk(out: &mut Reply, v: LpValue<'_>) {
-    match v {
-        LpValue::Int(n) => out.bulk_int(n),
-        LpValue::Str(s) => out.bulk(s),
-    }
-}
-
-/// The list at `key` for reading; None when absent, WRONGTYPE for another type.
-fn read_list<'a>(db: &'a mut Databases, index: usize, key: &[u8]) -> Result<Option<&'a QuickList>, CmdError> {
-    match db.lookup(index, key, Lookup::READ).map(|e| e.value()) {
-        None => Ok(None),
-        Some(ValueRef::List(q)) => Ok(Some(q)),
-        Some(_) => Err(CmdError::WrongType),
-    }
-}
-
-/// The list at `key` for changing in place; None when absent.
-fn write_list<'a>(db: &'a mut Databases, index: usize, key: &[u8]) -> Result<Option<&'a mut QuickList>, CmdError> {
-    match db.lookup(index, key, Lookup::WRITE).map(|e| e.value()) {
-        None => return Ok(None),
-        Some(ValueRef::List(_)) => {}
-        Some(_) => return Err(CmdError::WrongType),
-    }
-    match db.heap_mut(index, key) {
-        Some(HeapValue::List(q)) => Ok(Some(q)),
-        _ => unreachable!("looked up as a list above"),
     }
 }
 
@@ -96,7 +67,7 @@ fn pop(q: &mut QuickList, end: End) -> Option<Vec<u8>> {
 /// LPUSH/RPUSH/LPUSHX/RPUSHX key element [element ...] (pushGenericCommand).
 fn push_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, end: End, only_existing: bool) -> CmdResult {
     let (db, key) = (ctx.db, args.get(1));
-    let len = match write_list(&mut ctx.srv.db, db, key)? {
+    let len = match write_as::<QuickList>(&mut ctx.srv.db, db, key)? {
         Some(q) => {
             for v in args.iter().skip(2) {
                 push(q, end, v);
@@ -146,7 +117,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, end: End) -> CmdResult {
     }
     let count = if args.len() == 3 { Some(arg_positive(args.get(2))?) } else { None };
     let (db, key) = (ctx.db, args.get(1));
-    let Some(q) = write_list(&mut ctx.srv.db, db, key)? else {
+    let Some(q) = write_as::<QuickList>(&mut ctx.srv.db, db, key)? else {
         match count {
             Some(_) => ctx.out.null_array(),
             None => ctx.out.null(),
@@ -187,7 +158,7 @@ fn rpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// LLEN key
 fn llen(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let n = read_list(&mut ctx.srv.db, ctx.db, args.get(1))?.map_or(0, QuickList::len);
+    let n = read_as::<QuickList>(&mut ctx.srv.db, ctx.db, args.get(1))?.map_or(0, QuickList::len);
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -208,7 +179,7 @@ fn clamp_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
 fn lrange(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let start = arg_i64(args.get(2))?;
     let stop = arg_i64(args.get(3))?;
-    let Some(q) = read_list(&mut ctx.srv.db, ctx.db, args.get(1))? else {
+    let Some(q) = read_as::<QuickList>(&mut ctx.srv.db, ctx.db, args.get(1))? else {
         ctx.out.array(0);
         return Ok(());
     };
@@ -217,7 +188,7 @@ fn lrange(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         Some((from, to)) => {
             ctx.out.array(to - from + 1);
             for v in q.range(from, to) {
-                bulk(ctx.out, v);
+                bulk_element(ctx.out, v);
             }
         }
     }
@@ -226,13 +197,13 @@ fn lrange(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// LINDEX key index
 fn lindex(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let Some(q) = read_list(&mut ctx.srv.db, ctx.db, args.get(1))? else {
+    let Some(q) = read_as::<QuickList>(&mut ctx.srv.db, ctx.db, args.get(1))? else {
         ctx.out.null();
         return Ok(());
     };
     let index = arg_i64(args.get(2))?;
     match q.get(index) {
-        Some(v) => bulk(ctx.out, v),
+        Some(v) => bulk_element(ctx.out, v),
         None => ctx.out.null(),
     }
     Ok(())
@@ -241,7 +212,7 @@ fn lindex(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// LSET key index element
 fn lset(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let (db, key) = (ctx.db, args.get(1));
-    let q = write_list(&mut ctx.srv.db, db, key)?.ok_or(CmdError::NoSuchKey)?;
+    let q = write_as::<QuickList>(&mut ctx.srv.db, db, key)?.ok_or(CmdError::NoSuchKey)?;
     let index = arg_i64(args.get(2))?;
     if !q.set(index, args.get(3)) {
         return Err(CmdError::IndexOutOfRange);
@@ -262,7 +233,7 @@ fn linsert(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         return Err(CmdError::Syntax);
     };
     let (db, key) = (ctx.db, args.get(1));
-    let Some(q) = write_list(&mut ctx.srv.db, db, key)? else {
+    let Some(q) = write_as::<QuickList>(&mut ctx.srv.db, db, key)? else {
         ctx.out.int(0);
         return Ok(());
     };
@@ -280,7 +251,7 @@ fn linsert(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 fn lrem(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let count = arg_i64(args.get(2))?;
     let (db, key) = (ctx.db, args.get(1));
-    let Some(q) = write_list(&mut ctx.srv.db, db, key)? else {
+    let Some(q) = write_as::<QuickList>(&mut ctx.srv.db, db, key)? else {
         ctx.out.int(0);
         return Ok(());
     };
@@ -296,7 +267,7 @@ fn ltrim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let start = arg_i64(args.get(2))?;
     let stop = arg_i64(args.get(3))?;
     let (db, key) = (ctx.db, args.get(1));
-    if let Some(q) = write_list(&mut ctx.srv.db, db, key)? {
+    if let Some(q) = write_as::<QuickList>(&mut ctx.srv.db, db, key)? {
         let before = q.len();
         match clamp_range(start, stop, before) {
             Some((from, to)) => q.trim(from, to),
@@ -342,7 +313,7 @@ fn lpos(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     // i64::MIN has no positive counterpart; no list has that many matches.
     let rank = rank.checked_abs().unwrap_or(i64::MAX) as u64;
     let element = args.get(2);
-    let Some(q) = read_list(&mut ctx.srv.db, ctx.db, args.get(1))? else {
+    let Some(q) = read_as::<QuickList>(&mut ctx.srv.db, ctx.db, args.get(1))? else {
         match count {
             Some(_) => ctx.out.array(0),
             None => ctx.out.null(),
@@ -393,13 +364,13 @@ fn lpos(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// push on `dst`'s `to` end; the same key rotates.
 fn move_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -> CmdResult {
     let db = ctx.db;
-    if write_list(&mut ctx.srv.db, db, src)?.is_none() {
+    if write_as::<QuickList>(&mut ctx.srv.db, db, src)?.is_none() {
         ctx.out.null();
         return Ok(());
     }
     // The destination's type is checked before anything moves.
-    write_list(&mut ctx.srv.db, db, dst)?;
-    let q = write_list(&mut ctx.srv.db, db, src)?.expect("looked up above");
+    write_as::<QuickList>(&mut ctx.srv.db, db, dst)?;
+    let q = write_as::<QuickList>(&mut ctx.srv.db, db, src)?.expect("looked up above");
     let value = pop(q, from).expect("stored lists are never empty");
     // Rotating a one-element list leaves it as it was, not empty.
     let emptied = if src == dst {
@@ -407,7 +378,7 @@ fn move_generic(ctx: &mut Ctx<'_>, src: &[u8], dst: &[u8], from: End, to: End) -
         false
     } else {
         let emptied = q.is_empty();
-        match write_list(&mut ctx.srv.db, db, dst)? {
+        match write_as::<QuickList>(&mut ctx.srv.db, db, dst)? {
             Some(d) => push(d, to, &value),
             None => {
                 let mut d = QuickList::new(fill(ctx.srv));
@@ -462,7 +433,7 @@ fn parse_mpop<'a>(args: &Args<'a>, at: usize) -> Result<(Vec<&'a [u8]>, End, usi
 fn mpop_first(ctx: &mut Ctx<'_>, keys: &[&[u8]], end: End, count: usize) -> Result<bool, CmdError> {
     let db = ctx.db;
     for &key in keys {
-        let Some(q) = write_list(&mut ctx.srv.db, db, key)? else { continue };
+        let Some(q) = write_as::<QuickList>(&mut ctx.srv.db, db, key)? else { continue };
         let n = count.min(q.len());
         ctx.out.array(2);
         ctx.out.bulk(key);
@@ -506,7 +477,7 @@ fn blocking_pop(ctx: &mut Ctx<'_>, args: &Args<'_>, end: End) -> CmdResult {
     let keys: Vec<&[u8]> = (1..args.len() - 1).map(|i| args.get(i)).collect();
     let db = ctx.db;
     for &key in &keys {
-        let Some(q) = write_list(&mut ctx.srv.db, db, key)? else { continue };
+        let Some(q) = write_as::<QuickList>(&mut ctx.srv.db, db, key)? else { continue };
         let value = pop(q, end).expect("stored lists are never empty");
         let emptied = q.is_empty();
         ctx.out.array(2);
@@ -533,7 +504,7 @@ fn brpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 fn blocking_move(ctx: &mut Ctx<'_>, args: &Args<'_>, from: End, to: End) -> CmdResult {
     let deadline = blocking::parse_timeout(args.get(args.len() - 1), ctx.srv.db.now_ms)?;
     let (src, dst) = (args.get(1), args.get(2));
-    if write_list(&mut ctx.srv.db, ctx.db, src)?.is_none() {
+    if write_as::<QuickList>(&mut ctx.srv.db, ctx.db, src)?.is_none() {
         blocking::block(ctx, args, &[src], deadline);
         return Ok(());
     }

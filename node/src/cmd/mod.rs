@@ -41,7 +41,8 @@ use corvid_proto::resp::{parse_i64, Reply};
 
 use crate::dispatch::Registry;
 use crate::errors::CmdError;
-use crate::keyspace::{NewValue, StrEncoding, ValueRef};
+use crate::db::{Databases, Lookup};
+use crate::keyspace::{HeapValue, NewValue, StrEncoding, ValueRef};
 
 pub fn register_all(r: &mut Registry) {
     string::register(r);
@@ -124,6 +125,61 @@ pub fn parse_f64(a: &[u8]) -> Option<f64> {
         return None;
     }
     Some(v)
+}
+
+/// A collection type that commands look keys up as (a list, a hash...).
+pub trait Collection {
+    fn of<'a>(v: ValueRef<'a>) -> Option<&'a Self>;
+    fn of_mut(v: &mut HeapValue) -> Option<&mut Self>;
+}
+
+macro_rules! collection {
+    ($t:ty, $variant:ident) => {
+        impl Collection for $t {
+            fn of<'a>(v: ValueRef<'a>) -> Option<&'a Self> {
+                match v {
+                    ValueRef::$variant(x) => Some(x),
+                    _ => None,
+                }
+            }
+            fn of_mut(v: &mut HeapValue) -> Option<&mut Self> {
+                match v {
+                    HeapValue::$variant(x) => Some(x),
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+collection!(crate::quicklist::QuickList, List);
+collection!(crate::hash::Hash, Hash);
+collection!(crate::set::Set, Set);
+collection!(crate::zset::ZSet, ZSet);
+
+/// The value at `key` for reading as a `T`: None when absent, WRONGTYPE for
+/// another type (lookupKeyRead + checkType).
+pub fn read_as<'a, T: Collection>(db: &'a mut Databases, index: usize, key: &[u8]) -> Result<Option<&'a T>, CmdError> {
+    match db.lookup(index, key, Lookup::READ).map(|e| e.value()) {
+        None => Ok(None),
+        Some(v) => T::of(v).map(Some).ok_or(CmdError::WrongType),
+    }
+}
+
+/// The value at `key` for changing in place as a `T` (lookupKeyWrite +
+/// checkType).
+pub fn write_as<'a, T: Collection>(db: &'a mut Databases, index: usize, key: &[u8]) -> Result<Option<&'a mut T>, CmdError> {
+    if db.lookup(index, key, Lookup::WRITE).is_none() {
+        return Ok(None);
+    }
+    db.heap_mut(index, key).and_then(T::of_mut).map(Some).ok_or(CmdError::WrongType)
+}
+
+/// A collection element (integer or bytes) as a bulk reply.
+pub fn bulk_element(out: &mut Reply, v: crate::listpack::LpValue<'_>) {
+    match v {
+        crate::listpack::LpValue::Int(n) => out.bulk_int(n),
+        crate::listpack::LpValue::Str(s) => out.bulk(s),
+    }
 }
 
 /// Case-insensitive comparison of an argument with an option name.

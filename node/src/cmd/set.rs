@@ -7,8 +7,8 @@
 
 use corvid_proto::resp::{Args, Reply};
 
-use super::{arg_i64_between, arg_i64_range, arg_positive, is};
-use crate::db::{Databases, Lookup};
+use super::{bulk_element, read_as, write_as, arg_i64_between, arg_i64_range, arg_positive, is};
+use crate::db::Lookup;
 use crate::dispatch::{Ctx, Registry};
 use crate::errors::{CmdError, CmdResult};
 use crate::keyspace::{HeapValue, OwnedValue, ValueRef};
@@ -21,39 +21,10 @@ fn max_intset(srv: &Server) -> usize {
     srv.config.get_i64("set-max-intset-entries").max(0) as usize
 }
 
-fn bulk(out: &mut Reply, m: Member<'_>) {
-    match m {
-        LpValue::Int(n) => out.bulk_int(n),
-        LpValue::Str(s) => out.bulk(s),
-    }
-}
-
-/// The set at `key` for reading; None when absent, WRONGTYPE for another type.
-fn read_set<'a>(db: &'a mut Databases, index: usize, key: &[u8]) -> Result<Option<&'a Set>, CmdError> {
-    match db.lookup(index, key, Lookup::READ).map(|e| e.value()) {
-        None => Ok(None),
-        Some(ValueRef::Set(s)) => Ok(Some(s)),
-        Some(_) => Err(CmdError::WrongType),
-    }
-}
-
-/// The set at `key` for changing in place; None when absent.
-fn write_set<'a>(db: &'a mut Databases, index: usize, key: &[u8]) -> Result<Option<&'a mut Set>, CmdError> {
-    match db.lookup(index, key, Lookup::WRITE).map(|e| e.value()) {
-        None => return Ok(None),
-        Some(ValueRef::Set(_)) => {}
-        Some(_) => return Err(CmdError::WrongType),
-    }
-    match db.heap_mut(index, key) {
-        Some(HeapValue::Set(s)) => Ok(Some(s)),
-        _ => unreachable!("looked up as a set above"),
-    }
-}
-
 /// SADD key member [member ...]
 fn sadd(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let (db, key, max) = (ctx.db, args.get(1), max_intset(ctx.srv));
-    let added = match write_set(&mut ctx.srv.db, db, key)? {
+    let added = match write_as::<Set>(&mut ctx.srv.db, db, key)? {
         Some(s) => args.iter().skip(2).filter(|m| s.insert(m, max)).count(),
         None => {
             let mut s = Set::for_member(args.get(2));
@@ -70,7 +41,7 @@ fn sadd(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// SREM key member [member ...]: an emptied set is deleted.
 fn srem(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let (db, key) = (ctx.db, args.get(1));
-    let Some(s) = write_set(&mut ctx.srv.db, db, key)? else {
+    let Some(s) = write_as::<Set>(&mut ctx.srv.db, db, key)? else {
         ctx.out.int(0);
         return Ok(());
     };
@@ -140,14 +111,14 @@ fn smove(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// SISMEMBER key member
 fn sismember(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let there = read_set(&mut ctx.srv.db, ctx.db, args.get(1))?.is_some_and(|s| s.contains(args.get(2)));
+    let there = read_as::<Set>(&mut ctx.srv.db, ctx.db, args.get(1))?.is_some_and(|s| s.contains(args.get(2)));
     ctx.out.int(there as i64);
     Ok(())
 }
 
 /// SMISMEMBER key member [member ...]: an array of 0/1, all 0 for no key.
 fn smismember(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let s = read_set(&mut ctx.srv.db, ctx.db, args.get(1))?;
+    let s = read_as::<Set>(&mut ctx.srv.db, ctx.db, args.get(1))?;
     ctx.out.array(args.len() - 2);
     for m in args.iter().skip(2) {
         ctx.out.int(s.is_some_and(|s| s.contains(m)) as i64);
@@ -157,7 +128,7 @@ fn smismember(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// SCARD key
 fn scard(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let n = read_set(&mut ctx.srv.db, ctx.db, args.get(1))?.map_or(0, Set::len);
+    let n = read_as::<Set>(&mut ctx.srv.db, ctx.db, args.get(1))?.map_or(0, Set::len);
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -166,7 +137,7 @@ fn scard(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 fn reply_members(out: &mut Reply, s: &Set) {
     out.set(s.len());
     for m in s.iter() {
-        bulk(out, m);
+        bulk_element(out, m);
     }
 }
 
@@ -181,7 +152,7 @@ fn spop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 fn spop_one(ctx: &mut Ctx<'_>, key: &[u8]) -> CmdResult {
     let db = ctx.db;
-    if write_set(&mut ctx.srv.db, db, key)?.is_none() {
+    if write_as::<Set>(&mut ctx.srv.db, db, key)?.is_none() {
         ctx.out.null();
         return Ok(());
     }
@@ -203,7 +174,7 @@ fn spop_one(ctx: &mut Ctx<'_>, key: &[u8]) -> CmdResult {
 fn spop_count(ctx: &mut Ctx<'_>, key: &[u8], count: &[u8]) -> CmdResult {
     let count = arg_positive(count)? as usize;
     let db = ctx.db;
-    let Some(s) = write_set(&mut ctx.srv.db, db, key)? else {
+    let Some(s) = write_as::<Set>(&mut ctx.srv.db, db, key)? else {
         ctx.out.set(0);
         return Ok(());
     };
@@ -238,7 +209,7 @@ fn spop_count(ctx: &mut Ctx<'_>, key: &[u8], count: &[u8]) -> CmdResult {
             keep.get_or_insert_with(|| Set::for_member(&m)).insert(&m, max);
         }
         for m in s.iter() {
-            bulk(ctx.out, m);
+            bulk_element(ctx.out, m);
         }
         *s = keep.expect("count < size leaves survivors");
     }
@@ -251,13 +222,13 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     match args.len() {
         2 => {
             let (db, key) = (ctx.db, args.get(1));
-            if read_set(&mut ctx.srv.db, db, key)?.is_none() {
+            if read_as::<Set>(&mut ctx.srv.db, db, key)?.is_none() {
                 ctx.out.null();
                 return Ok(());
             }
             let d = &mut ctx.srv.db;
             let Some(ValueRef::Set(s)) = d.dbs[db].get(key).map(|e| e.value()) else { unreachable!("a set") };
-            bulk(ctx.out, s.random(&mut d.rng).expect("stored sets are never empty"));
+            bulk_element(ctx.out, s.random(&mut d.rng).expect("stored sets are never empty"));
             Ok(())
         }
         3 => srandmember_count(ctx, args.get(1), args.get(2)),
@@ -271,7 +242,7 @@ fn srandmember(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 fn srandmember_count(ctx: &mut Ctx<'_>, key: &[u8], count: &[u8]) -> CmdResult {
     let count = arg_i64_between(count, -i64::MAX, i64::MAX)?;
     let db = ctx.db;
-    if read_set(&mut ctx.srv.db, db, key)?.is_none() || count == 0 {
+    if read_as::<Set>(&mut ctx.srv.db, db, key)?.is_none() || count == 0 {
         ctx.out.array(0);
         return Ok(());
     }
@@ -282,7 +253,7 @@ fn srandmember_count(ctx: &mut Ctx<'_>, key: &[u8], count: &[u8]) -> CmdResult {
         let n = count.unsigned_abs() as usize;
         ctx.out.array(n);
         for _ in 0..n {
-            bulk(ctx.out, s.random(&mut d.rng).expect("non-empty"));
+            bulk_element(ctx.out, s.random(&mut d.rng).expect("non-empty"));
         }
         return Ok(());
     }
@@ -290,7 +261,7 @@ fn srandmember_count(ctx: &mut Ctx<'_>, key: &[u8], count: &[u8]) -> CmdResult {
     if count >= size {
         ctx.out.array(size);
         for m in s.iter() {
-            bulk(ctx.out, m);
+            bulk_element(ctx.out, m);
         }
         return Ok(());
     }
@@ -320,7 +291,7 @@ fn srandmember_count(ctx: &mut Ctx<'_>, key: &[u8], count: &[u8]) -> CmdResult {
 
 /// SMEMBERS key
 fn smembers(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    match read_set(&mut ctx.srv.db, ctx.db, args.get(1))? {
+    match read_as::<Set>(&mut ctx.srv.db, ctx.db, args.get(1))? {
         Some(s) => reply_members(ctx.out, s),
         None => ctx.out.set(0),
     }
@@ -333,7 +304,7 @@ fn smembers(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 fn with_sets<R>(ctx: &mut Ctx<'_>, keys: &[&[u8]], f: impl FnOnce(&[Option<&Set>]) -> R) -> Result<R, CmdError> {
     let db = ctx.db;
     for k in keys {
-        read_set(&mut ctx.srv.db, db, k)?;
+        read_as::<Set>(&mut ctx.srv.db, db, k)?;
     }
     let table = &ctx.srv.db.dbs[db];
     let sets: Vec<Option<&Set>> = keys
@@ -385,7 +356,7 @@ fn sinter(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let keys = keys_from(args, 1);
     // The count comes first in the reply but is known last.
     let mut members = Reply { buf: Vec::new(), resp3: ctx.out.resp3 };
-    let n = with_sets(ctx, &keys, |sets| intersect(sets, 0, |m| bulk(&mut members, m)))?;
+    let n = with_sets(ctx, &keys, |sets| intersect(sets, 0, |m| bulk_element(&mut members, m)))?;
     ctx.out.set(n);
     ctx.out.raw(&members.buf);
     Ok(())

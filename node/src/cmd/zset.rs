@@ -11,11 +11,11 @@ use std::collections::{HashMap, HashSet};
 use corvid_proto::resp::{Args, Reply};
 use rand::Rng;
 
-use super::{arg_i64, arg_i64_between, arg_i64_range, arg_positive, is};
+use super::{bulk_element, read_as, write_as, arg_i64, arg_i64_between, arg_i64_range, arg_positive, is};
 use crate::db::{Databases, Lookup};
 use crate::dispatch::{Ctx, Registry};
 use crate::errors::{CmdError, CmdResult};
-use crate::keyspace::{HeapValue, OwnedValue, Table, ValueRef};
+use crate::keyspace::{OwnedValue, Table, ValueRef};
 use crate::listpack::LpValue;
 use crate::server::Server;
 use crate::set::Set;
@@ -413,28 +413,6 @@ fn clamp_ranks(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
 // Keys and replies.
 // ---------------------------------------------------------------------------
 
-/// The sorted set at `key` for reading; None when absent, WRONGTYPE for another type.
-fn read_zset<'a>(db: &'a mut Databases, index: usize, key: &[u8]) -> Result<Option<&'a ZSet>, CmdError> {
-    match db.lookup(index, key, Lookup::READ).map(|e| e.value()) {
-        None => Ok(None),
-        Some(ValueRef::ZSet(z)) => Ok(Some(z)),
-        Some(_) => Err(CmdError::WrongType),
-    }
-}
-
-/// The sorted set at `key` for changing in place; None when absent.
-fn write_zset<'a>(db: &'a mut Databases, index: usize, key: &[u8]) -> Result<Option<&'a mut ZSet>, CmdError> {
-    match db.lookup(index, key, Lookup::WRITE).map(|e| e.value()) {
-        None => return Ok(None),
-        Some(ValueRef::ZSet(_)) => {}
-        Some(_) => return Err(CmdError::WrongType),
-    }
-    match db.heap_mut(index, key) {
-        Some(HeapValue::ZSet(z)) => Ok(Some(z)),
-        _ => unreachable!("looked up as a sorted set above"),
-    }
-}
-
 /// A sorted set the command already looked up, read straight from the table
 /// so that the database's random generator can be borrowed alongside.
 fn peek<'a>(table: &'a Table, key: &[u8]) -> &'a ZSet {
@@ -453,13 +431,6 @@ fn finish_removal(db: &mut Databases, index: usize, key: &[u8], changes: usize, 
     db.dirty += changes as u64;
 }
 
-fn bulk(out: &mut Reply, v: LpValue<'_>) {
-    match v {
-        LpValue::Int(n) => out.bulk_int(n),
-        LpValue::Str(s) => out.bulk(s),
-    }
-}
-
 /// The header of a reply of `n` elements, with scores or not: RESP2 flat
 /// (member, score, member…), RESP3 one [member, score] array each.
 fn elements_header(out: &mut Reply, n: usize, with_scores: bool) {
@@ -471,7 +442,7 @@ fn element(out: &mut Reply, member: LpValue<'_>, score: Option<f64>) {
     if score.is_some() && out.resp3 {
         out.array(2);
     }
-    bulk(out, member);
+    bulk_element(out, member);
     if let Some(s) = score {
         out.double(s);
     }
@@ -528,7 +499,7 @@ fn add_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, mut flags: AddFlags) -> CmdRe
 
     let (db, key) = (ctx.db, args.get(1));
     let (max_entries, max_value) = thresholds(ctx.srv);
-    let created = match write_zset(&mut ctx.srv.db, db, key)? {
+    let created = match write_as::<ZSet>(&mut ctx.srv.db, db, key)? {
         Some(_) => false,
         None if flags.xx => {
             match flags.incr {
@@ -547,7 +518,7 @@ fn add_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, mut flags: AddFlags) -> CmdRe
         // Redis counts the elements added, not the key's creation.
         ctx.srv.db.dirty -= 1;
     }
-    let z = write_zset(&mut ctx.srv.db, db, key)?.expect("present or just created");
+    let z = write_as::<ZSet>(&mut ctx.srv.db, db, key)?.expect("present or just created");
     let (mut added, mut updated, mut processed) = (0usize, 0usize, 0usize);
     let mut last_score = 0.0;
     let mut result = Ok(());
@@ -589,7 +560,7 @@ fn zincrby(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// ZREM key member [member ...]
 fn zrem(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let (db, key) = (ctx.db, args.get(1));
-    let Some(z) = write_zset(&mut ctx.srv.db, db, key)? else {
+    let Some(z) = write_as::<ZSet>(&mut ctx.srv.db, db, key)? else {
         ctx.out.int(0);
         return Ok(());
     };
@@ -615,7 +586,7 @@ enum RemoveRange<'a> {
 /// ZREMRANGEBYRANK/BYSCORE/BYLEX key min max (zremrangeGenericCommand).
 fn remove_range(ctx: &mut Ctx<'_>, key: &[u8], range: RemoveRange<'_>) -> CmdResult {
     let db = ctx.db;
-    let Some(z) = write_zset(&mut ctx.srv.db, db, key)? else {
+    let Some(z) = write_as::<ZSet>(&mut ctx.srv.db, db, key)? else {
         ctx.out.int(0);
         return Ok(());
     };
@@ -657,14 +628,14 @@ fn zremrangebylex(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// ZCARD key
 fn zcard(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let n = read_zset(&mut ctx.srv.db, ctx.db, args.get(1))?.map_or(0, ZSet::len);
+    let n = read_as::<ZSet>(&mut ctx.srv.db, ctx.db, args.get(1))?.map_or(0, ZSet::len);
     ctx.out.int(n as i64);
     Ok(())
 }
 
 /// ZSCORE key member
 fn zscore(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    match read_zset(&mut ctx.srv.db, ctx.db, args.get(1))?.and_then(|z| z.score(args.get(2))) {
+    match read_as::<ZSet>(&mut ctx.srv.db, ctx.db, args.get(1))?.and_then(|z| z.score(args.get(2))) {
         Some(s) => ctx.out.double(s),
         None => ctx.out.null(),
     }
@@ -673,7 +644,7 @@ fn zscore(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// ZMSCORE key member [member ...]
 fn zmscore(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let z = read_zset(&mut ctx.srv.db, ctx.db, args.get(1))?;
+    let z = read_as::<ZSet>(&mut ctx.srv.db, ctx.db, args.get(1))?;
     ctx.out.array(args.len() - 2);
     for member in args.iter().skip(2) {
         match z.and_then(|z| z.score(member)) {
@@ -686,7 +657,7 @@ fn zmscore(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// ZRANK/ZREVRANK key member
 fn rank_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, reverse: bool) -> CmdResult {
-    let Some(z) = read_zset(&mut ctx.srv.db, ctx.db, args.get(1))? else {
+    let Some(z) = read_as::<ZSet>(&mut ctx.srv.db, ctx.db, args.get(1))? else {
         ctx.out.null();
         return Ok(());
     };
@@ -708,7 +679,7 @@ fn zrevrank(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 /// ZCOUNT/ZLEXCOUNT: elements inside the interval.
 fn count_within(ctx: &mut Ctx<'_>, key: &[u8], interval: Interval<'_>) -> CmdResult {
-    let n = read_zset(&mut ctx.srv.db, ctx.db, key)?.map_or(0, |z| interval.count(z));
+    let n = read_as::<ZSet>(&mut ctx.srv.db, ctx.db, key)?.map_or(0, |z| interval.count(z));
     ctx.out.int(n as i64);
     Ok(())
 }
@@ -848,7 +819,7 @@ impl<'a> RangeRequest<'a> {
 /// ZRANGE and the older range commands: reply with the selection.
 fn range_reply(ctx: &mut Ctx<'_>, args: &Args<'_>, kind: Option<RangeKind>, reverse: Option<bool>) -> CmdResult {
     let req = RangeRequest::parse(args, 1, false, kind, reverse)?;
-    let Some(z) = read_zset(&mut ctx.srv.db, ctx.db, args.get(1))? else {
+    let Some(z) = read_as::<ZSet>(&mut ctx.srv.db, ctx.db, args.get(1))? else {
         ctx.out.array(0);
         return Ok(());
     };
@@ -905,7 +876,7 @@ fn zrangestore(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let req = RangeRequest::parse(args, 2, true, None, None)?;
     let (max_entries, max_value) = thresholds(ctx.srv);
     let mut dst = ZSet::default();
-    if let Some(z) = read_zset(&mut ctx.srv.db, ctx.db, args.get(2))? {
+    if let Some(z) = read_as::<ZSet>(&mut ctx.srv.db, ctx.db, args.get(2))? {
         let (known, elements) = req.select(z);
         if known.is_some_and(|n| n > max_entries) {
             dst = ZSet::new_skiplist();
@@ -1237,7 +1208,7 @@ fn pop_generic<'k>(
     let db = ctx.db;
     let mut found = None;
     for key in keys {
-        if write_zset(&mut ctx.srv.db, db, key)?.is_some() {
+        if write_as::<ZSet>(&mut ctx.srv.db, db, key)?.is_some() {
             found = Some(key);
             break;
         }
@@ -1253,7 +1224,7 @@ fn pop_generic<'k>(
         ctx.out.array(0);
         return Ok(());
     }
-    let z = write_zset(&mut ctx.srv.db, db, key)?.expect("found above");
+    let z = write_as::<ZSet>(&mut ctx.srv.db, db, key)?.expect("found above");
     let n = count.unwrap_or(1).min(z.len());
     let nested = match shape {
         PopReply::Flat { nested: false } => {
@@ -1315,10 +1286,10 @@ fn zpopmax(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     pop_min_max(ctx, args, true)
 }
 
-/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
-fn zmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let numkeys = arg_i64_range(args.get(1), 1, i64::MAX, "numkeys should be greater than 0")? as usize;
-    let end_at = numkeys.checked_add(2).filter(|&i| i < args.len()).ok_or(CmdError::Syntax)?;
+/// The keys, end and count of ZMPOP/BZMPOP, whose `numkeys` is `args[at]`.
+fn parse_zmpop<'a>(args: &Args<'a>, at: usize) -> Result<(Vec<&'a [u8]>, bool, usize), CmdError> {
+    let numkeys = arg_i64_range(args.get(at), 1, i64::MAX, "numkeys should be greater than 0")? as usize;
+    let end_at = numkeys.checked_add(at + 1).filter(|&i| i < args.len()).ok_or(CmdError::Syntax)?;
     let which = args.get(end_at);
     let highest = match () {
         _ if is(which, "min") => false,
@@ -1335,14 +1306,19 @@ fn zmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             return Err(CmdError::Syntax);
         }
     }
-    let keys: Vec<&[u8]> = (2..end_at).map(|i| args.get(i)).collect();
-    pop_generic(ctx, keys.into_iter(), highest, Some(count.unwrap_or(1)), PopReply::WithKey)
+    Ok(((at + 1..end_at).map(|i| args.get(i)).collect(), highest, count.unwrap_or(1)))
+}
+
+/// ZMPOP numkeys key [key ...] MIN|MAX [COUNT count]
+fn zmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let (keys, highest, count) = parse_zmpop(args, 1)?;
+    pop_generic(ctx, keys.into_iter(), highest, Some(count), PopReply::WithKey)
 }
 
 /// The first of `keys` holding a sorted set (WRONGTYPE for another type).
 fn first_zset<'k>(ctx: &mut Ctx<'_>, keys: &[&'k [u8]]) -> Result<Option<&'k [u8]>, CmdError> {
     for &k in keys {
-        if write_zset(&mut ctx.srv.db, ctx.db, k)?.is_some() {
+        if write_as::<ZSet>(&mut ctx.srv.db, ctx.db, k)?.is_some() {
             return Ok(Some(k));
         }
     }
@@ -1376,27 +1352,9 @@ fn bzpopmax(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count]
 fn bzmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let deadline = crate::blocking::parse_timeout(args.get(1), ctx.srv.db.now_ms)?;
-    let numkeys = arg_i64_range(args.get(2), 1, i64::MAX, "numkeys should be greater than 0")? as usize;
-    let end_at = numkeys.checked_add(3).filter(|&i| i < args.len()).ok_or(CmdError::Syntax)?;
-    let which = args.get(end_at);
-    let highest = match () {
-        _ if is(which, "min") => false,
-        _ if is(which, "max") => true,
-        _ => return Err(CmdError::Syntax),
-    };
-    let mut count = None;
-    let mut j = end_at + 1;
-    while j < args.len() {
-        if count.is_none() && is(args.get(j), "count") && j + 1 < args.len() {
-            count = Some(arg_i64_range(args.get(j + 1), 1, i64::MAX, "count should be greater than 0")? as usize);
-            j += 2;
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
-    let keys: Vec<&[u8]> = (3..end_at).map(|i| args.get(i)).collect();
+    let (keys, highest, count) = parse_zmpop(args, 2)?;
     match first_zset(ctx, &keys)? {
-        Some(key) => pop_generic(ctx, std::iter::once(key), highest, Some(count.unwrap_or(1)), PopReply::WithKey)?,
+        Some(key) => pop_generic(ctx, std::iter::once(key), highest, Some(count), PopReply::WithKey)?,
         None => crate::blocking::block(ctx, args, &keys, deadline),
     }
     Ok(())
@@ -1406,13 +1364,13 @@ fn bzmpop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 fn zrandmember(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     if args.len() < 3 {
         let db = ctx.db;
-        if read_zset(&mut ctx.srv.db, db, args.get(1))?.is_none() {
+        if read_as::<ZSet>(&mut ctx.srv.db, db, args.get(1))?.is_none() {
             ctx.out.null();
             return Ok(());
         }
         let d = &mut ctx.srv.db;
         let (m, _) = peek(&d.dbs[db], args.get(1)).random(&mut d.rng).expect("stored sets are never empty");
-        bulk(ctx.out, m);
+        bulk_element(ctx.out, m);
         return Ok(());
     }
     let count = arg_i64_between(args.get(2), -i64::MAX, i64::MAX)?;
@@ -1431,7 +1389,7 @@ fn zrandmember(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// of them once the count reaches the size.
 fn random_members(ctx: &mut Ctx<'_>, key: &[u8], count: i64, with_scores: bool) -> CmdResult {
     let db = ctx.db;
-    if read_zset(&mut ctx.srv.db, db, key)?.is_none() || count == 0 {
+    if read_as::<ZSet>(&mut ctx.srv.db, db, key)?.is_none() || count == 0 {
         ctx.out.array(0);
         return Ok(());
     }
