@@ -78,6 +78,9 @@ async fn serve(config: Config) -> i32 {
         }
     }
     tracing::info!("Server initialized");
+    if let Err(code) = load_snapshot(&mut server) {
+        return code;
+    }
     tracing::info!("Ready to accept connections");
     let shared = Shared::new(server);
     for l in listeners {
@@ -97,12 +100,39 @@ async fn serve(config: Config) -> i32 {
         }
     }
     tracing::warn!("User requested shutdown...");
-    let srv = shared.lock();
+    let mut srv = shared.lock();
+    // A signal saves if save points are configured (SHUTDOWN saved already).
+    if srv.shutdown.is_none() && !srv.config.save_params().is_empty() {
+        crate::cmd::server::final_save(&mut srv, false);
+    }
     if let Some(pidfile) = Some(srv.config.get_str("pidfile")).filter(|p| !p.is_empty()) {
         let _ = std::fs::remove_file(pidfile);
     }
     tracing::warn!("Corvid is now ready to exit, bye bye...");
     0
+}
+
+/// Load `dbfilename` from `dir` if it exists (loadDataFromDisk); a file that
+/// cannot be read or is corrupt stops the start, as in Redis.
+fn load_snapshot(server: &mut Server) -> Result<(), i32> {
+    let path = std::path::PathBuf::from(server.config.get_str("dbfilename"));
+    if !path.exists() {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let limits = crate::rdb::object::EncodingLimits::from_config(&server.config);
+    let now = crate::clock::now_ms();
+    match crate::rdb::file::load_file(&path, &mut server.db, &limits, now) {
+        Ok(_) => {
+            server.db.dirty = 0;
+            tracing::info!("DB loaded from disk: {:.3} seconds", started.elapsed().as_secs_f64());
+            Ok(())
+        }
+        Err(e) => {
+            tracing::warn!("Fatal error loading the DB: {e}. Exiting.");
+            Err(1)
+        }
+    }
 }
 
 /// The addresses to listen on: `bind` as configured ("* -::*" by default).

@@ -100,11 +100,10 @@ pub struct Pause {
     pub write_only: bool,
 }
 
-/// What SHUTDOWN asked for.
+/// SHUTDOWN was accepted (its final snapshot, if any, is already written);
+/// the listener exits once the reply is out.
 #[derive(Debug, Clone, Copy)]
-pub struct ShutdownRequest {
-    pub save: bool,
-}
+pub struct ShutdownRequest;
 
 pub struct Server {
     pub config: Config,

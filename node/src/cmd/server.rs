@@ -103,14 +103,16 @@ fn lastsave(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
 fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let (mut nosave, mut save, mut abort) = (false, false, false);
+    let (mut nosave, mut save, mut abort, mut force) = (false, false, false, false);
     for a in args.iter().skip(1) {
         if is(a, "nosave") {
             nosave = true;
         } else if is(a, "save") {
             save = true;
-        } else if is(a, "now") || is(a, "force") {
-            // No replicas to wait for and nothing to save that could fail.
+        } else if is(a, "now") {
+            // No replicas to wait for.
+        } else if is(a, "force") {
+            force = true;
         } else if is(a, "abort") {
             abort = true;
         } else {
@@ -124,13 +126,12 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         return Err(CmdError::err("No shutdown in progress."));
     }
     let wants_save = save || (!nosave && !ctx.srv.config.save_params().is_empty());
-    if wants_save {
-        // RDB persistence arrives with the persistence work; say so rather
-        // than pretend a snapshot was written.
-        tracing::warn!("SHUTDOWN: RDB persistence is not available in this Corvid build; the dataset was not saved.");
+    // The final snapshot is written here, so a failure can still refuse
+    // the shutdown (prepareForShutdown); the rest happens in the listener.
+    if wants_save && !final_save(ctx.srv, force) {
+        return Err(CmdError::err("Errors trying to SHUTDOWN. Check logs."));
     }
-    // The shutdown itself (and its log lines) happens in the listener.
-    ctx.srv.shutdown = Some(ShutdownRequest { save: wants_save });
+    ctx.srv.shutdown = Some(ShutdownRequest);
     ctx.client().close_after_reply = true;
     Ok(())
 }
@@ -355,6 +356,35 @@ fn debug_protocol(ctx: &mut Ctx<'_>, name: &[u8]) -> CmdResult {
     Ok(())
 }
 
+/// The snapshot written before exiting; false when it failed and the
+/// shutdown must not go on (`force` exits anyway).
+pub fn final_save(srv: &mut crate::server::Server, force: bool) -> bool {
+    tracing::info!("Saving the final RDB snapshot before exiting.");
+    match save_rdb(srv) {
+        Ok(()) => true,
+        Err(_) if force => {
+            tracing::warn!("Error trying to save the DB. Exit anyway.");
+            true
+        }
+        Err(_) => {
+            tracing::warn!("Error trying to save the DB, can't exit.");
+            false
+        }
+    }
+}
+
+/// SAVE: write the snapshot now, blocking every client until it is done.
+fn save(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    match save_rdb(ctx.srv) {
+        Ok(()) => {
+            ctx.out.ok();
+            Ok(())
+        }
+        // Redis's shared.err: a bare "-ERR".
+        Err(_) => Err(CmdError::Coded("ERR".into())),
+    }
+}
+
 /// Write the dataset to `dbfilename` in `dir` (rdbSave): the file image,
 /// then an atomic replace; on success the dirty counter restarts and
 /// LASTSAVE moves.
@@ -365,7 +395,11 @@ pub fn save_rdb(srv: &mut crate::server::Server) -> std::io::Result<()> {
     let checksum = srv.config.get_bool("rdbchecksum");
     let image = file::serialize(&srv.db, &aux, compress, checksum);
     let path = std::path::PathBuf::from(srv.config.get_str("dbfilename"));
-    file::write_atomically(&path, &image)?;
+    if let Err(e) = file::write_atomically(&path, &image) {
+        tracing::warn!("Failed saving the DB: {e}");
+        return Err(e);
+    }
+    tracing::info!("DB saved on disk");
     srv.db.dirty = 0;
     srv.last_save_secs = crate::clock::now_secs();
     Ok(())
@@ -500,6 +534,7 @@ pub fn register(r: &mut Registry) {
     r.add("config|help", config_help);
     r.add("time", time);
     r.add("lastsave", lastsave);
+    r.add("save", save);
     r.add("shutdown", shutdown);
     r.add("debug", debug);
 }
