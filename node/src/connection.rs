@@ -91,6 +91,12 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                 let mut srv = shared.lock();
                 srv.stats.net_input_bytes += n as u64;
                 srv.stats.total_reads_processed += 1;
+                // While its commands run, the batch is the client's query
+                // buffer (what CLIENT LIST shows as qbuf, as in Redis).
+                if let Some(c) = srv.clients.map.get_mut(&id) {
+                    c.qbuf = buf.len();
+                    c.qbuf_free = buf.capacity() - buf.len();
+                }
                 if cmds.len() - next > 1 {
                     prefetch_keys(&srv, id, &parser, &buf, &cmds[next..]);
                 }
@@ -129,8 +135,9 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                 }
                 srv.stats.net_output_bytes += out.len() as u64;
                 if let Some(c) = srv.clients.map.get_mut(&id) {
-                    c.qbuf = buf.len();
-                    c.qbuf_free = buf.capacity() - buf.len();
+                    // What is left once the batch is consumed.
+                    c.qbuf = buf.len() - parser.parsed_len();
+                    c.qbuf_free = buf.capacity() - c.qbuf;
                     c.argv_mem = 0;
                     c.rbp = c.rbp.max(out.len());
                 }

@@ -221,7 +221,10 @@ pub fn execute(srv: &mut Server, client_id: ClientId, args: &Args<'_>, out: &mut
     };
     // CLIENT REPLY: OFF drops replies until ON; SKIP drops the next
     // command's reply only (resetClient's SKIP_NEXT → SKIP dance).
-    let drop_reply = skipping || matches!(client.reply_mode, ReplyMode::Off | ReplyMode::SkipNext);
+    // CLIENT REPLY ON clears a pending SKIP before replying, so its own OK
+    // is sent.
+    let turned_on = skipping && client.reply_mode == ReplyMode::On;
+    let drop_reply = (skipping && !turned_on) || matches!(client.reply_mode, ReplyMode::Off | ReplyMode::SkipNext);
     client.reply_mode = match client.reply_mode {
         ReplyMode::SkipNext => ReplyMode::Skipping,
         ReplyMode::Skipping if skipping => ReplyMode::On,
