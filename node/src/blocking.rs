@@ -137,8 +137,9 @@ pub fn time_out(srv: &mut Server, id: ClientId, out: &mut Reply) {
 /// Serve the clients waiting on keys that became ready, until no key is
 /// ready any more (handleClientsBlockedOnKeys). Each served client's reply
 /// is handed to its connection, which is woken.
+#[inline]
 pub fn serve_ready(srv: &mut Server) {
-    if srv.blocking.serving {
+    if srv.blocking.serving || srv.blocking.ready.is_empty() {
         return;
     }
     srv.blocking.serving = true;

@@ -328,6 +328,7 @@ pub fn execute_queued(srv: &mut Server, client_id: ClientId, args: &Args<'_>, ou
 
 /// Run a command's handler and everything that follows it: statistics,
 /// watched keys, the replication stream (call()).
+#[inline]
 fn run(srv: &mut Server, def: &CommandDef, client_id: ClientId, args: &Args<'_>, out: &mut Reply, start_us: i64) {
     let reg = registry();
     let spec = def.spec;
@@ -393,6 +394,13 @@ fn after_command(
     dirty_before: u64,
     flushed: Vec<(ClientId, usize, crate::cmd::multi::FlushEffect)>,
 ) {
+    // The common case: nobody replicates, watches or waits.
+    if srv.replicas.is_empty() && srv.watching_clients == 0 && srv.blocking.is_empty() {
+        srv.propagate_as = None;
+        srv.modified_keys = None;
+        srv.force_propagate = false;
+        return;
+    }
     let changed = srv.db.dirty != dirty_before || std::mem::take(&mut srv.force_propagate);
     let is_write = spec.flags.contains(CmdFlags::WRITE);
     let expired = srv.db.expired_log.as_mut().map(std::mem::take).unwrap_or_default();

@@ -80,7 +80,10 @@ impl Segment {
             1 => prefetch_read(slot as *const Option<EntryPtr> as *const u8),
             _ => {
                 if let Some(e) = *slot {
+                    // A 48-byte entry may straddle two cache lines, and its
+                    // key (compared first) sits at the end: fetch both.
                     prefetch_read(e.as_ptr());
+                    prefetch_read(e.as_ptr().wrapping_add(40));
                 }
             }
         }
