@@ -69,7 +69,7 @@ impl Blocking {
 /// A blocking command's timeout argument in seconds, as an absolute
 /// deadline (getTimeoutFromObjectOrReply); 0 means none.
 pub fn parse_timeout(a: &[u8], now_ms: i64) -> Result<Option<i64>, CmdError> {
-    let secs = crate::cmd::parse_f64(a)
+    let secs = crate::float::string2d(a)
         .filter(|v| v.is_finite())
         .ok_or_else(|| CmdError::err("timeout is not a float or out of range"))?;
     let ms = (secs * 1000.0).ceil();
@@ -96,7 +96,7 @@ pub fn block(ctx: &mut Ctx<'_>, args: &Args<'_>, keys: &[&[u8]], deadline_ms: Op
         return;
     }
     let mut command = Vec::new();
-    crate::replication::encode(&mut command, &args.iter().collect::<Vec<_>>());
+    corvid_proto::resp::encode_command(&mut command, &args.iter().collect::<Vec<_>>());
     let db = ctx.db;
     let b = &mut ctx.srv.blocking;
     for k in keys {

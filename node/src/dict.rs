@@ -20,7 +20,6 @@ pub struct Dict {
 
 // SAFETY: a Dict exclusively owns every entry reachable from it (as Table).
 unsafe impl Send for Dict {}
-unsafe impl Sync for Dict {}
 
 fn payload(value: &[u8]) -> Payload<'_> {
     if value.len() <= u8::MAX as usize {
@@ -114,12 +113,6 @@ impl Dict {
     /// (dictGetFairRandomKey).
     pub fn random(&self, rng: &mut impl rand::Rng) -> Option<(&[u8], &[u8])> {
         self.seg.random_fair(rng).map(|e| (e.key(), value_of(e)))
-    }
-
-    /// Bytes the dictionary takes, roughly (bucket arrays plus entries), for
-    /// MEMORY USAGE-style estimates.
-    pub fn allocated_bytes(&self) -> usize {
-        self.seg.bucket_count() * 8 + self.iter().map(|(f, v)| 16 + f.len() + v.len()).sum::<usize>()
     }
 }
 

@@ -370,8 +370,7 @@ fn watched_keys_a_flush_touches(srv: &Server, name: &str, db: usize, args: &Args
         "flushdb" => flush_effects(srv, db, None),
         "flushall" => (0..srv.db.dbs.len()).flat_map(|d| flush_effects(srv, d, None)).collect(),
         "swapdb" if args.len() == 3 => {
-            let parse = |a: &[u8]| corvid_proto::resp::parse_i64(a).and_then(|v| usize::try_from(v).ok());
-            match (parse(args.get(1)), parse(args.get(2))) {
+            match (db_index(args.get(1)), db_index(args.get(2))) {
                 (Some(a), Some(b)) if a < srv.db.dbs.len() && b < srv.db.dbs.len() && a != b => {
                     let mut e = flush_effects(srv, a, Some(b));
                     e.extend(flush_effects(srv, b, Some(a)));
@@ -384,8 +383,9 @@ fn watched_keys_a_flush_touches(srv: &Server, name: &str, db: usize, args: &Args
     }
 }
 
-/// After a handler: touch the watched keys it changed (or that expired on
-/// the way), then feed the replication stream.
+/// After a handler: wake the clients blocked on keys it changed, touch the
+/// watched ones (and those that expired on the way), then feed the
+/// replication stream.
 fn after_command(
     srv: &mut Server,
     spec: &CommandSpec,
@@ -405,63 +405,49 @@ fn after_command(
     let is_write = spec.flags.contains(CmdFlags::WRITE);
     let expired = srv.db.expired_log.as_mut().map(std::mem::take).unwrap_or_default();
     let modified = srv.modified_keys.take();
-    if changed && !srv.blocking.is_empty() {
-        let argv: Vec<&[u8]> = args.iter().collect();
+    let listening = srv.watching_clients > 0 || !srv.blocking.is_empty();
+    if changed && is_write && listening {
         if spec.full_name == "swapdb" {
-            for a in &argv[1..] {
-                if let Some(d) = corvid_proto::resp::parse_i64(a).and_then(|v| usize::try_from(v).ok()) {
-                    srv.blocking.signal_db(d);
-                }
+            for d in args.iter().skip(1).filter_map(db_index) {
+                srv.blocking.signal_db(d);
             }
         }
-        match &modified {
-            Some(keys) => keys.iter().for_each(|(d, k)| srv.blocking.signal(*d, k)),
-            None => {
-                for k in corvid_proto::command_table::extract_keys(spec, &argv) {
-                    srv.blocking.signal(db, argv[k.pos]);
-                }
-            }
+        crate::cmd::multi::apply_flush_effects(srv, flushed);
+        for (d, k) in changed_keys(spec, db, args, modified) {
+            srv.blocking.signal(d, &k);
+            crate::cmd::multi::touch(srv, d, &k);
         }
     }
-    if srv.watching_clients > 0 {
-        for (d, k) in &expired {
-            crate::cmd::multi::touch(srv, *d, k);
-        }
-        if changed {
-            crate::cmd::multi::apply_flush_effects(srv, flushed);
-        }
-        match modified {
-            Some(keys) => keys.iter().for_each(|(d, k)| crate::cmd::multi::touch(srv, *d, k)),
-            None if is_write && changed => touch_command_keys(srv, spec, db, args),
-            None => {}
-        }
+    for (d, k) in &expired {
+        crate::cmd::multi::touch(srv, *d, k);
     }
     crate::replication::after_command(srv, db, args, is_write, changed, &expired);
 }
 
-/// Touch the keys a write command names (signalModifiedKey), including
-/// MOVE's and COPY's keys in the other database.
-fn touch_command_keys(srv: &mut Server, spec: &CommandSpec, db: usize, args: &Args<'_>) {
-    let argv: Vec<&[u8]> = args.iter().collect();
-    for k in corvid_proto::command_table::extract_keys(spec, &argv) {
-        crate::cmd::multi::touch(srv, db, argv[k.pos]);
+/// A database index argument, unchecked against the database count.
+fn db_index(a: &[u8]) -> Option<usize> {
+    corvid_proto::resp::parse_i64(a).and_then(|v| usize::try_from(v).ok())
+}
+
+/// The keys a write changed (signalModifiedKey): those the command named
+/// itself in `modified`, else every key it takes, with MOVE's and COPY's key
+/// in the other database.
+fn changed_keys(spec: &CommandSpec, db: usize, args: &Args<'_>, modified: Option<Vec<(usize, Vec<u8>)>>) -> Vec<(usize, Vec<u8>)> {
+    if let Some(keys) = modified {
+        return keys;
     }
-    let other_db = |a: &[u8]| corvid_proto::resp::parse_i64(a).and_then(|v| usize::try_from(v).ok());
+    let argv: Vec<&[u8]> = args.iter().collect();
+    let mut keys: Vec<(usize, Vec<u8>)> =
+        corvid_proto::command_table::extract_keys(spec, &argv).iter().map(|k| (db, argv[k.pos].to_vec())).collect();
     match spec.full_name {
-        "move" if argv.len() == 3 => {
-            if let Some(d) = other_db(argv[2]) {
-                crate::cmd::multi::touch(srv, d, argv[1]);
-            }
-        }
+        "move" if argv.len() == 3 => keys.extend(db_index(argv[2]).map(|d| (d, argv[1].to_vec()))),
         "copy" => {
-            if let Some(i) = argv.iter().position(|a| a.eq_ignore_ascii_case(b"db")) {
-                if let Some(d) = argv.get(i + 1).and_then(|a| other_db(a)) {
-                    crate::cmd::multi::touch(srv, d, argv[2]);
-                }
-            }
+            let target = argv.iter().position(|a| a.eq_ignore_ascii_case(b"db")).and_then(|i| argv.get(i + 1));
+            keys.extend(target.and_then(|a| db_index(a)).map(|d| (d, argv[2].to_vec())));
         }
         _ => {}
     }
+    keys
 }
 
 /// After the cron's active expiry: the same bookkeeping for the keys it

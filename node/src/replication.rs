@@ -12,9 +12,7 @@
 //! as SET): commands go out as the client sent them unless the handler set
 //! [`Server::propagate_as`](crate::server::Server::propagate_as) (GETDEL).
 
-use std::fmt::Write as _;
-
-use corvid_proto::resp::Args;
+use corvid_proto::resp::{encode_command, Args};
 
 use crate::client::ClientId;
 use crate::server::Server;
@@ -62,33 +60,13 @@ pub fn end_transaction(srv: &mut Server) {
     }
     let mut bytes = tx.head;
     if tx.writes > 1 {
-        encode(&mut bytes, &[b"MULTI"]);
+        encode_command(&mut bytes, &[b"MULTI"]);
     }
     bytes.extend_from_slice(&tx.body);
     if tx.writes > 1 {
-        encode(&mut bytes, &[b"EXEC"]);
+        encode_command(&mut bytes, &[b"EXEC"]);
     }
     feed(srv, &bytes);
-}
-
-/// Append one command to a RESP buffer.
-pub fn encode(out: &mut Vec<u8>, args: &[&[u8]]) {
-    let _ = write!(Str(out), "*{}\r\n", args.len());
-    for a in args {
-        let _ = write!(Str(out), "${}\r\n", a.len());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-}
-
-/// `fmt::Write` over a byte buffer.
-struct Str<'a>(&'a mut Vec<u8>);
-
-impl std::fmt::Write for Str<'_> {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        self.0.extend_from_slice(s.as_bytes());
-        Ok(())
-    }
 }
 
 /// Send `args`, executed in database `db`, to every replica.
@@ -99,7 +77,7 @@ pub fn propagate(srv: &mut Server, db: usize, args: &[&[u8]]) {
     let mut select = Vec::new();
     if srv.replicas.stream_db != Some(db) {
         let n = db.to_string();
-        encode(&mut select, &[b"SELECT", n.as_bytes()]);
+        encode_command(&mut select, &[b"SELECT", n.as_bytes()]);
         srv.replicas.stream_db = Some(db);
     }
     if let Some(tx) = srv.replicas.tx.as_mut() {
@@ -108,12 +86,12 @@ pub fn propagate(srv: &mut Server, db: usize, args: &[&[u8]]) {
         } else {
             tx.body.extend_from_slice(&select);
         }
-        encode(&mut tx.body, args);
+        encode_command(&mut tx.body, args);
         tx.writes += 1;
         return;
     }
     let mut bytes = select;
-    encode(&mut bytes, args);
+    encode_command(&mut bytes, args);
     feed(srv, &bytes);
 }
 
@@ -176,16 +154,4 @@ pub fn attach(srv: &mut Server, id: ClientId, out: &mut corvid_proto::resp::Repl
 pub fn detach(srv: &mut Server, id: ClientId) {
     srv.replicas.ids.retain(|&r| r != id);
     srv.update_expired_log();
-}
-
-#[cfg(test)]
-mod tests {
-    use super::encode;
-
-    #[test]
-    fn commands_are_resp_multibulk() {
-        let mut out = Vec::new();
-        encode(&mut out, &[b"SET", b"k", b""]);
-        assert_eq!(out, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
-    }
 }

@@ -294,24 +294,33 @@ impl SkipList {
         None
     }
 
-    /// The node of 1-based `rank`, if there is one.
-    fn node_at(&self, rank: usize) -> Option<u32> {
+    /// On every level, the last node before 1-based `rank` (the header for
+    /// none): what a walk to that rank passes through.
+    fn rank_path(&self, rank: usize) -> [u32; MAX_LEVEL] {
+        let mut update = [HEAD; MAX_LEVEL];
         let mut x = HEAD;
         let mut traversed = 0usize;
         for i in (0..self.level).rev() {
             loop {
                 let f = self.forward(x, i);
-                if f == NONE || traversed + self.span(x, i) as usize > rank {
+                if f == NONE || traversed + self.span(x, i) as usize >= rank {
                     break;
                 }
                 traversed += self.span(x, i) as usize;
                 x = f;
             }
-            if traversed == rank {
-                return (x != HEAD).then_some(x);
-            }
+            update[i] = x;
         }
-        None
+        update
+    }
+
+    /// The node of 1-based `rank`, if there is one.
+    fn node_at(&self, rank: usize) -> Option<u32> {
+        if rank == 0 || rank > self.len {
+            return None;
+        }
+        let update = self.rank_path(rank);
+        Some(self.forward(update[0], 0))
     }
 
     /// How many elements, from the lowest, satisfy `pred`, which must hold
@@ -345,20 +354,7 @@ impl SkipList {
     /// Remove the elements of 0-based ranks `start..=end` (clamped by the
     /// caller), passing each member to `removed`.
     pub fn remove_ranks(&mut self, start: usize, end: usize, mut removed: impl FnMut(&[u8])) {
-        let mut update = [HEAD; MAX_LEVEL];
-        let mut x = HEAD;
-        let mut traversed = 0usize;
-        for i in (0..self.level).rev() {
-            loop {
-                let f = self.forward(x, i);
-                if f == NONE || traversed + self.span(x, i) as usize > start {
-                    break;
-                }
-                traversed += self.span(x, i) as usize;
-                x = f;
-            }
-            update[i] = x;
-        }
+        let update = self.rank_path(start + 1);
         let mut x = self.forward(update[0], 0);
         for _ in start..=end {
             if x == NONE {

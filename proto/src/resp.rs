@@ -614,6 +614,23 @@ impl Reply {
     }
 }
 
+/// Append one command as a RESP multibulk request, as a client sends it
+/// (MIGRATE's RESTOREs, the replication stream, queued MULTI commands).
+pub fn encode_command<A: AsRef<[u8]>>(out: &mut Vec<u8>, args: &[A]) {
+    let mut n = itoa::Buffer::new();
+    out.push(b'*');
+    out.extend_from_slice(n.format(args.len()).as_bytes());
+    out.extend_from_slice(b"\r\n");
+    for a in args {
+        let a = a.as_ref();
+        out.push(b'$');
+        out.extend_from_slice(n.format(a.len()).as_bytes());
+        out.extend_from_slice(b"\r\n");
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
 /// C's `printf("%.17g", d)` with Redis's spellings for infinities and NaN.
 pub fn format_double_17g(d: f64) -> String {
     format_g(d, 17)
@@ -671,6 +688,14 @@ mod tests {
                 Parsed::Incomplete { .. } => return Ok(cmds),
             }
         }
+    }
+
+    #[test]
+    fn commands_encode_as_multibulk() {
+        let mut out = Vec::new();
+        encode_command(&mut out, &[&b"SET"[..], b"k", b""]);
+        assert_eq!(out, b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n");
+        assert_eq!(parse_all(&out).unwrap(), vec![vec![b"SET".to_vec(), b"k".to_vec(), Vec::new()]]);
     }
 
     #[test]

@@ -189,11 +189,11 @@ fn migrate(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                 parts.push(u);
             }
             parts.push(pass);
-            write_command(&mut cmd, &parts);
+            corvid_proto::resp::encode_command(&mut cmd, &parts);
         }
         let select = last_db != dest_db;
         if select {
-            write_command(&mut cmd, &[b"SELECT", dest_db.to_string().as_bytes()]);
+            corvid_proto::resp::encode_command(&mut cmd, &[b"SELECT", dest_db.to_string().as_bytes()]);
         }
         let now = crate::clock::now_ms();
         let mut sent = Vec::new();
@@ -210,7 +210,7 @@ fn migrate(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             if replace {
                 parts.push(b"REPLACE");
             }
-            write_command(&mut cmd, &parts);
+            corvid_proto::resp::encode_command(&mut cmd, &parts);
             sent.push(k.clone());
         }
         (cmd, select, sent)
@@ -318,16 +318,6 @@ fn migrate(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
         ctx.out.ok();
         return Ok(());
-    }
-}
-
-/// Append one command in RESP multibulk form.
-fn write_command(out: &mut Vec<u8>, parts: &[&[u8]]) {
-    out.extend_from_slice(format!("*{}\r\n", parts.len()).as_bytes());
-    for p in parts {
-        out.extend_from_slice(format!("${}\r\n", p.len()).as_bytes());
-        out.extend_from_slice(p);
-        out.extend_from_slice(b"\r\n");
     }
 }
 

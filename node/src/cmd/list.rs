@@ -8,7 +8,7 @@
 
 use corvid_proto::resp::Args;
 
-use super::{bulk_element, read_as, write_as, arg_i64, arg_positive, is};
+use super::{clamp_range, bulk_element, read_as, write_as, arg_i64, arg_positive, is};
 use crate::blocking;
 use crate::db::Databases;
 use crate::dispatch::{Ctx, Registry};
@@ -161,18 +161,6 @@ fn llen(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let n = read_as::<QuickList>(&mut ctx.srv.db, ctx.db, args.get(1))?.map_or(0, QuickList::len);
     ctx.out.int(n as i64);
     Ok(())
-}
-
-/// Clamp Redis's start/stop (negative from the tail) to positions; None
-/// for an empty range (addListRangeReply's and LTRIM's rules).
-fn clamp_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
-    let len = len as i64;
-    let start = if start < 0 { (len + start).max(0) } else { start };
-    let stop = if stop < 0 { len + stop } else { stop };
-    if start > stop || start >= len {
-        return None;
-    }
-    Some((start as usize, stop.min(len - 1) as usize))
 }
 
 /// LRANGE key start stop

@@ -98,34 +98,9 @@ pub fn arg_positive(a: &[u8]) -> Result<i64, CmdError> {
 /// A float argument (getDoubleFromObjectOrReply / strtod rules: no
 /// surrounding spaces, no NaN).
 pub fn arg_f64(a: &[u8]) -> Result<f64, CmdError> {
-    parse_f64(a).ok_or(CmdError::NotFloat)
+    crate::float::string2d(a).ok_or(CmdError::NotFloat)
 }
 
-/// Redis's `string2d`: the whole string must be a number; "inf", "-inf"
-/// and "+inf" are accepted, NaN is not.
-pub fn parse_f64(a: &[u8]) -> Option<f64> {
-    if a.is_empty() || a[0].is_ascii_whitespace() {
-        return None;
-    }
-    let s = std::str::from_utf8(a).ok()?;
-    let lower = s.to_ascii_lowercase();
-    let v: f64 = match lower.as_str() {
-        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
-        "-inf" | "-infinity" => f64::NEG_INFINITY,
-        _ => {
-            // strtod accepts hex floats and forms Rust rejects; Rust accepts
-            // "nan"/"infinity" spellings handled above.
-            if lower.contains("nan") {
-                return None;
-            }
-            s.parse().ok()?
-        }
-    };
-    if v.is_nan() {
-        return None;
-    }
-    Some(v)
-}
 
 /// A collection type that commands look keys up as (a list, a hash...).
 pub trait Collection {
@@ -180,6 +155,19 @@ pub fn bulk_element(out: &mut Reply, v: crate::listpack::LpValue<'_>) {
         crate::listpack::LpValue::Int(n) => out.bulk_int(n),
         crate::listpack::LpValue::Str(s) => out.bulk(s),
     }
+}
+
+/// Clamp Redis's start/stop positions (negative from the end) to a
+/// collection of `len`; None for an empty range (LRANGE, LTRIM, ZRANGE,
+/// ZREMRANGEBYRANK).
+pub fn clamp_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
+    let len = len as i64;
+    let start = if start < 0 { (len + start).max(0) } else { start };
+    let stop = if stop < 0 { len + stop } else { stop };
+    if start > stop || start >= len {
+        return None;
+    }
+    Some((start as usize, stop.min(len - 1) as usize))
 }
 
 /// Case-insensitive comparison of an argument with an option name.

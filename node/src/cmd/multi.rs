@@ -26,7 +26,7 @@ pub struct Multi {
 impl Multi {
     pub fn queue(&mut self, args: &Args<'_>) {
         let argv: Vec<&[u8]> = args.iter().collect();
-        crate::replication::encode(&mut self.queue, &argv);
+        corvid_proto::resp::encode_command(&mut self.queue, &argv);
         self.count += 1;
     }
 

@@ -88,20 +88,12 @@ fn lookup_by_pattern(ctx: &mut Ctx<'_>, pattern: &[u8], element: &[u8]) -> Optio
     }
 }
 
-/// A sort key as SORT's numeric mode reads it: strtod over the whole
-/// string (leading spaces allowed, the empty string is 0); None for
+/// A sort key as SORT's numeric mode reads it: strtod must use the whole
+/// string (leading spaces are fine, the empty string is 0); None for
 /// anything else, NaN and out-of-range values included.
 fn sort_score(s: &[u8]) -> Option<f64> {
-    let t = s.trim_ascii_start();
-    if t.is_empty() {
-        return Some(0.0);
-    }
-    let v = super::parse_f64(t)?;
-    let spelled_inf = t.iter().any(|b| b.is_ascii_alphabetic() && !matches!(b, b'e' | b'E'));
-    if v.is_infinite() && !spelled_inf {
-        return None;
-    }
-    Some(v)
+    let r = crate::float::strtod(s);
+    (r.len == s.len() && !r.out_of_range && !r.value.is_nan()).then_some(r.value)
 }
 
 struct Item {
@@ -263,5 +255,7 @@ mod tests {
         assert_eq!(sort_score(b"1e400"), None);
         assert_eq!(sort_score(b"nan"), None);
         assert_eq!(sort_score(b"3x"), None);
+        assert_eq!(sort_score(b"  "), None, "spaces alone are no number");
+        assert_eq!(sort_score(b"0x10"), Some(16.0));
     }
 }

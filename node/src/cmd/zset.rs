@@ -11,10 +11,11 @@ use std::collections::{HashMap, HashSet};
 use corvid_proto::resp::{Args, Reply};
 use rand::Rng;
 
-use super::{bulk_element, read_as, write_as, arg_i64, arg_i64_between, arg_i64_range, arg_positive, is};
+use super::{clamp_range, bulk_element, read_as, write_as, arg_i64, arg_i64_between, arg_i64_range, arg_positive, is};
 use crate::db::{Databases, Lookup};
 use crate::dispatch::{Ctx, Registry};
 use crate::errors::{CmdError, CmdResult};
+use crate::float::{string2d, strtod};
 use crate::keyspace::{OwnedValue, Table, ValueRef};
 use crate::listpack::LpValue;
 use crate::server::Server;
@@ -40,156 +41,9 @@ fn thresholds(srv: &Server) -> (usize, usize) {
 // Numbers and ranges, parsed as C's strtod and Redis's range parsers do.
 // ---------------------------------------------------------------------------
 
-/// C's isspace.
-fn is_c_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
-
-/// A parsed strtod prefix: the value, how many bytes it took (0: no number
-/// at all) and whether it over- or underflowed (ERANGE with ±HUGE_VAL or 0).
-struct Strtod {
-    value: f64,
-    len: usize,
-    out_of_range: bool,
-}
-
-/// C's `strtod` in the C locale: leading spaces, a sign, then a decimal or
-/// hexadecimal number, "inf", "infinity" or "nan".
-fn strtod(s: &[u8]) -> Strtod {
-    let none = Strtod { value: 0.0, len: 0, out_of_range: false };
-    let mut i = s.iter().take_while(|&&b| is_c_space(b)).count();
-    let sign_at = i;
-    let negative = s.get(i) == Some(&b'-');
-    if matches!(s.get(i), Some(b'-' | b'+')) {
-        i += 1;
-    }
-    let rest = &s[i..];
-    let signed = |v: f64| if negative { -v } else { v };
-    let starts = |word: &[u8]| rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word);
-    if starts(b"infinity") {
-        return Strtod { value: signed(f64::INFINITY), len: i + 8, out_of_range: false };
-    }
-    if starts(b"inf") {
-        return Strtod { value: signed(f64::INFINITY), len: i + 3, out_of_range: false };
-    }
-    if starts(b"nan") {
-        // An optional "(chars)" belongs to the NaN.
-        let tail = &rest[3..];
-        let extra = match tail.first() {
-            Some(b'(') => tail[1..]
-                .iter()
-                .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
-                .filter(|&p| tail[1 + p] == b')')
-                .map_or(0, |p| p + 2),
-            _ => 0,
-        };
-        return Strtod { value: f64::NAN, len: i + 3 + extra, out_of_range: false };
-    }
-    if rest.len() > 2 && rest[0] == b'0' && rest[1] | 0x20 == b'x' {
-        if let Some((value, len, out_of_range)) = hex_float(&rest[2..]) {
-            return Strtod { value: signed(value), len: i + 2 + len, out_of_range };
-        }
-    }
-    let digits = |from: usize| rest[from..].iter().take_while(|b| b.is_ascii_digit()).count();
-    let int_digits = digits(0);
-    let mut j = int_digits;
-    let mut frac_digits = 0;
-    if rest.get(j) == Some(&b'.') {
-        frac_digits = digits(j + 1);
-        j += 1 + frac_digits;
-    }
-    if int_digits + frac_digits == 0 {
-        return none;
-    }
-    let mantissa_nonzero = rest[..j].iter().any(|&b| (b'1'..=b'9').contains(&b));
-    if matches!(rest.get(j), Some(b'e' | b'E')) {
-        let sign = usize::from(matches!(rest.get(j + 1), Some(b'+' | b'-')));
-        let exp_digits = digits(j + 1 + sign);
-        if exp_digits > 0 {
-            j += 1 + sign + exp_digits;
-        }
-    }
-    let text = std::str::from_utf8(&s[sign_at..i + j]).expect("ASCII");
-    let value: f64 = text.parse().unwrap_or(0.0);
-    let out_of_range = value.is_infinite() || (value == 0.0 && mantissa_nonzero);
-    Strtod { value, len: i + j, out_of_range }
-}
-
-/// The digits of a hex float after "0x": (value, bytes used, out of range),
-/// None when no hex digit follows (strtod then reads just the "0").
-fn hex_float(s: &[u8]) -> Option<(f64, usize, bool)> {
-    let mut mantissa = 0u64;
-    let mut exp: i64 = 0;
-    let mut sticky = false;
-    let mut seen = false;
-    let mut point = false;
-    let mut j = 0;
-    while j < s.len() {
-        let d = match s[j] {
-            b'.' if !point => {
-                point = true;
-                j += 1;
-                continue;
-            }
-            b => match (b as char).to_digit(16) {
-                Some(d) => d as u64,
-                None => break,
-            },
-        };
-        seen = true;
-        if mantissa >> 56 == 0 {
-            mantissa = mantissa << 4 | d;
-            if point {
-                exp -= 4;
-            }
-        } else {
-            // Beyond 60 bits only whether anything was dropped matters.
-            sticky |= d != 0;
-            if !point {
-                exp += 4;
-            }
-        }
-        j += 1;
-    }
-    if !seen {
-        return None;
-    }
-    if matches!(s.get(j), Some(b'p' | b'P')) {
-        let sign = usize::from(matches!(s.get(j + 1), Some(b'+' | b'-')));
-        let digits: Vec<u8> = s[j + 1 + sign..].iter().copied().take_while(u8::is_ascii_digit).collect();
-        if !digits.is_empty() {
-            let magnitude = digits.iter().fold(0i64, |acc, &d| acc.saturating_mul(10).saturating_add((d - b'0') as i64));
-            exp = exp.saturating_add(if s[j + 1] == b'-' { -magnitude } else { magnitude });
-            j += 1 + sign + digits.len();
-        }
-    }
-    // The sticky bit lies below double precision, so it only breaks ties.
-    let mut value = (mantissa | sticky as u64) as f64;
-    while exp > 0 && value.is_finite() && value != 0.0 {
-        let step = exp.min(1000);
-        value *= 2f64.powi(step as i32);
-        exp -= step;
-    }
-    while exp < 0 && value != 0.0 {
-        let step = exp.max(-1000);
-        value *= 2f64.powi(step as i32);
-        exp -= step;
-    }
-    Some((value, j, value.is_infinite() || (value == 0.0 && mantissa != 0)))
-}
-
-/// A score, increment or weight (getDoubleFromObject: the whole argument
-/// is one number, no leading space, no NaN, no overflow).
-fn parse_score(a: &[u8]) -> Option<f64> {
-    if a.first().is_none_or(|&b| is_c_space(b)) {
-        return None;
-    }
-    let r = strtod(a);
-    (r.len == a.len() && !r.out_of_range && !r.value.is_nan()).then_some(r.value)
-}
-
+/// A score, increment or weight (getDoubleFromObject).
 fn arg_score(a: &[u8]) -> Result<f64, CmdError> {
-    parse_score(a).ok_or(CmdError::NotFloat)
+    string2d(a).ok_or(CmdError::NotFloat)
 }
 
 /// A score interval (zrangespec).
@@ -397,18 +251,6 @@ impl Interval<'_> {
     }
 }
 
-/// Clamp start/stop ranks (negative from the end) to the set, as
-/// ZRANGE and ZREMRANGEBYRANK do; None for an empty range.
-fn clamp_ranks(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> {
-    let len = len as i64;
-    let start = if start < 0 { (len + start).max(0) } else { start };
-    let stop = if stop < 0 { len + stop } else { stop };
-    if start > stop || start >= len {
-        return None;
-    }
-    Some((start as usize, stop.min(len - 1) as usize))
-}
-
 // ---------------------------------------------------------------------------
 // Keys and replies.
 // ---------------------------------------------------------------------------
@@ -591,7 +433,7 @@ fn remove_range(ctx: &mut Ctx<'_>, key: &[u8], range: RemoveRange<'_>) -> CmdRes
         return Ok(());
     };
     let (first, end) = match range {
-        RemoveRange::Ranks(start, stop) => match clamp_ranks(start, stop, z.len()) {
+        RemoveRange::Ranks(start, stop) => match clamp_range(start, stop, z.len()) {
             Some((first, last)) => (first, last + 1),
             None => (0, 0),
         },
@@ -785,7 +627,7 @@ impl<'a> RangeRequest<'a> {
     {
         let len = z.len();
         match self.selection {
-            Selection::Ranks(start, stop) => match clamp_ranks(start, stop, len) {
+            Selection::Ranks(start, stop) => match clamp_range(start, stop, len) {
                 None => (Some(0), Box::new(std::iter::empty())),
                 Some((first, last)) => {
                     let n = last - first + 1;
@@ -992,7 +834,7 @@ fn parse_set_op_options(
         let (opt, left) = (args.get(j), args.len() - j);
         if combines && left > numkeys && is(opt, "weights") {
             for (i, w) in o.weights.iter_mut().enumerate() {
-                *w = parse_score(args.get(j + 1 + i)).ok_or_else(|| CmdError::err("weight value is not a float"))?;
+                *w = string2d(args.get(j + 1 + i)).ok_or_else(|| CmdError::err("weight value is not a float"))?;
             }
             j += 1 + numkeys;
         } else if combines && left >= 2 && is(opt, "aggregate") {
@@ -1490,32 +1332,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn strtod_like_c() {
-        let full = |s: &str| {
-            let r = strtod(s.as_bytes());
-            (r.value, r.len, r.out_of_range)
-        };
-        assert_eq!(full("1.5"), (1.5, 3, false));
-        assert_eq!(full(" -2e3x"), (-2000.0, 5, false));
-        assert_eq!(full("1e"), (1.0, 1, false));
-        assert_eq!(full("+.5"), (0.5, 3, false));
-        assert_eq!(full("."), (0.0, 0, false));
-        assert_eq!(full("-inf"), (f64::NEG_INFINITY, 4, false));
-        assert_eq!(full("Infinity"), (f64::INFINITY, 8, false));
-        assert_eq!(full("0x10"), (16.0, 4, false));
-        assert_eq!(full("0x1p-2"), (0.25, 6, false));
-        assert_eq!(full("0x"), (0.0, 1, false));
-        assert_eq!(full("1e400"), (f64::INFINITY, 5, true));
-        assert_eq!(full("1e-400"), (0.0, 6, true));
-        assert!(strtod(b"nan(123)").value.is_nan() && strtod(b"nan(123)").len == 8);
-        assert_eq!(parse_score(b" 1"), None);
-        assert_eq!(parse_score(b""), None);
-        assert_eq!(parse_score(b"nan"), None);
-        assert_eq!(parse_score(b"1e400"), None);
-        assert_eq!(parse_score(b"-0x1.8p1"), Some(-3.0));
-    }
-
-    #[test]
     fn ranges_parse_like_redis() {
         let r = ScoreRange::parse(b"(1", b"").unwrap();
         assert!(r.min_exclusive && r.min == 1.0 && !r.max_exclusive && r.max == 0.0);
@@ -1526,8 +1342,8 @@ mod tests {
         assert!(LexRange::parse(b"-a", b"+").is_err());
         assert!(LexRange::parse(b"a", b"+").is_err());
         assert!(LexRange::parse(b"(", b"[").is_ok());
-        assert_eq!(clamp_ranks(-100, 100, 3), Some((0, 2)));
-        assert_eq!(clamp_ranks(2, 1, 3), None);
-        assert_eq!(clamp_ranks(i64::MIN, -1, 3), Some((0, 2)));
+        assert_eq!(clamp_range(-100, 100, 3), Some((0, 2)));
+        assert_eq!(clamp_range(2, 1, 3), None);
+        assert_eq!(clamp_range(i64::MIN, -1, 3), Some((0, 2)));
     }
 }

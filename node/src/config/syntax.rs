@@ -7,10 +7,7 @@
 
 use std::io;
 
-/// C `isspace` in the "C" locale.
-pub(crate) fn is_space(b: u8) -> bool {
-    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
+pub(crate) use crate::float::is_c_space as is_space;
 
 /// The part of `v` a C string function sees: everything before the first NUL.
 pub(crate) fn c_str(v: &[u8]) -> &[u8] {
@@ -49,14 +46,6 @@ pub(crate) fn split_spaces(value: &[u8]) -> Vec<Vec<u8>> {
 /// inline protocol in `corvid_proto::resp`). `None` means unbalanced quotes.
 pub(crate) fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
     corvid_proto::resp::split_args(line)
-}
-
-fn hex_value(c: u8) -> u8 {
-    match c {
-        b'0'..=b'9' => c - b'0',
-        b'a'..=b'f' => c - b'a' + 10,
-        _ => c - b'A' + 10,
-    }
 }
 
 /// Quote bytes so [`split_args`] reads them back unchanged (`sdscatrepr`).
@@ -206,146 +195,7 @@ pub(crate) fn memtoull(v: &[u8]) -> Option<u64> {
     Some(n.wrapping_mul(mul))
 }
 
-/// Redis's `string2d`: C `strtod` that must use the whole string, with no
-/// leading blank, rejecting NaN and results that overflowed or underflowed to 0.
-/// Hex floats ("0x10") and "inf" are accepted, as strtod does.
-pub(crate) fn string2d(v: &[u8]) -> Option<f64> {
-    if v.is_empty() || is_space(v[0]) {
-        return None;
-    }
-    let (value, end, erange) = strtod(v)?;
-    if end != v.len() || value.is_nan() || (erange && (value.is_infinite() || value == 0.0)) {
-        return None;
-    }
-    Some(value)
-}
-
-/// C `strtod`'s grammar: the value, where it stopped, and whether it over- or
-/// underflowed. `None` when nothing could be read.
-fn strtod(v: &[u8]) -> Option<(f64, usize, bool)> {
-    let at = |i: usize| v.get(i).copied().unwrap_or(0);
-    let starts = |i: usize, word: &[u8]| v.len() >= i + word.len() && v[i..i + word.len()].eq_ignore_ascii_case(word);
-    let mut i = 0;
-    while is_space(at(i)) {
-        i += 1;
-    }
-    let negative = at(i) == b'-';
-    if matches!(at(i), b'-' | b'+') {
-        i += 1;
-    }
-    let sign = if negative { -1.0 } else { 1.0 };
-    if starts(i, b"infinity") {
-        return Some((sign * f64::INFINITY, i + 8, false));
-    }
-    if starts(i, b"inf") {
-        return Some((sign * f64::INFINITY, i + 3, false));
-    }
-    if starts(i, b"nan") {
-        let mut end = i + 3;
-        if at(end) == b'(' {
-            let mut j = end + 1;
-            while at(j).is_ascii_alphanumeric() || at(j) == b'_' {
-                j += 1;
-            }
-            if at(j) == b')' {
-                end = j + 1;
-            }
-        }
-        return Some((f64::NAN, end, false));
-    }
-    if at(i) == b'0'
-        && matches!(at(i + 1), b'x' | b'X')
-        && (at(i + 2).is_ascii_hexdigit() || (at(i + 2) == b'.' && at(i + 3).is_ascii_hexdigit()))
-    {
-        return Some(hex_float(v, i + 2, sign));
-    }
-
-    let start = i;
-    let mut digits = 0;
-    let mut nonzero = false;
-    while at(i).is_ascii_digit() {
-        nonzero |= at(i) != b'0';
-        digits += 1;
-        i += 1;
-    }
-    if at(i) == b'.' {
-        i += 1;
-        while at(i).is_ascii_digit() {
-            nonzero |= at(i) != b'0';
-            digits += 1;
-            i += 1;
-        }
-    }
-    if digits == 0 {
-        return None;
-    }
-    if matches!(at(i), b'e' | b'E') {
-        let mut j = i + 1;
-        if matches!(at(j), b'+' | b'-') {
-            j += 1;
-        }
-        if at(j).is_ascii_digit() {
-            while at(j).is_ascii_digit() {
-                j += 1;
-            }
-            i = j;
-        }
-    }
-    let text = std::str::from_utf8(&v[start..i]).ok()?;
-    let magnitude: f64 = text.parse().ok()?;
-    let erange = magnitude.is_infinite() || (magnitude == 0.0 && nonzero);
-    Some((sign * magnitude, i, erange))
-}
-
-/// The part of a hex float after "0x": hex digits, an optional point and an
-/// optional binary exponent ("p-3").
-fn hex_float(v: &[u8], mut i: usize, sign: f64) -> (f64, usize, bool) {
-    let at = |i: usize| v.get(i).copied().unwrap_or(0);
-    let mut mantissa: u64 = 0;
-    let mut exponent: i64 = 0;
-    let mut nonzero = false;
-    let mut seen_point = false;
-    loop {
-        let c = at(i);
-        if c.is_ascii_hexdigit() {
-            let d = u64::from(hex_value(c));
-            nonzero |= d != 0;
-            // Keep 60 significant bits; further digits only scale the value.
-            if mantissa >> 56 == 0 {
-                mantissa = mantissa * 16 + d;
-                if seen_point {
-                    exponent -= 4;
-                }
-            } else if !seen_point {
-                exponent += 4;
-            }
-        } else if c == b'.' && !seen_point {
-            seen_point = true;
-        } else {
-            break;
-        }
-        i += 1;
-    }
-    if matches!(at(i), b'p' | b'P') {
-        let mut j = i + 1;
-        let negative = at(j) == b'-';
-        if matches!(at(j), b'+' | b'-') {
-            j += 1;
-        }
-        if at(j).is_ascii_digit() {
-            let mut e: i64 = 0;
-            while at(j).is_ascii_digit() {
-                e = (e * 10 + i64::from(at(j) - b'0')).min(1 << 20);
-                j += 1;
-            }
-            exponent += if negative { -e } else { e };
-            i = j;
-        }
-    }
-    let magnitude = mantissa as f64 * 2f64.powi(exponent.clamp(-1 << 20, 1 << 20) as i32);
-    let erange = magnitude.is_infinite() || (magnitude == 0.0 && nonzero);
-    (sign * magnitude, i, erange)
-}
+pub(crate) use crate::float::string2d;
 
 /// A double as Redis prints percentiles: `%f`, then trailing zeros (and a
 /// trailing point) dropped.

@@ -197,11 +197,6 @@ impl Segment {
         }
     }
 
-    /// Buckets allocated (both arrays while rehashing).
-    pub fn bucket_count(&self) -> usize {
-        self.tables[0].len() + self.tables[1].len()
-    }
-
     fn grow_if_needed(&mut self) {
         if self.is_rehashing() {
             return;

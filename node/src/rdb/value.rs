@@ -213,7 +213,7 @@ fn read_hash(r: &mut Reader<'_>) -> Result<RdbValue, RdbError> {
 pub fn listpack_score(v: LpValue<'_>) -> Option<f64> {
     match v {
         LpValue::Int(n) => Some(n as f64),
-        LpValue::Str(s) => crate::cmd::parse_f64(s),
+        LpValue::Str(s) => crate::float::string2d(s),
     }
 }
 
