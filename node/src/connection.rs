@@ -133,6 +133,11 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                         close = true;
                     }
                 }
+                // The batch's writes reach the AOF before its replies
+                // reach the client.
+                if !srv.aof.buf.is_empty() {
+                    srv.aof.flush();
+                }
                 srv.stats.net_output_bytes += out.len() as u64;
                 if let Some(c) = srv.clients.map.get_mut(&id) {
                     // What is left once the batch is consumed.

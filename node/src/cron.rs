@@ -48,6 +48,8 @@ fn tick(srv: &mut Server, hz: u64) {
         active_expire_cycle(srv, budget);
         crate::dispatch::after_expiry(srv);
     }
+    // After expiry, so its deletions are written this tick.
+    crate::cmd::aof::cron(srv);
     if srv.config.get_bool("activerehashing") {
         let started = Instant::now();
         for t in srv.db.dbs.iter_mut() {

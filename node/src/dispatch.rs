@@ -300,6 +300,15 @@ fn check_and_call(
             srv.pause = None;
         }
     }
+    if let Some(e) = srv.aof.write_error.as_ref().filter(|_| srv.aof.on) {
+        // Writes that could not reach the AOF would be lost on restart
+        // (writeCommandsDeniedByDiskError); PING too, as Redis refuses it.
+        if spec.flags.contains(CmdFlags::WRITE) || spec.full_name == "ping" {
+            let e = CmdError::Coded(format!("MISCONF Errors writing to the AOF file: {e}"));
+            reject(srv, Some(def.id), out, &e);
+            return Err(Rejected::Error);
+        }
+    }
     let client = srv.clients.map.get_mut(&client_id).expect("client registered");
     if let Some(tx) = client.multi.as_mut().filter(|_| !crate::cmd::multi::runs_inside_multi(spec.name)) {
         if spec.flags.contains(CmdFlags::NO_MULTI) {
@@ -324,6 +333,26 @@ pub fn execute_queued(srv: &mut Server, client_id: ClientId, args: &Args<'_>, ou
         // Queued commands were found when queued; the registry is fixed.
         Err(e) => out.error(&e.to_string()),
     }
+}
+
+/// Run a command read from the AOF (loadSingleAppendOnlyFile's
+/// `cmd->proc`): straight to its handler, with no statistics, no
+/// propagation and no reply (error replies included, as in Redis). Only an
+/// unknown command is an error: the file cannot be replayed.
+pub fn execute_loaded(srv: &mut Server, client_id: ClientId, args: &Args<'_>, out: &mut Reply) -> Result<(), CmdError> {
+    let def = registry().find(args)?;
+    srv.db.now_ms = crate::clock::now_ms();
+    let db = srv.clients.map.get(&client_id).map_or(0, |c| c.db);
+    let mut ctx = Ctx { srv, client_id, db, out, spec: def.spec };
+    let _ = (def.handler)(&mut ctx, args);
+    let srv = ctx.srv;
+    srv.propagate_as = None;
+    srv.modified_keys = None;
+    srv.force_propagate = false;
+    if let Some(log) = srv.db.expired_log.as_mut() {
+        log.clear();
+    }
+    Ok(())
 }
 
 /// Run a command's handler and everything that follows it: statistics,
@@ -395,7 +424,7 @@ fn after_command(
     flushed: Vec<(ClientId, usize, crate::cmd::multi::FlushEffect)>,
 ) {
     // The common case: nobody replicates, watches or waits.
-    if srv.replicas.is_empty() && srv.watching_clients == 0 && srv.blocking.is_empty() {
+    if !crate::replication::propagating(srv) && srv.watching_clients == 0 && srv.blocking.is_empty() {
         srv.propagate_as = None;
         srv.modified_keys = None;
         srv.force_propagate = false;

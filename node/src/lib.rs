@@ -16,10 +16,12 @@
 //!   [`hash`], [`set`], [`zset`]: those values in their two encodings each;
 //!   [`skiplist`]: the ordered index of large sorted sets.
 //! - [`replication`]: the master side of the replication stream (SYNC, propagation).
-//! - [`rdb`]: Redis's serialization format (DUMP/RESTORE payloads now, RDB files later).
+//! - [`rdb`]: Redis's serialization format (DUMP/RESTORE payloads, RDB files);
+//!   [`aof`]: the multi-part append-only file (manifest, base, incremental files).
 //! - [`client`], [`errors`], [`glob`], [`clock`], [`log`]: what the rest shares.
 
 pub mod access;
+pub mod aof;
 pub mod blocking;
 pub mod client;
 pub mod clock;

@@ -78,7 +78,8 @@ async fn serve(config: Config) -> i32 {
         }
     }
     tracing::info!("Server initialized");
-    if let Err(code) = load_snapshot(&mut server) {
+    let loaded = if server.config.get_bool("appendonly") { load_aof(&mut server) } else { load_snapshot(&mut server) };
+    if let Err(code) = loaded {
         return code;
     }
     tracing::info!("Ready to accept connections");
@@ -101,6 +102,10 @@ async fn serve(config: Config) -> i32 {
     }
     tracing::warn!("User requested shutdown...");
     let mut srv = shared.lock();
+    // Every write acknowledged so far reaches the disk.
+    if srv.aof.on {
+        srv.aof.stop();
+    }
     // A signal saves if save points are configured (SHUTDOWN saved already).
     if srv.shutdown.is_none() && !srv.config.save_params().is_empty() {
         crate::cmd::server::final_save(&mut srv, false);
@@ -133,6 +138,32 @@ fn load_snapshot(server: &mut Server) -> Result<(), i32> {
             Err(1)
         }
     }
+}
+
+/// With `appendonly yes` the dataset comes from the AOF files alone (no
+/// RDB fallback, as in Redis); then the AOF is opened for appending, with a
+/// base created for an empty start. Any failure stops the start.
+fn load_aof(server: &mut Server) -> Result<(), i32> {
+    let paths = crate::aof::Paths::of(&server.config);
+    let started = std::time::Instant::now();
+    let result = crate::aof::load::read_manifest(&paths).and_then(|m| {
+        server.aof.manifest = m;
+        crate::aof::load::load_all(server)
+    });
+    match result {
+        Ok(crate::aof::load::Outcome::NotExist) => {}
+        Ok(_) => tracing::info!("DB loaded from append only file: {:.3} seconds", started.elapsed().as_secs_f64()),
+        Err(e) => {
+            tracing::warn!("Fatal error loading the AOF: {e}. Exiting.");
+            return Err(1);
+        }
+    }
+    server.db.dirty = 0;
+    if let Err(e) = crate::aof::open_on_start(server) {
+        tracing::warn!("{e}. Exiting.");
+        return Err(1);
+    }
+    Ok(())
 }
 
 /// The addresses to listen on: `bind` as configured ("* -::*" by default).

@@ -25,72 +25,96 @@ pub struct Replicas {
     stream_db: Option<usize>,
     /// Bytes of stream produced so far (master_repl_offset).
     pub offset: u64,
-    /// Inside EXEC: the transaction's writes, held back until EXEC ends so
-    /// that one write goes out alone and several are wrapped in MULTI/EXEC
-    /// (Redis 7.0's propagatePendingCommands).
-    tx: Option<PendingTx>,
-}
-
-#[derive(Default)]
-struct PendingTx {
-    /// A SELECT the first write needed: it goes before MULTI.
-    head: Vec<u8>,
-    body: Vec<u8>,
-    writes: usize,
+    /// Inside EXEC: the transaction's writes (database, arguments), held
+    /// back until EXEC ends so that one write goes out alone and several
+    /// are wrapped in MULTI/EXEC (Redis 7.0's propagatePendingCommands).
+    tx: Option<Vec<(usize, Vec<Vec<u8>>)>>,
 }
 
 impl Replicas {
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
+}
 
-    /// EXEC starts: hold its writes back (see [`Replicas::tx`]).
-    pub fn begin_transaction(&mut self) {
-        if !self.is_empty() {
-            self.tx = Some(PendingTx::default());
-        }
+/// Whether writes go anywhere: to replicas or to the AOF.
+pub fn propagating(srv: &Server) -> bool {
+    !srv.replicas.is_empty() || srv.aof.on
+}
+
+/// EXEC starts: hold its writes back (see [`Replicas::tx`]).
+pub fn begin_transaction(srv: &mut Server) {
+    if propagating(srv) {
+        srv.replicas.tx = Some(Vec::new());
     }
 }
 
 /// EXEC ends: send what it wrote, wrapped in MULTI/EXEC if more than one.
 pub fn end_transaction(srv: &mut Server) {
-    let Some(tx) = srv.replicas.tx.take() else { return };
-    if tx.writes == 0 {
-        return;
+    let Some(ops) = srv.replicas.tx.take() else { return };
+    let Some(&(first_db, _)) = ops.first() else { return };
+    let wrap = ops.len() > 1;
+    if wrap {
+        emit(srv, Some(first_db), &[b"MULTI"]);
     }
-    let mut bytes = tx.head;
-    if tx.writes > 1 {
-        encode_command(&mut bytes, &[b"MULTI"]);
+    for (db, argv) in &ops {
+        emit(srv, Some(*db), &argv.iter().map(Vec::as_slice).collect::<Vec<_>>());
     }
-    bytes.extend_from_slice(&tx.body);
-    if tx.writes > 1 {
-        encode_command(&mut bytes, &[b"EXEC"]);
+    if wrap {
+        // Whatever database the last write selected (propagateNow(-1, ...)).
+        emit(srv, None, &[b"EXEC"]);
     }
-    feed(srv, &bytes);
 }
 
-/// Send `args`, executed in database `db`, to every replica.
+/// A command that reaches the AOF and replicas as other commands
+/// (alsoPropagate + preventCommandPropagation: SPOP with a count as SREM
+/// batches), wrapped in MULTI/EXEC when there are several
+/// (propagatePendingCommands).
+pub fn propagate_instead(srv: &mut Server, db: usize, cmds: &[Vec<Vec<u8>>]) {
+    // An empty rewrite: the command itself does not go out.
+    srv.propagate_as = Some(Vec::new());
+    if !propagating(srv) || cmds.is_empty() {
+        return;
+    }
+    let own_tx = srv.replicas.tx.is_none() && cmds.len() > 1;
+    if own_tx {
+        srv.replicas.tx = Some(Vec::new());
+    }
+    for argv in cmds {
+        propagate(srv, db, &argv.iter().map(Vec::as_slice).collect::<Vec<_>>());
+    }
+    if own_tx {
+        end_transaction(srv);
+    }
+}
+
+/// Send `args`, executed in database `db`, to the AOF and every replica
+/// (propagateNow), or hold it back inside EXEC.
 pub fn propagate(srv: &mut Server, db: usize, args: &[&[u8]]) {
+    if !propagating(srv) {
+        return;
+    }
+    if let Some(tx) = srv.replicas.tx.as_mut() {
+        tx.push((db, args.iter().map(|a| a.to_vec()).collect()));
+        return;
+    }
+    emit(srv, Some(db), args);
+}
+
+/// Feed the AOF and the replicas, SELECTing `db` first where their
+/// stream is elsewhere (None: no SELECT).
+fn emit(srv: &mut Server, db: Option<usize>, args: &[&[u8]]) {
+    if srv.aof.on {
+        srv.aof.feed(db, args);
+    }
     if srv.replicas.is_empty() {
         return;
     }
-    let mut select = Vec::new();
-    if srv.replicas.stream_db != Some(db) {
-        let n = db.to_string();
-        encode_command(&mut select, &[b"SELECT", n.as_bytes()]);
+    let mut bytes = Vec::new();
+    if let Some(db) = db.filter(|&d| srv.replicas.stream_db != Some(d)) {
+        encode_command(&mut bytes, &[&b"SELECT"[..], db.to_string().as_bytes()]);
         srv.replicas.stream_db = Some(db);
     }
-    if let Some(tx) = srv.replicas.tx.as_mut() {
-        if tx.writes == 0 {
-            tx.head = select;
-        } else {
-            tx.body.extend_from_slice(&select);
-        }
-        encode_command(&mut tx.body, args);
-        tx.writes += 1;
-        return;
-    }
-    let mut bytes = select;
     encode_command(&mut bytes, args);
     feed(srv, &bytes);
 }
@@ -111,7 +135,7 @@ fn feed(srv: &mut Server, bytes: &[u8]) {
 /// way, then the command when it changed the dataset and is a write.
 pub fn after_command(srv: &mut Server, db: usize, args: &Args<'_>, is_write: bool, changed: bool, expired: &[(usize, Vec<u8>)]) {
     let rewritten = srv.propagate_as.take();
-    if srv.replicas.is_empty() {
+    if !propagating(srv) {
         return;
     }
     for (d, key) in expired {
@@ -119,6 +143,7 @@ pub fn after_command(srv: &mut Server, db: usize, args: &Args<'_>, is_write: boo
     }
     if is_write && changed {
         match rewritten {
+            Some(argv) if argv.is_empty() => {}
             Some(argv) => propagate(srv, db, &argv.iter().map(Vec::as_slice).collect::<Vec<_>>()),
             None => propagate(srv, db, &args.iter().collect::<Vec<_>>()),
         }
@@ -129,10 +154,7 @@ pub fn after_command(srv: &mut Server, db: usize, args: &Args<'_>, is_write: boo
 /// payload (`$<len>\r\n<bytes>`, no trailing CRLF), preceded for PSYNC by
 /// `+FULLRESYNC <replid> <offset>`.
 pub fn attach(srv: &mut Server, id: ClientId, out: &mut corvid_proto::resp::Reply, psync: bool) {
-    let aux = crate::rdb::file::AuxInfo {
-        ctime_secs: crate::clock::now_secs(),
-        used_mem: crate::cmd::info::memory_stats().allocated as u64,
-    };
+    let aux = crate::rdb::file::AuxInfo::current(false);
     let image = crate::rdb::file::serialize(&srv.db, &aux, srv.config.get_bool("rdbcompression"), true);
     if psync {
         out.raw(format!("+FULLRESYNC {} {}\r\n", srv.replid, srv.replicas.offset).as_bytes());

@@ -135,8 +135,11 @@ pub struct Server {
     pub migrate_sockets: HashMap<String, crate::cmd::dump::MigrateSocket>,
     /// Replicas fed by the replication stream.
     pub replicas: crate::replication::Replicas,
-    /// Set by a command that must reach replicas as another command
-    /// (rewriteClientCommandVector: GETDEL as DEL).
+    /// The append-only file.
+    pub aof: crate::aof::Aof,
+    /// Set by a command that must reach replicas and the AOF as another
+    /// command (rewriteClientCommandVector: GETDEL as DEL, SET EX as SET
+    /// PXAT); empty when it propagated itself otherwise (SPOP with a count).
     pub propagate_as: Option<Vec<Vec<u8>>>,
     /// Keys a command changed, when it says so itself instead of every key
     /// it names (signalModifiedKey: SMOVE's destination only if it grew).
@@ -182,6 +185,7 @@ impl Server {
             replid2: "0".repeat(40),
             migrate_sockets: HashMap::new(),
             replicas: Default::default(),
+            aof: Default::default(),
             propagate_as: None,
             watching_clients: 0,
             blocking: Default::default(),
@@ -204,6 +208,7 @@ impl Server {
         let pass = self.config.get_str("requirepass");
         self.requirepass = if pass.is_empty() { None } else { Some(pass.into_bytes()) };
         self.db.policy = access_policy(&self.config);
+        self.aof.refresh_config(&self.config);
         // jemalloc-bg-thread: a background thread returns freed pages to the
         // kernel, as Redis enables it, so RSS follows used memory.
         let _ = tikv_jemalloc_ctl::background_thread::write(self.config.get_bool("jemalloc-bg-thread"));
@@ -212,7 +217,7 @@ impl Server {
     /// Record expired keys only while someone needs them: replicas (to send
     /// DEL) or watchers (expiry touches a watched key).
     pub fn update_expired_log(&mut self) {
-        let needed = !self.replicas.is_empty() || self.watching_clients > 0;
+        let needed = crate::replication::propagating(self) || self.watching_clients > 0;
         match (needed, self.db.expired_log.is_some()) {
             (true, false) => self.db.expired_log = Some(Vec::new()),
             (false, true) => self.db.expired_log = None,

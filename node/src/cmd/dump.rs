@@ -103,14 +103,18 @@ fn restore(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let value = payload::restore(args.get(3)).map_err(|e| CmdError::err(e.to_string()))?;
     let limits = EncodingLimits::from_config(&ctx.srv.config);
     let value = to_owned_value(value, &limits).map_err(|e| CmdError::err(e.to_string()))?;
-    if replace {
-        ctx.srv.db.delete(db, key);
-    }
+    let deleted = replace && ctx.srv.db.delete(db, key);
     let now = ctx.srv.db.now_ms;
     if ttl != 0 && !absttl {
         ttl = ttl.saturating_add(now);
+        // The TTL goes out as an absolute one.
+        let mut argv: Vec<Vec<u8>> = args.iter().map(<[u8]>::to_vec).collect();
+        argv[2] = ttl.to_string().into_bytes();
+        argv.push(b"ABSTTL".to_vec());
+        ctx.srv.propagate_as = Some(argv);
     }
     if ttl != 0 && ttl <= now {
+        ctx.srv.propagate_as = Some(if deleted { vec![b"DEL".to_vec(), key.to_vec()] } else { Vec::new() });
         ctx.out.ok();
         return Ok(());
     }

@@ -256,6 +256,8 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         Ok(sum)
     })?;
     ctx.srv.db.dirty += 1;
+    // As HSET with the result (hincrbyfloatCommand's rewrite).
+    ctx.srv.propagate_as = Some(vec![b"HSET".to_vec(), args.get(1).to_vec(), field.to_vec(), sum.clone()]);
     ctx.out.bulk(&sum);
     Ok(())
 }

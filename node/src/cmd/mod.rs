@@ -18,6 +18,7 @@
 //!
 //! The helpers below are the argument parsing every family shares.
 
+pub mod aof;
 pub mod bitmap;
 pub mod command;
 pub mod connection;
@@ -45,6 +46,7 @@ use crate::db::{Databases, Lookup};
 use crate::keyspace::{HeapValue, NewValue, StrEncoding, ValueRef};
 
 pub fn register_all(r: &mut Registry) {
+    aof::register(r);
     string::register(r);
     bitmap::register(r);
     list::register(r);

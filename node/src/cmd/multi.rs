@@ -112,7 +112,7 @@ fn exec(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     ctx.out.array(tx.count);
     let mut parser = RequestParser::new();
     let limits = Limits { max_bulk_len: i64::MAX, auth_required: false };
-    ctx.srv.replicas.begin_transaction();
+    crate::replication::begin_transaction(ctx.srv);
     ctx.srv.in_exec = true;
     for _ in 0..tx.count {
         let Ok(Parsed::Command(cmd)) = parser.parse(&tx.queue, &limits) else {

@@ -30,6 +30,13 @@ fn config_set(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let pairs: Vec<(&[u8], &[u8])> = (2..args.len()).step_by(2).map(|i| (args.get(i), args.get(i + 1))).collect();
     let changed = ctx.srv.config.set(&pairs).map_err(|e| config_error(&e))?;
     ctx.srv.refresh_cached_config();
+    if changed.contains(&"appendonly") {
+        if let Err(e) = super::aof::apply_appendonly(ctx.srv) {
+            // Nothing changed: the directive goes back to "no".
+            let _ = ctx.srv.config.set(&[(&b"appendonly"[..], &b"no"[..])]);
+            return Err(e);
+        }
+    }
     for name in changed {
         if name == "loglevel" || name == "logfile" {
             tracing::info!("CONFIG SET {name}: takes effect at the next start");
@@ -203,6 +210,7 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             ctx.out.ok();
         }
         (b"reload", _) => debug_reload(ctx, args)?,
+        (b"loadaof", 2) => super::aof::debug_loadaof(ctx)?,
         (b"quicklist-packed-threshold", 3) => {
             let size = crate::config::syntax::memtoull(args.get(2));
             if !size.is_some_and(crate::quicklist::set_packed_threshold) {
@@ -390,7 +398,7 @@ fn save(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
 /// LASTSAVE moves.
 pub fn save_rdb(srv: &mut crate::server::Server) -> std::io::Result<()> {
     use crate::rdb::file;
-    let aux = file::AuxInfo { ctime_secs: crate::clock::now_secs(), used_mem: super::info::memory_stats().allocated as u64 };
+    let aux = file::AuxInfo::current(false);
     let compress = srv.config.get_bool("rdbcompression");
     let checksum = srv.config.get_bool("rdbchecksum");
     let image = file::serialize(&srv.db, &aux, compress, checksum);

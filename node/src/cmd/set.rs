@@ -165,8 +165,13 @@ fn spop_one(ctx: &mut Ctx<'_>, key: &[u8]) -> CmdResult {
         d.delete(db, key);
     }
     d.dirty += 1;
+    // A random pop goes out as the removal it made.
+    ctx.srv.propagate_as = Some(vec![b"SREM".to_vec(), key.to_vec(), m.to_vec()]);
     Ok(())
 }
+
+/// Members per SREM that SPOP with a count goes out as (spopWithCountCommand's batchsize).
+const SPOP_PROPAGATE_BATCH: usize = 1024;
 
 /// SPOP with a count (spopWithCountCommand): the whole set when the count
 /// reaches its size; else random pops, or, when few members would remain,
@@ -187,8 +192,13 @@ fn spop_count(ctx: &mut Ctx<'_>, key: &[u8], count: &[u8]) -> CmdResult {
         reply_members(ctx.out, s);
         ctx.srv.db.delete(db, key);
         ctx.srv.db.dirty += size as u64;
+        ctx.srv.propagate_as = Some(vec![b"DEL".to_vec(), key.to_vec()]);
         return Ok(());
     }
+    // The popped members go out as SREMs (what was random must not be
+    // drawn again by replicas or an AOF reload).
+    let propagating = crate::replication::propagating(ctx.srv);
+    let mut popped: Vec<Vec<u8>> = Vec::new();
     let max = max_intset(ctx.srv);
     let d = &mut ctx.srv.db;
     let Some(HeapValue::Set(s)) = d.dbs[db].heap_mut(key) else { unreachable!("a set, checked above") };
@@ -199,6 +209,9 @@ fn spop_count(ctx: &mut Ctx<'_>, key: &[u8], count: &[u8]) -> CmdResult {
         for _ in 0..count {
             let m = s.pop_random(&mut d.rng).expect("count < size");
             ctx.out.bulk(&m);
+            if propagating {
+                popped.push(m.to_vec());
+            }
         }
     } else {
         // The survivors form a new set, created for its first member as
@@ -210,10 +223,18 @@ fn spop_count(ctx: &mut Ctx<'_>, key: &[u8], count: &[u8]) -> CmdResult {
         }
         for m in s.iter() {
             bulk_element(ctx.out, m);
+            if propagating {
+                popped.push(m.to_bytes());
+            }
         }
         *s = keep.expect("count < size leaves survivors");
     }
     d.dirty += count as u64;
+    let batches: Vec<Vec<Vec<u8>>> = popped
+        .chunks(SPOP_PROPAGATE_BATCH)
+        .map(|members| [vec![b"SREM".to_vec(), key.to_vec()], members.to_vec()].concat())
+        .collect();
+    crate::replication::propagate_instead(ctx.srv, db, &batches);
     Ok(())
 }
 

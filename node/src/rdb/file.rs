@@ -55,6 +55,15 @@ pub enum LoadError {
 pub struct AuxInfo {
     pub ctime_secs: i64,
     pub used_mem: u64,
+    /// The image is an AOF base file (aux field aof-base 1).
+    pub aof_base: bool,
+}
+
+impl AuxInfo {
+    /// The fields as of now.
+    pub fn current(aof_base: bool) -> AuxInfo {
+        AuxInfo { ctime_secs: crate::clock::now_secs(), used_mem: crate::cmd::info::memory_stats().allocated as u64, aof_base }
+    }
 }
 
 /// The file image of every database.
@@ -70,7 +79,7 @@ pub fn serialize(dbs: &Databases, aux: &AuxInfo, compress: bool, checksum: bool)
     aux_field(&mut out, "redis-bits", b"64");
     aux_field(&mut out, "ctime", aux.ctime_secs.to_string().as_bytes());
     aux_field(&mut out, "used-mem", aux.used_mem.to_string().as_bytes());
-    aux_field(&mut out, "aof-base", b"0");
+    aux_field(&mut out, "aof-base", if aux.aof_base { b"1" } else { b"0" });
     for (index, table) in dbs.dbs.iter().enumerate() {
         if table.is_empty() {
             continue;
@@ -124,7 +133,20 @@ struct Loaded {
 /// Parse a whole file image; nothing is stored unless all of it is valid.
 /// Keys already expired at `now_ms` are dropped, as a master does.
 pub fn load(image: &[u8], dbs: &mut Databases, limits: &EncodingLimits, now_ms: i64) -> Result<usize, LoadError> {
-    let keys = parse(image, dbs.dbs.len(), limits, now_ms, dbs.policy)?;
+    let (keys, _) = parse(image, dbs.dbs.len(), limits, now_ms, false, dbs.policy)?;
+    Ok(store(keys, dbs))
+}
+
+/// Load an RDB image at the start of `image` (an AOF base or preamble) and
+/// say how many bytes it took. Keys whose TTL has passed are kept, to
+/// expire as usual, as Redis loads a preamble.
+pub fn load_prefix(image: &[u8], dbs: &mut Databases, limits: &EncodingLimits, now_ms: i64) -> Result<usize, LoadError> {
+    let (keys, used) = parse(image, dbs.dbs.len(), limits, now_ms, true, dbs.policy)?;
+    store(keys, dbs);
+    Ok(used)
+}
+
+fn store(keys: Vec<Loaded>, dbs: &mut Databases) -> usize {
     let n = keys.len();
     for k in keys {
         dbs.set_owned(k.db, &k.key, k.value, k.expire_at);
@@ -132,7 +154,7 @@ pub fn load(image: &[u8], dbs: &mut Databases, limits: &EncodingLimits, now_ms: 
             dbs.dbs[k.db].set_lru(&k.key, lru);
         }
     }
-    Ok(n)
+    n
 }
 
 fn parse(
@@ -140,8 +162,9 @@ fn parse(
     db_count: usize,
     limits: &EncodingLimits,
     now_ms: i64,
+    keep_expired: bool,
     policy: crate::access::AccessPolicy,
-) -> Result<Vec<Loaded>, LoadError> {
+) -> Result<(Vec<Loaded>, usize), LoadError> {
     if image.len() < 9 || &image[..5] != b"REDIS" {
         return Err(LoadError::Signature);
     }
@@ -184,7 +207,7 @@ fn parse(
                 let value = to_owned_value(v, limits)?;
                 let lru = policy.restored(freq.take().map(u32::from), idle.take().map(|s| s as i64), now_ms);
                 let expire = expire_at.take();
-                if expire.is_some_and(|at| at <= now_ms) {
+                if !keep_expired && expire.is_some_and(|at| at <= now_ms) {
                     continue;
                 }
                 keys.push(Loaded { db, key, value, expire_at: expire, lru });
@@ -199,7 +222,7 @@ fn parse(
             return Err(LoadError::Checksum { expected: stored, got: computed });
         }
     }
-    Ok(keys)
+    Ok((keys, image.len() - r.remaining()))
 }
 
 /// Read and load the file at `path` (DEBUG RELOAD, start-up).
@@ -236,7 +259,7 @@ mod tests {
         set.insert(b"1", 512);
         set.insert(b"x", 512);
         a.set_owned(0, b"set", crate::keyspace::OwnedValue::Set(set), None);
-        let image = serialize(&a, &AuxInfo { ctime_secs: 0, used_mem: 0 }, true, true);
+        let image = serialize(&a, &AuxInfo { ctime_secs: 0, used_mem: 0, aof_base: false }, true, true);
         let mut b = dbs();
         assert_eq!(load(&image, &mut b, &limits(), 1).unwrap(), 3);
         assert_eq!(b.dbs[3].get(b"n").unwrap().expire_at(), Some(i64::MAX / 2));

@@ -1,0 +1,70 @@
+//! A base file in command form (`aof-use-rdb-preamble no`): the commands
+//! that rebuild the dataset, as Redis's rewriteAppendOnlyFileRio writes
+//! them — SELECT per database, then per key SET / RPUSH / SADD / ZADD /
+//! HMSET with at most 64 elements a command, and PEXPIREAT for a TTL.
+
+use corvid_proto::resp::{encode_command, format_double_17g};
+
+use crate::db::Databases;
+use crate::keyspace::ValueRef;
+
+/// Elements per command (AOF_REWRITE_ITEMS_PER_CMD).
+const ITEMS_PER_CMD: usize = 64;
+
+/// The command image of every database.
+pub fn dataset_commands(dbs: &Databases, timestamp: Option<i64>) -> Vec<u8> {
+    let mut out = Vec::new();
+    if let Some(ts) = timestamp {
+        out.extend_from_slice(format!("#TS:{ts}\r\n").as_bytes());
+    }
+    for (index, table) in dbs.dbs.iter().enumerate() {
+        if table.is_empty() {
+            continue;
+        }
+        encode_command(&mut out, &[&b"SELECT"[..], index.to_string().as_bytes()]);
+        for e in table.iter() {
+            let key = e.key();
+            match e.value() {
+                ValueRef::List(q) => batched(&mut out, b"RPUSH", key, q.iter().map(|el| vec![el.to_bytes()])),
+                ValueRef::Set(s) => batched(&mut out, b"SADD", key, s.iter().map(|m| vec![m.to_bytes()])),
+                ValueRef::ZSet(z) => batched(
+                    &mut out,
+                    b"ZADD",
+                    key,
+                    z.iter().map(|(m, score)| vec![format_double_17g(score).into_bytes(), m.to_bytes()]),
+                ),
+                ValueRef::Hash(h) => batched(&mut out, b"HMSET", key, h.iter().map(|(f, v)| vec![f.to_bytes(), v.to_bytes()])),
+                string => {
+                    let bytes = string.string_bytes().expect("a string");
+                    encode_command(&mut out, &[&b"SET"[..], key, &bytes]);
+                }
+            }
+            if let Some(at) = e.expire_at() {
+                encode_command(&mut out, &[&b"PEXPIREAT"[..], key, at.to_string().as_bytes()]);
+            }
+        }
+    }
+    out
+}
+
+/// `name key item...` commands of at most ITEMS_PER_CMD items each.
+fn batched(out: &mut Vec<u8>, name: &[u8], key: &[u8], items: impl Iterator<Item = Vec<Vec<u8>>>) {
+    let mut argv: Vec<Vec<u8>> = Vec::new();
+    let mut count = 0;
+    let flush = |argv: &mut Vec<Vec<u8>>, out: &mut Vec<u8>| {
+        let mut full = vec![name.to_vec(), key.to_vec()];
+        full.append(argv);
+        encode_command(out, &full);
+    };
+    for item in items {
+        argv.extend(item);
+        count += 1;
+        if count == ITEMS_PER_CMD {
+            flush(&mut argv, out);
+            count = 0;
+        }
+    }
+    if count > 0 {
+        flush(&mut argv, out);
+    }
+}
