@@ -58,6 +58,11 @@ pub struct Client {
     pub watched: Vec<crate::cmd::multi::Watched>,
     pub dirty_cas: bool,
     /// A replica (after SYNC/PSYNC): it is sent the replication stream.
+    /// The connection from this node's master: its writes are applied
+    /// even on a read-only replica.
+    pub is_master: bool,
+    /// WAIT in progress: (replication offset to reach, deadline).
+    pub wait: Option<(u64, Option<i64>)>,
     pub is_replica: bool,
     /// Replication stream bytes waiting for the connection to write them.
     pub repl_out: Vec<u8>,
@@ -99,6 +104,8 @@ impl Client {
             watched: Vec::new(),
             dirty_cas: false,
             is_replica: false,
+            is_master: false,
+            wait: None,
             repl_out: Vec::new(),
             repl_ack_offset: 0,
             repl_listening_port: 0,

@@ -87,6 +87,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
         loop {
             let mut paused_until = None;
             let mut blocked = false;
+            let mut waiting = None;
             {
                 let mut srv = shared.lock();
                 srv.stats.net_input_bytes += n as u64;
@@ -120,9 +121,13 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                             blocked = true;
                             break;
                         }
+                        Flow::Wait(deadline) => {
+                            waiting = Some(deadline);
+                            break;
+                        }
                     }
                 }
-                if !close && paused_until.is_none() {
+                if !close && paused_until.is_none() && waiting.is_none() {
                     if let Some(e) = protocol_error {
                         out.error(&format!("ERR {e}"));
                         tracing::debug!("Protocol error ({e}) from client: id={id}");
@@ -175,6 +180,15 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                     }
                     None => break 'conn,
                 }
+            }
+            if let Some(deadline) = waiting {
+                // WAIT runs again when a replica acknowledges or time is up.
+                let wait = deadline.map_or(1000, |d| (d - crate::clock::now_ms()).clamp(0, 1000));
+                tokio::select! {
+                    _ = wake.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_millis(wait as u64)) => {}
+                }
+                continue;
             }
             match paused_until {
                 None => break,

@@ -23,6 +23,7 @@ pub async fn run(shared: Arc<Shared>) {
         tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
         let mut srv = shared.lock();
         tick(&mut srv, hz);
+        crate::replica::connect_if_due(&shared, &mut srv);
     }
 }
 

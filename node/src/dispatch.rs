@@ -182,6 +182,9 @@ pub enum Flow {
     Paused,
     /// The command blocked the client on keys: wait for its reply.
     Blocked,
+    /// WAIT waits for replica acknowledgements: run it again once woken or
+    /// at this deadline (None: no deadline).
+    Wait(Option<i64>),
 }
 
 /// Run one command for `client_id` (processCommand + call).
@@ -204,6 +207,9 @@ pub fn execute(srv: &mut Server, client_id: ClientId, args: &Args<'_>, out: &mut
     let result = check_and_call(srv, reg, client_id, args, out, start_us);
     if let Err(Rejected::Paused) = result {
         return Flow::Paused;
+    }
+    if let Some(deadline) = srv.wait_retry.take() {
+        return Flow::Wait(deadline);
     }
     if let Err(Rejected::Error) = result {
         // A command refused while queuing dooms the transaction (flagTransaction).
@@ -298,6 +304,13 @@ fn check_and_call(
             }
         } else {
             srv.pause = None;
+        }
+    }
+    if srv.master.is_some() && spec.flags.contains(CmdFlags::WRITE) && srv.config.get_bool("replica-read-only") {
+        let client = srv.clients.map.get(&client_id).expect("client registered");
+        if !client.is_master {
+            reject(srv, Some(def.id), out, &CmdError::Coded("READONLY You can't write against a read only replica.".into()));
+            return Err(Rejected::Error);
         }
     }
     if let Some(e) = srv.aof.write_error.as_ref().filter(|_| srv.aof.on) {

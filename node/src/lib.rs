@@ -15,7 +15,8 @@
 //!   integers; [`dict`]: the chained table of large sets, hashes and sorted sets;
 //!   [`hash`], [`set`], [`zset`]: those values in their two encodings each;
 //!   [`skiplist`]: the ordered index of large sorted sets.
-//! - [`replication`]: the master side of the replication stream (SYNC, propagation).
+//! - [`replication`]: the master side of the replication stream (SYNC, propagation);
+//!   [`replica`]: the replica side (REPLICAOF: handshake, full sync, the stream).
 //! - [`rdb`]: Redis's serialization format (DUMP/RESTORE payloads, RDB files);
 //!   [`aof`]: the multi-part append-only file (manifest, base, incremental files).
 //! - [`client`], [`errors`], [`glob`], [`clock`], [`log`]: what the rest shares.
@@ -44,6 +45,7 @@ pub mod longdouble;
 pub mod log;
 pub mod quicklist;
 pub mod rdb;
+pub mod replica;
 pub mod replication;
 pub mod set;
 pub mod skiplist;

@@ -82,6 +82,10 @@ async fn serve(config: Config) -> i32 {
     if let Err(code) = loaded {
         return code;
     }
+    if let Some((host, port)) = server.config.replica_of() {
+        server.master_generation += 1;
+        server.master = Some(crate::replica::Master::new(host, port, server.master_generation));
+    }
     tracing::info!("Ready to accept connections");
     let shared = Shared::new(server);
     for l in listeners {

@@ -119,6 +119,17 @@ fn emit(srv: &mut Server, db: Option<usize>, args: &[&[u8]]) {
     feed(srv, &bytes);
 }
 
+/// Ask every replica for its offset (REPLCONF GETACK *), for WAIT. It goes
+/// into the stream (and so counts in the offset) but not into the AOF.
+pub fn request_acks(srv: &mut Server) {
+    if srv.replicas.is_empty() {
+        return;
+    }
+    let mut bytes = Vec::new();
+    encode_command(&mut bytes, &[&b"REPLCONF"[..], b"GETACK", b"*"]);
+    feed(srv, &bytes);
+}
+
 /// Queue stream bytes on every replica and wake its connection to write them.
 fn feed(srv: &mut Server, bytes: &[u8]) {
     srv.replicas.offset += bytes.len() as u64;

@@ -137,6 +137,13 @@ pub struct Server {
     pub replicas: crate::replication::Replicas,
     /// The append-only file.
     pub aof: crate::aof::Aof,
+    /// The master this node replicates (REPLICAOF), if any.
+    pub master: Option<crate::replica::Master>,
+    /// REPLICAOF calls so far: a replica task stops once its generation is stale.
+    pub master_generation: u64,
+    /// Set by WAIT when it must wait: until this deadline (None: forever)
+    /// or until a replica's ACK wakes the client, then it runs again.
+    pub wait_retry: Option<Option<i64>>,
     /// Set by a command that must reach replicas and the AOF as another
     /// command (rewriteClientCommandVector: GETDEL as DEL, SET EX as SET
     /// PXAT); empty when it propagated itself otherwise (SPOP with a count).
@@ -186,6 +193,9 @@ impl Server {
             migrate_sockets: HashMap::new(),
             replicas: Default::default(),
             aof: Default::default(),
+            master: None,
+            master_generation: 0,
+            wait_retry: None,
             propagate_as: None,
             watching_clients: 0,
             blocking: Default::default(),
@@ -223,6 +233,12 @@ impl Server {
             (false, true) => self.db.expired_log = None,
             _ => {}
         }
+    }
+
+    /// The client applying the master's stream, when connected.
+    pub fn master_client_mut(&mut self) -> Option<&mut crate::client::Client> {
+        let id = self.master.as_ref()?.client?;
+        self.clients.map.get_mut(&id)
     }
 
     pub fn uptime_secs(&self) -> i64 {

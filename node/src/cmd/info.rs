@@ -236,7 +236,34 @@ pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything:
     }
     if want("replication") {
         section(&mut s, "Replication");
-        let _ = write!(s, "role:master\r\nconnected_slaves:{}\r\n", srv.replicas.ids.len());
+        match &srv.master {
+            None => s.push_str("role:master\r\n"),
+            Some(m) => {
+                let now = crate::clock::now_ms();
+                let _ = write!(
+                    s,
+                    "role:slave\r\nmaster_host:{}\r\nmaster_port:{}\r\nmaster_link_status:{}\r\nmaster_last_io_seconds_ago:{}\r\nmaster_sync_in_progress:{}\r\nslave_read_repl_offset:{}\r\nslave_repl_offset:{}\r\n",
+                    m.host,
+                    m.port,
+                    if m.link_up() { "up" } else { "down" },
+                    if m.link_up() { (now - m.last_io_ms) / 1000 } else { -1 },
+                    (m.state == crate::replica::LinkState::Transfer) as u8,
+                    m.offset,
+                    m.offset,
+                );
+                if !m.link_up() {
+                    let _ = write!(s, "master_link_down_since_seconds:{}\r\n", (now - m.down_since_ms) / 1000);
+                }
+                let _ = write!(
+                    s,
+                    "slave_priority:{}\r\nslave_read_only:{}\r\nreplica_announced:{}\r\n",
+                    srv.config.get_i64("replica-priority"),
+                    srv.config.get_bool("replica-read-only") as u8,
+                    srv.config.get_bool("replica-announced") as u8
+                );
+            }
+        }
+        let _ = write!(s, "connected_slaves:{}\r\n", srv.replicas.ids.len());
         for (i, id) in srv.replicas.ids.iter().enumerate() {
             if let Some(c) = srv.clients.map.get(id) {
                 let lag = (srv.db.now_ms - c.last_interaction_ms).max(0) / 1000;

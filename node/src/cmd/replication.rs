@@ -40,6 +40,10 @@ fn replconf(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         } else if is(opt, "ack") {
             if let Some(offset) = parse_i64(value).filter(|o| *o >= 0) {
                 ctx.client().repl_ack_offset = offset as u64;
+                // Clients in WAIT count acknowledgements again.
+                for c in ctx.srv.clients.map.values().filter(|c| c.wait.is_some()) {
+                    c.wake.notify_one();
+                }
             }
             return Ok(());
         } else if is(opt, "getack") {
@@ -54,7 +58,116 @@ fn replconf(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
+/// REPLICAOF host port | NO ONE (and its old name SLAVEOF).
+fn replicaof(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let srv = &mut *ctx.srv;
+    if srv.config.get_bool("cluster-enabled") {
+        return Err(CmdError::err("REPLICAOF not allowed in cluster mode."));
+    }
+    if is(args.get(1), "no") && is(args.get(2), "one") {
+        if srv.master.take().is_some() {
+            if let Some(c) = srv.master_client_mut() {
+                c.killed = true;
+                c.wake.notify_one();
+            }
+            srv.master_generation += 1;
+            // A new history starts here (shiftReplicationId).
+            srv.replid2 = std::mem::replace(&mut srv.replid, crate::server::random_hex(40));
+            tracing::info!("MASTER MODE enabled (user request from '{}')", ctx.client_id);
+        }
+        ctx.out.ok();
+        return Ok(());
+    }
+    let host = String::from_utf8_lossy(args.get(1)).into_owned();
+    let port = parse_i64(args.get(2)).filter(|p| (0..=65535).contains(p)).ok_or_else(|| CmdError::err("Invalid master port"))? as u16;
+    if srv.master.as_ref().is_some_and(|m| m.host.eq_ignore_ascii_case(&host) && m.port == port) {
+        tracing::info!("REPLICAOF would result into synchronization with the master we are already connected with. No operation performed.");
+        ctx.out.simple(b"OK Already connected to specified master");
+        return Ok(());
+    }
+    if let Some(c) = srv.master_client_mut() {
+        c.killed = true;
+        c.wake.notify_one();
+    }
+    // Our own replicas must resync from the new history.
+    for id in srv.replicas.ids.clone() {
+        if let Some(c) = srv.clients.map.get_mut(&id) {
+            c.killed = true;
+            c.wake.notify_one();
+        }
+    }
+    srv.master_generation += 1;
+    srv.master = Some(crate::replica::Master::new(host.clone(), port, srv.master_generation));
+    tracing::info!("REPLICAOF {host}:{port} enabled (user request from '{}')", ctx.client_id);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// ROLE
+fn role(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    let srv = &*ctx.srv;
+    match &srv.master {
+        Some(m) => {
+            ctx.out.array(5);
+            ctx.out.bulk(b"slave");
+            ctx.out.bulk(m.host.as_bytes());
+            ctx.out.int(m.port as i64);
+            ctx.out.bulk(m.state.role_name().as_bytes());
+            ctx.out.int(if m.link_up() { m.offset } else { -1 });
+        }
+        None => {
+            ctx.out.array(3);
+            ctx.out.bulk(b"master");
+            ctx.out.int(srv.replicas.offset as i64);
+            let replicas: Vec<_> = srv.replicas.ids.iter().filter_map(|id| srv.clients.map.get(id)).collect();
+            ctx.out.array(replicas.len());
+            for c in replicas {
+                ctx.out.array(3);
+                ctx.out.bulk(c.addr.ip().to_string().as_bytes());
+                ctx.out.bulk(c.repl_listening_port.to_string().as_bytes());
+                ctx.out.bulk(c.repl_ack_offset.to_string().as_bytes());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// WAIT numreplicas timeout: until that many replicas acknowledged the
+/// stream up to now, or the timeout (milliseconds, 0: none) passes; the
+/// reply is how many did.
+fn wait(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    if ctx.srv.master.is_some() {
+        return Err(CmdError::err("WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated."));
+    }
+    let wanted = parse_i64(args.get(1)).ok_or(CmdError::NotInteger)?;
+    let timeout = parse_i64(args.get(2)).ok_or_else(|| CmdError::err("timeout is not an integer or out of range"))?;
+    if timeout < 0 {
+        return Err(CmdError::err("timeout is negative"));
+    }
+    let now = crate::clock::now_ms();
+    let first = ctx.client().wait.is_none();
+    let offset = ctx.srv.replicas.offset;
+    let (target, deadline) = *ctx.client().wait.get_or_insert((offset, (timeout > 0).then(|| now + timeout)));
+    let srv = &mut *ctx.srv;
+    let acked = srv.replicas.ids.iter().filter_map(|id| srv.clients.map.get(id)).filter(|c| c.repl_ack_offset >= target).count() as i64;
+    let timed_out = deadline.is_some_and(|d| now >= d);
+    if acked >= wanted || timed_out || srv.in_exec {
+        ctx.client().wait = None;
+        ctx.out.int(acked);
+        return Ok(());
+    }
+    if first {
+        crate::replication::request_acks(srv);
+    }
+    srv.wait_retry = Some(deadline);
+    Ok(())
+}
+
 pub fn register(r: &mut Registry) {
+    r.add("replicaof", replicaof);
+    r.add("slaveof", replicaof);
+    r.add("role", role);
+    r.add("wait", wait);
     r.add("sync", sync);
     r.add("psync", psync);
     r.add("replconf", replconf);

@@ -1,0 +1,356 @@
+//! The replica side of replication (REPLICAOF): a task connects to the
+//! master, does Redis's handshake (PING, AUTH with `masterauth`, REPLCONF
+//! listening-port and capa, PSYNC), loads the snapshot the master sends
+//! (`$<len>` or diskless `$EOF:<mark>`), then runs the command stream as
+//! the master's client and acknowledges its offset every second and on
+//! REPLCONF GETACK.
+//!
+//! Not here yet (issue 8): partial resynchronisation (every connection
+//! does a full sync: PSYNC ? -1), the backlog a replica keeps for its own
+//! replicas (they get the commands re-encoded, not the master's bytes),
+//! and Redis's rule that a replica never expires its master's keys itself.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+use corvid_proto::resp::{encode_command, Limits, Parsed, RequestParser};
+
+use crate::client::{Client, ClientId};
+use crate::server::{Server, Shared};
+
+/// Where a replica's link to its master stands (Redis's repl_state, coarsely).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    /// Waiting for the cron to start a connection.
+    Connect,
+    Connecting,
+    /// Handshake done, receiving the snapshot.
+    Transfer,
+    Connected,
+}
+
+impl LinkState {
+    /// ROLE's name for the state.
+    pub fn role_name(self) -> &'static str {
+        match self {
+            LinkState::Connect => "connect",
+            LinkState::Connecting => "connecting",
+            LinkState::Transfer => "sync",
+            LinkState::Connected => "connected",
+        }
+    }
+}
+
+/// This node replicates `host:port`.
+pub struct Master {
+    pub host: String,
+    pub port: u16,
+    pub state: LinkState,
+    /// Bumped on every REPLICAOF, so a task for an earlier master stops.
+    pub generation: u64,
+    /// The master's client while the stream runs.
+    pub client: Option<ClientId>,
+    /// Stream bytes processed (slave_repl_offset).
+    pub offset: i64,
+    pub last_io_ms: i64,
+    pub down_since_ms: i64,
+}
+
+impl Master {
+    pub fn new(host: String, port: u16, generation: u64) -> Master {
+        Master {
+            host,
+            port,
+            state: LinkState::Connect,
+            generation,
+            client: None,
+            offset: 0,
+            last_io_ms: 0,
+            down_since_ms: crate::clock::now_ms(),
+        }
+    }
+
+    pub fn link_up(&self) -> bool {
+        self.state == LinkState::Connected
+    }
+}
+
+/// The largest snapshot length a master may announce is what memory
+/// allows; the buffer grows as bytes arrive, never to an announced size.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// Start a task for the master if one is due (replicationCron's
+/// connectWithMaster). Called from the cron with the lock held.
+pub fn connect_if_due(shared: &Arc<Shared>, srv: &mut Server) {
+    let Some(m) = srv.master.as_mut().filter(|m| m.state == LinkState::Connect) else { return };
+    m.state = LinkState::Connecting;
+    tracing::info!("Connecting to MASTER {}:{}", m.host, m.port);
+    tokio::spawn(run(shared.clone(), m.generation, m.host.clone(), m.port));
+}
+
+/// Whether `generation` is still the master to follow.
+fn current(srv: &Server, generation: u64) -> bool {
+    srv.master.as_ref().is_some_and(|m| m.generation == generation)
+}
+
+async fn run(shared: Arc<Shared>, generation: u64, host: String, port: u16) {
+    let result = session(&shared, generation, &host, port).await;
+    let mut srv = shared.lock();
+    if let Some(id) = srv.master.as_ref().filter(|m| m.generation == generation).and_then(|m| m.client) {
+        srv.clients.map.remove(&id);
+    }
+    if let Some(m) = srv.master.as_mut().filter(|m| m.generation == generation) {
+        if m.state == LinkState::Connected {
+            tracing::warn!("Connection with master lost.");
+        }
+        if let Err(e) = result {
+            tracing::warn!("{e}");
+        }
+        m.state = LinkState::Connect;
+        m.client = None;
+        m.down_since_ms = crate::clock::now_ms();
+    }
+}
+
+type Link = BufReader<TcpStream>;
+
+async fn send(link: &mut Link, args: &[&[u8]]) -> Result<(), String> {
+    let mut out = Vec::new();
+    encode_command(&mut out, args);
+    link.get_mut().write_all(&out).await.map_err(|e| format!("Error writing to MASTER: {e}"))
+}
+
+/// One reply line, without its CRLF; empty lines (keepalives) are skipped.
+async fn read_line(link: &mut Link) -> Result<String, String> {
+    loop {
+        let mut line = Vec::new();
+        let n = (&mut *link).take(64 * 1024).read_until(b'\n', &mut line).await.map_err(|e| format!("Error reading from MASTER: {e}"))?;
+        if n == 0 {
+            return Err("Error condition on socket for SYNC: connection closed by master".into());
+        }
+        let text = String::from_utf8_lossy(&line).trim_end_matches(['\r', '\n']).to_string();
+        if !text.is_empty() {
+            return Ok(text);
+        }
+    }
+}
+
+async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -> Result<(), String> {
+    let (timeout, auth, user, my_port) = {
+        let srv = shared.lock();
+        let auth = srv.config.get_bytes(&[b"masterauth"]).into_iter().next().map(|(_, v)| v).filter(|v| !v.is_empty());
+        let user = Some(srv.config.get_str("masteruser")).filter(|u| !u.is_empty());
+        let port = match srv.config.get_i64("replica-announce-port") {
+            0 => srv.tcp_port as i64,
+            p => p,
+        };
+        (Duration::from_secs(srv.config.get_i64("repl-timeout").max(1) as u64), auth, user, port)
+    };
+    let stream = tokio::time::timeout(timeout, TcpStream::connect((host, port)))
+        .await
+        .map_err(|_| "Timeout connecting to the MASTER...".to_string())?
+        .map_err(|e| format!("Error condition on socket for SYNC: {e}"))?;
+    let _ = stream.set_nodelay(true);
+    let mut link = BufReader::new(stream);
+    tracing::info!("MASTER <-> REPLICA sync started");
+    let handshake = async {
+        send(&mut link, &[b"PING"]).await?;
+        let pong = read_line(&mut link).await?;
+        // -NOAUTH is expected before AUTH; other errors end the attempt.
+        if pong.starts_with('-') && !pong.starts_with("-NOAUTH") && !pong.starts_with("-NOPERM") && !pong.starts_with("-ERR operation not permitted") {
+            return Err(format!("Error reply to PING from master: '{pong}'"));
+        }
+        tracing::info!("Master replied to PING, replication can continue...");
+        if let Some(pass) = &auth {
+            match &user {
+                Some(u) => send(&mut link, &[b"AUTH", u.as_bytes(), pass]).await?,
+                None => send(&mut link, &[b"AUTH", pass]).await?,
+            }
+            let reply = read_line(&mut link).await?;
+            if reply.starts_with('-') {
+                return Err(format!("Unable to AUTH to MASTER: {reply}"));
+            }
+        }
+        send(&mut link, &[b"REPLCONF", b"listening-port", my_port.to_string().as_bytes()]).await?;
+        read_line(&mut link).await?;
+        send(&mut link, &[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]).await?;
+        read_line(&mut link).await?;
+        send(&mut link, &[b"PSYNC", b"?", b"-1"]).await?;
+        let reply = read_line(&mut link).await?;
+        let mut words = reply.split(' ');
+        if words.next() != Some("+FULLRESYNC") {
+            return Err(format!("Unexpected reply to PSYNC from master: {reply}"));
+        }
+        let replid = words.next().unwrap_or_default().to_string();
+        let offset: i64 = words.next().and_then(|o| o.parse().ok()).unwrap_or(0);
+        tracing::info!("Full resync from master: {replid}:{offset}");
+        Ok::<_, String>((replid, offset))
+    };
+    let (replid, offset) = tokio::time::timeout(timeout, handshake).await.map_err(|_| "Timeout during the replication handshake".to_string())??;
+    {
+        let mut srv = shared.lock();
+        if !current(&srv, generation) {
+            return Ok(());
+        }
+        srv.master.as_mut().expect("current").state = LinkState::Transfer;
+    }
+    let image = tokio::time::timeout(timeout * 10, read_snapshot(&mut link))
+        .await
+        .map_err(|_| "Timeout receiving bulk data from MASTER".to_string())??;
+    let id = {
+        let mut srv = shared.lock();
+        if !current(&srv, generation) {
+            return Ok(());
+        }
+        tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
+        srv.db.flush_all();
+        let limits = crate::rdb::object::EncodingLimits::from_config(&srv.config);
+        let now = crate::clock::now_ms();
+        tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
+        // A replica keeps keys whose TTL has passed: the master's DEL
+        // says when they go.
+        if let Err(e) = crate::rdb::file::load_prefix(&image, &mut srv.db, &limits, now) {
+            srv.db.flush_all();
+            return Err(format!("Failed trying to load the MASTER synchronization DB from socket: {e}"));
+        }
+        srv.db.dirty = 0;
+        srv.replid = replid;
+        srv.replicas.offset = offset.max(0) as u64;
+        let id = srv.clients.next_id();
+        let peer = link.get_ref().peer_addr().unwrap_or_else(|_| ([0, 0, 0, 0], 0).into());
+        let local = link.get_ref().local_addr().unwrap_or(peer);
+        let mut c = Client::new(id, peer, local, -1, now, true);
+        c.is_master = true;
+        srv.clients.map.insert(id, c);
+        let m = srv.master.as_mut().expect("current");
+        m.client = Some(id);
+        m.offset = offset;
+        m.state = LinkState::Connected;
+        m.last_io_ms = now;
+        // The AOF restarts from the new dataset (restartAOFAfterSYNC).
+        if srv.aof.on {
+            let _ = crate::aof::rewrite(&mut srv);
+        }
+        tracing::info!("MASTER <-> REPLICA sync: Finished with success");
+        id
+    };
+    stream_commands(shared, generation, id, link).await
+}
+
+/// The snapshot after +FULLRESYNC: `$<len>\r\n<len bytes>`, or
+/// `$EOF:<40-byte mark>\r\n<bytes><mark>` from a diskless master.
+async fn read_snapshot(link: &mut Link) -> Result<Vec<u8>, String> {
+    let header = read_line(link).await?;
+    let Some(spec) = header.strip_prefix('$') else {
+        return Err(format!("Bad protocol from MASTER, the first byte is not '$' (we received '{header}'), are you sure the host and port are right?"));
+    };
+    let mut image = Vec::new();
+    if let Some(mark) = spec.strip_prefix("EOF:") {
+        let mark = mark.as_bytes().to_vec();
+        if mark.len() != 40 {
+            return Err("Bad EOF mark from MASTER".into());
+        }
+        let mut chunk = vec![0u8; READ_CHUNK];
+        loop {
+            let n = link.read(&mut chunk).await.map_err(|e| format!("I/O error trying to sync with MASTER: {e}"))?;
+            if n == 0 {
+                return Err("I/O error trying to sync with MASTER: connection lost".into());
+            }
+            image.extend_from_slice(&chunk[..n]);
+            if image.ends_with(&mark) {
+                image.truncate(image.len() - mark.len());
+                return Ok(image);
+            }
+        }
+    }
+    let len: usize = spec.parse().map_err(|_| format!("Bad bulk length from MASTER: '{header}'"))?;
+    let mut chunk = vec![0u8; READ_CHUNK];
+    while image.len() < len {
+        let want = (len - image.len()).min(READ_CHUNK);
+        let n = link.read(&mut chunk[..want]).await.map_err(|e| format!("I/O error trying to sync with MASTER: {e}"))?;
+        if n == 0 {
+            return Err("I/O error trying to sync with MASTER: connection lost".into());
+        }
+        image.extend_from_slice(&chunk[..n]);
+    }
+    Ok(image)
+}
+
+/// Run the master's commands as they come, acknowledging the offset every
+/// second (replicationSendAck) and whenever the master asks (GETACK).
+async fn stream_commands(shared: &Arc<Shared>, generation: u64, id: ClientId, link: Link) -> Result<(), String> {
+    let limits = Limits { max_bulk_len: i64::MAX, auth_required: false };
+    let mut parser = RequestParser::new();
+    let mut buf: Vec<u8> = link.buffer().to_vec();
+    let mut stream = link.into_inner();
+    let mut chunk = vec![0u8; READ_CHUNK];
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut out = corvid_proto::resp::Reply::new(false);
+    loop {
+        let mut ack = false;
+        let offset = {
+            let mut srv = shared.lock();
+            if !current(&srv, generation) {
+                return Ok(());
+            }
+            let mut processed = 0i64;
+            loop {
+                let start = parser.parsed_len();
+                match parser.parse(&buf, &limits) {
+                    Ok(Parsed::Command(cmd)) => {
+                        let args = parser.args(&buf, cmd);
+                        let end = parser.parsed_len();
+                        processed += (end - start) as i64;
+                        if args.is_empty() {
+                            continue;
+                        }
+                        if args.len() >= 2 && args.get(0).eq_ignore_ascii_case(b"replconf") && args.get(1).eq_ignore_ascii_case(b"getack") {
+                            ack = true;
+                        } else {
+                            // The offset counts the command before it runs,
+                            // as Redis counts what it has read.
+                            srv.master.as_mut().expect("current").offset += processed;
+                            processed = 0;
+                            crate::dispatch::execute(&mut srv, id, &args, &mut out);
+                            out.buf.clear();
+                        }
+                    }
+                    Ok(Parsed::Incomplete { .. }) => break,
+                    Err(e) => return Err(format!("Protocol error from MASTER: {e}")),
+                }
+            }
+            let m = srv.master.as_mut().expect("current");
+            m.offset += processed;
+            m.last_io_ms = crate::clock::now_ms();
+            if !srv.aof.buf.is_empty() {
+                srv.aof.flush();
+            }
+            srv.master.as_ref().expect("current").offset
+        };
+        let consumed = parser.parsed_len();
+        parser.consume(consumed);
+        buf.drain(..consumed);
+        if ack {
+            send_ack(&mut stream, offset).await?;
+        }
+        tokio::select! {
+            n = stream.read(&mut chunk) => {
+                let n = n.map_err(|e| format!("Error reading from MASTER: {e}"))?;
+                if n == 0 {
+                    return Err("MASTER closed the connection".into());
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            _ = tick.tick() => send_ack(&mut stream, offset).await?,
+        }
+    }
+}
+
+async fn send_ack(stream: &mut TcpStream, offset: i64) -> Result<(), String> {
+    let mut out = Vec::new();
+    encode_command(&mut out, &[&b"REPLCONF"[..], b"ACK", offset.to_string().as_bytes()]);
+    stream.write_all(&out).await.map_err(|e| format!("Error writing to MASTER: {e}"))
+}
