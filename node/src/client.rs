@@ -64,8 +64,16 @@ pub struct Client {
     /// WAIT in progress: (replication offset to reach, deadline).
     pub wait: Option<(u64, Option<i64>)>,
     pub is_replica: bool,
-    /// Replication stream bytes waiting for the connection to write them.
-    pub repl_out: Vec<u8>,
+    /// Output produced outside the client's own commands (the replication
+    /// stream of a replica, pub/sub messages), waiting for its connection
+    /// to write it.
+    pub pending_out: Vec<u8>,
+    /// Channels, patterns and shard channels subscribed to.
+    pub subs: crate::pubsub::Subscriptions,
+    /// Pending output taken by the connection and not yet written.
+    pub out_inflight: usize,
+    /// Since when pending output has been over the soft limit.
+    pub obuf_soft_since_ms: Option<i64>,
     /// The replica's acknowledged offset (REPLCONF ACK) and announced port.
     pub repl_ack_offset: u64,
     pub repl_listening_port: u16,
@@ -106,7 +114,10 @@ impl Client {
             is_replica: false,
             is_master: false,
             wait: None,
-            repl_out: Vec::new(),
+            pending_out: Vec::new(),
+            subs: Default::default(),
+            obuf_soft_since_ms: None,
+            out_inflight: 0,
             repl_ack_offset: 0,
             repl_listening_port: 0,
             qbuf: 0,
@@ -127,6 +138,12 @@ impl Client {
         let mut f = String::new();
         if self.is_replica {
             f.push('S');
+        }
+        if self.is_master {
+            f.push('M');
+        }
+        if self.subs.is_subscribed() {
+            f.push('P');
         }
         if self.multi.is_some() {
             f.push('x');
@@ -161,7 +178,7 @@ impl Client {
         let name = self.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
         let tot_mem = self.qbuf + self.qbuf_free + self.argv_mem + self.rbs + std::mem::size_of::<Client>();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 ssub=0 multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -171,6 +188,9 @@ impl Client {
             (now_ms / 1000) - (self.last_interaction_ms / 1000),
             self.flags(),
             self.db,
+            self.subs.channels.len(),
+            self.subs.patterns.len(),
+            self.subs.shard.len(),
             self.multi.as_ref().map_or(-1, |m| m.len() as i64),
             self.qbuf,
             self.qbuf_free,

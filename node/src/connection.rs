@@ -43,12 +43,9 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                 Ok(n) => n,
             },
             _ = wake.notified() => {
-                // Woken to close, or (a replica) to send the replication stream.
-                let pending = match shared.lock().clients.map.get_mut(&id) {
-                    Some(c) if !c.killed => std::mem::take(&mut c.repl_out),
-                    _ => break 'conn,
-                };
-                if !pending.is_empty() && stream.write_all(&pending).await.is_err() {
+                // Woken to close, or to send output produced elsewhere (the
+                // replication stream, pub/sub messages).
+                if !write_pending(&shared, id, &wake, &mut stream).await {
                     break 'conn;
                 }
                 continue 'conn;
@@ -97,6 +94,10 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                 if let Some(c) = srv.clients.map.get_mut(&id) {
                     c.qbuf = buf.len();
                     c.qbuf_free = buf.capacity() - buf.len();
+                    // Messages published before this batch go out before its replies.
+                    if !c.pending_out.is_empty() {
+                        out.raw(&std::mem::take(&mut c.pending_out));
+                    }
                 }
                 if cmds.len() - next > 1 {
                     prefetch_keys(&srv, id, &parser, &buf, &cmds[next..]);
@@ -209,8 +210,47 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
     let mut srv = shared.lock();
     crate::blocking::unblock(&mut srv, id);
     crate::cmd::multi::unwatch_all(&mut srv, id);
+    crate::pubsub::forget(&mut srv, id);
     srv.clients.map.remove(&id);
     crate::replication::detach(&mut srv, id);
+}
+
+/// Write the client's pending output until none is left; false when the
+/// connection must close (killed, e.g. past its output buffer limit, even
+/// in the middle of a write to a peer that stopped reading).
+async fn write_pending(shared: &Shared, id: ClientId, wake: &tokio::sync::Notify, stream: &mut TcpStream) -> bool {
+    loop {
+        let pending = match shared.lock().clients.map.get_mut(&id) {
+            Some(c) if !c.killed => {
+                let p = std::mem::take(&mut c.pending_out);
+                c.out_inflight = p.len();
+                p
+            }
+            _ => return false,
+        };
+        if pending.is_empty() {
+            return true;
+        }
+        let killed = async {
+            loop {
+                wake.notified().await;
+                if shared.lock().clients.map.get(&id).is_none_or(|c| c.killed) {
+                    return;
+                }
+            }
+        };
+        tokio::select! {
+            r = stream.write_all(&pending) => {
+                if r.is_err() {
+                    return false;
+                }
+            }
+            _ = killed => return false,
+        }
+        if let Some(c) = shared.lock().clients.map.get_mut(&id) {
+            c.out_inflight = 0;
+        }
+    }
 }
 
 /// Wait while the client is blocked on keys: until a write serves it (its

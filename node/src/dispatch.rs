@@ -323,6 +323,15 @@ fn check_and_call(
         }
     }
     let client = srv.clients.map.get_mut(&client_id).expect("client registered");
+    if client.resp == 2 && client.subs.is_subscribed() && !crate::cmd::pubsub::allowed_while_subscribed(spec.full_name) {
+        let e = CmdError::err(format!(
+            "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
+            spec.full_name
+        ));
+        reject(srv, Some(def.id), out, &e);
+        return Err(Rejected::Error);
+    }
+    let client = srv.clients.map.get_mut(&client_id).expect("client registered");
     if let Some(tx) = client.multi.as_mut().filter(|_| !crate::cmd::multi::runs_inside_multi(spec.name)) {
         if spec.flags.contains(CmdFlags::NO_MULTI) {
             reject(srv, Some(def.id), out, &CmdError::err("Command not allowed inside a transaction"));

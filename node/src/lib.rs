@@ -17,6 +17,7 @@
 //!   [`skiplist`]: the ordered index of large sorted sets.
 //! - [`replication`]: the master side of the replication stream (SYNC, propagation);
 //!   [`replica`]: the replica side (REPLICAOF: handshake, full sync, the stream).
+//! - [`pubsub`]: channels, patterns and shard channels, and message delivery.
 //! - [`rdb`]: Redis's serialization format (DUMP/RESTORE payloads, RDB files);
 //!   [`aof`]: the multi-part append-only file (manifest, base, incremental files).
 //! - [`client`], [`errors`], [`glob`], [`clock`], [`log`]: what the rest shares.
@@ -45,6 +46,7 @@ pub mod longdouble;
 pub mod log;
 pub mod quicklist;
 pub mod rdb;
+pub mod pubsub;
 pub mod replica;
 pub mod replication;
 pub mod set;

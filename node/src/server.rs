@@ -137,6 +137,8 @@ pub struct Server {
     pub replicas: crate::replication::Replicas,
     /// The append-only file.
     pub aof: crate::aof::Aof,
+    /// Pub/sub subscriptions.
+    pub pubsub: crate::pubsub::PubSub,
     /// The master this node replicates (REPLICAOF), if any.
     pub master: Option<crate::replica::Master>,
     /// REPLICAOF calls so far: a replica task stops once its generation is stale.
@@ -194,6 +196,7 @@ impl Server {
             replicas: Default::default(),
             aof: Default::default(),
             master: None,
+            pubsub: Default::default(),
             master_generation: 0,
             wait_retry: None,
             propagate_as: None,

@@ -14,7 +14,13 @@ fn ping(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     if args.len() > 2 {
         return Err(CmdError::Arity(ctx.spec.full_name.to_string()));
     }
-    if args.len() == 2 {
+    let c = ctx.client();
+    if c.resp == 2 && c.subs.is_subscribed() {
+        // A subscribed RESP2 client reads pushes: PING answers in their shape.
+        ctx.out.array(2);
+        ctx.out.bulk(b"pong");
+        ctx.out.bulk(if args.len() == 2 { args.get(1) } else { b"" });
+    } else if args.len() == 2 {
         ctx.out.bulk(args.get(1));
     } else {
         ctx.out.simple(b"PONG");
@@ -39,6 +45,7 @@ fn quit(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
 fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     let nopass = ctx.srv.requirepass.is_none();
     crate::cmd::multi::unwatch_all(ctx.srv, ctx.client_id);
+    crate::pubsub::forget(ctx.srv, ctx.client_id);
     let c = ctx.client();
     c.multi = None;
     c.db = 0;

@@ -30,6 +30,7 @@ pub mod keyspace;
 pub mod list;
 pub mod memory;
 pub mod multi;
+pub mod pubsub;
 pub mod replication;
 pub mod scan;
 pub mod server;
@@ -48,6 +49,7 @@ use crate::keyspace::{HeapValue, NewValue, StrEncoding, ValueRef};
 pub fn register_all(r: &mut Registry) {
     aof::register(r);
     string::register(r);
+    pubsub::register(r);
     bitmap::register(r);
     list::register(r);
     hash::register(r);

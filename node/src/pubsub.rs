@@ -1,0 +1,260 @@
+//! Publish/subscribe (Redis's pubsub.c): who listens to which channel,
+//! pattern and shard channel, and the delivery of messages.
+//!
+//! A message for another client is appended to that client's pending
+//! output and its connection is woken to write it; the connection also
+//! drains pending output before running a batch, so a client sees messages
+//! published before its commands ran ahead of their replies. A message for
+//! the publishing client itself goes straight into its reply, before
+//! PUBLISH's own, as Redis orders them. A subscriber that does not read is
+//! disconnected once its pending output passes `client-output-buffer-limit
+//! pubsub` (hard limit at once, soft limit after its seconds).
+
+use std::collections::{HashMap, HashSet};
+
+use corvid_proto::resp::Reply;
+
+use crate::client::{Client, ClientId};
+use crate::server::Server;
+
+/// The three kinds of subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Channel,
+    Pattern,
+    Shard,
+}
+
+impl Kind {
+    pub fn subscribe_word(self) -> &'static [u8] {
+        match self {
+            Kind::Channel => b"subscribe",
+            Kind::Pattern => b"psubscribe",
+            Kind::Shard => b"ssubscribe",
+        }
+    }
+
+    pub fn unsubscribe_word(self) -> &'static [u8] {
+        match self {
+            Kind::Channel => b"unsubscribe",
+            Kind::Pattern => b"punsubscribe",
+            Kind::Shard => b"sunsubscribe",
+        }
+    }
+}
+
+/// Server-wide subscriptions: each channel, pattern or shard channel and
+/// its subscribers in subscription order.
+#[derive(Default)]
+pub struct PubSub {
+    channels: HashMap<Vec<u8>, Vec<ClientId>>,
+    patterns: HashMap<Vec<u8>, Vec<ClientId>>,
+    shard: HashMap<Vec<u8>, Vec<ClientId>>,
+}
+
+impl PubSub {
+    fn table(&mut self, kind: Kind) -> &mut HashMap<Vec<u8>, Vec<ClientId>> {
+        match kind {
+            Kind::Channel => &mut self.channels,
+            Kind::Pattern => &mut self.patterns,
+            Kind::Shard => &mut self.shard,
+        }
+    }
+
+    fn table_ref(&self, kind: Kind) -> &HashMap<Vec<u8>, Vec<ClientId>> {
+        match kind {
+            Kind::Channel => &self.channels,
+            Kind::Pattern => &self.patterns,
+            Kind::Shard => &self.shard,
+        }
+    }
+
+    /// Channels (or shard channels) with at least one subscriber, matching
+    /// `pattern` if given (PUBSUB CHANNELS / SHARDCHANNELS).
+    pub fn active(&self, kind: Kind, pattern: Option<&[u8]>) -> Vec<&[u8]> {
+        self.table_ref(kind).keys().map(Vec::as_slice).filter(|c| pattern.is_none_or(|p| crate::glob::glob_match(p, c, false))).collect()
+    }
+
+    /// Subscribers of one channel (PUBSUB NUMSUB / SHARDNUMSUB).
+    pub fn subscribers(&self, kind: Kind, channel: &[u8]) -> usize {
+        self.table_ref(kind).get(channel).map_or(0, Vec::len)
+    }
+
+    /// How many distinct channels, patterns or shard channels have subscribers.
+    pub fn count(&self, kind: Kind) -> usize {
+        self.table_ref(kind).len()
+    }
+}
+
+/// A client's own subscriptions.
+#[derive(Debug, Default)]
+pub struct Subscriptions {
+    pub channels: HashSet<Vec<u8>>,
+    pub patterns: HashSet<Vec<u8>>,
+    pub shard: HashSet<Vec<u8>>,
+}
+
+impl Subscriptions {
+    pub fn of(&self, kind: Kind) -> &HashSet<Vec<u8>> {
+        match kind {
+            Kind::Channel => &self.channels,
+            Kind::Pattern => &self.patterns,
+            Kind::Shard => &self.shard,
+        }
+    }
+
+    fn of_mut(&mut self, kind: Kind) -> &mut HashSet<Vec<u8>> {
+        match kind {
+            Kind::Channel => &mut self.channels,
+            Kind::Pattern => &mut self.patterns,
+            Kind::Shard => &mut self.shard,
+        }
+    }
+
+    /// The count a (un)subscribe reply carries: channels and patterns
+    /// together, shard channels on their own (clientSubscriptionsCount).
+    pub fn count_for(&self, kind: Kind) -> usize {
+        match kind {
+            Kind::Shard => self.shard.len(),
+            _ => self.channels.len() + self.patterns.len(),
+        }
+    }
+
+    /// In RESP2 a client with any subscription may only run the
+    /// subscription commands, PING, QUIT and RESET.
+    pub fn is_subscribed(&self) -> bool {
+        !(self.channels.is_empty() && self.patterns.is_empty() && self.shard.is_empty())
+    }
+}
+
+/// A subscription confirmation or removal: [word, channel or nil, count],
+/// a push in RESP3.
+pub fn write_ack(out: &mut Reply, word: &[u8], channel: Option<&[u8]>, count: usize) {
+    out.push(3);
+    out.bulk(word);
+    match channel {
+        Some(c) => out.bulk(c),
+        None => out.null(),
+    }
+    out.int(count as i64);
+}
+
+/// Subscribe `id` to `name`; false if it already was.
+pub fn subscribe(srv: &mut Server, id: ClientId, kind: Kind, name: &[u8]) -> bool {
+    let Some(c) = srv.clients.map.get_mut(&id) else { return false };
+    if !c.subs.of_mut(kind).insert(name.to_vec()) {
+        return false;
+    }
+    srv.pubsub.table(kind).entry(name.to_vec()).or_default().push(id);
+    true
+}
+
+/// Unsubscribe `id` from `name`; false if it was not subscribed.
+pub fn unsubscribe(srv: &mut Server, id: ClientId, kind: Kind, name: &[u8]) -> bool {
+    let Some(c) = srv.clients.map.get_mut(&id) else { return false };
+    if !c.subs.of_mut(kind).remove(name) {
+        return false;
+    }
+    let table = srv.pubsub.table(kind);
+    if let Some(ids) = table.get_mut(name) {
+        ids.retain(|&x| x != id);
+        if ids.is_empty() {
+            table.remove(name);
+        }
+    }
+    true
+}
+
+/// Drop every subscription of a client that is going away.
+pub fn forget(srv: &mut Server, id: ClientId) {
+    for kind in [Kind::Channel, Kind::Pattern, Kind::Shard] {
+        let names: Vec<Vec<u8>> = srv.clients.map.get(&id).map(|c| c.subs.of(kind).iter().cloned().collect()).unwrap_or_default();
+        for n in names {
+            unsubscribe(srv, id, kind, &n);
+        }
+    }
+}
+
+/// Deliver `message` on `channel` to its subscribers (and, for ordinary
+/// channels, to matching patterns); the number of deliveries. `me` is the
+/// publishing client, whose copy goes into `out`.
+pub fn publish(srv: &mut Server, kind: Kind, channel: &[u8], message: &[u8], me: Option<ClientId>, out: &mut Reply) -> usize {
+    let mut receivers = 0;
+    let direct: Vec<ClientId> = srv.pubsub.table_ref(kind).get(channel).cloned().unwrap_or_default();
+    let word: &[u8] = if kind == Kind::Shard { b"smessage" } else { b"message" };
+    for id in direct {
+        deliver(srv, id, me, out, |r| {
+            header(r, 3);
+            r.bulk(word);
+            r.bulk(channel);
+            r.bulk(message);
+        });
+        receivers += 1;
+    }
+    if kind == Kind::Channel && !srv.pubsub.patterns.is_empty() {
+        let matching: Vec<(Vec<u8>, Vec<ClientId>)> = srv
+            .pubsub
+            .patterns
+            .iter()
+            .filter(|(p, _)| crate::glob::glob_match(p, channel, false))
+            .map(|(p, ids)| (p.clone(), ids.clone()))
+            .collect();
+        for (pattern, ids) in matching {
+            for id in ids {
+                deliver(srv, id, me, out, |r| {
+                    header(r, 4);
+                    r.bulk(b"pmessage");
+                    r.bulk(&pattern);
+                    r.bulk(channel);
+                    r.bulk(message);
+                });
+                receivers += 1;
+            }
+        }
+    }
+    receivers
+}
+
+/// A message's header: a push in RESP3, an array in RESP2.
+fn header(r: &mut Reply, n: usize) {
+    r.push(n);
+}
+
+fn deliver(srv: &mut Server, id: ClientId, me: Option<ClientId>, out: &mut Reply, write: impl Fn(&mut Reply)) {
+    if Some(id) == me {
+        let resp3 = out.resp3;
+        out.resp3 = srv.clients.map.get(&id).is_some_and(|c| c.resp == 3);
+        write(out);
+        out.resp3 = resp3;
+        return;
+    }
+    let limit = srv.config.client_output_buffer_limits()[2];
+    let now = crate::clock::now_ms();
+    let Some(c) = srv.clients.map.get_mut(&id) else { return };
+    let mut r = Reply::new(c.resp == 3);
+    write(&mut r);
+    c.pending_out.extend_from_slice(&r.buf);
+    check_output_limit(c, limit, now);
+    c.wake.notify_one();
+}
+
+/// Close a client whose pending output passed its class's limits
+/// (checkClientOutputBufferLimits): the hard limit at once, the soft one
+/// when it stayed over it for its seconds.
+fn check_output_limit(c: &mut Client, limit: crate::config::OutputBufferLimit, now_ms: i64) {
+    let used = (c.pending_out.len() + c.out_inflight) as u64;
+    let hard = limit.hard_limit_bytes > 0 && used >= limit.hard_limit_bytes;
+    let soft_over = limit.soft_limit_bytes > 0 && used >= limit.soft_limit_bytes;
+    let soft = soft_over && {
+        let since = *c.obuf_soft_since_ms.get_or_insert(now_ms);
+        now_ms - since > limit.soft_limit_seconds * 1000
+    };
+    if !soft_over {
+        c.obuf_soft_since_ms = None;
+    }
+    if (hard || soft) && !c.killed {
+        tracing::warn!("Client id={} scheduled to be closed ASAP for overcoming of output buffer limits.", c.id);
+        c.killed = true;
+        c.pending_out = Vec::new();
+    }
+}

@@ -1,0 +1,103 @@
+//! Pub/sub through the real door: RESP2 subscribers (and the commands they
+//! may still run), pattern and shard subscriptions, RESP3 pushes mixed with
+//! replies in order, PUBSUB introspection, and a subscriber that stops
+//! reading being cut off by its output buffer limit. Each assertion holds
+//! for Redis 7.0 too.
+
+use std::time::{Duration, Instant};
+
+use corvid_tests::Server;
+
+#[test]
+fn subscribe_publish_and_patterns_in_resp2() {
+    let server = Server::start(&[]);
+    let mut sub = server.raw();
+    let mut publisher = server.raw();
+    assert_eq!(
+        sub.cmd(&["SUBSCRIBE", "news", "sport"]),
+        "*3\r\n$9\r\nsubscribe\r\n$4\r\nnews\r\n:1\r\n"
+    );
+    assert_eq!(sub.read_reply(), "*3\r\n$9\r\nsubscribe\r\n$5\r\nsport\r\n:2\r\n");
+    assert_eq!(sub.cmd(&["PSUBSCRIBE", "n*"]), "*3\r\n$10\r\npsubscribe\r\n$2\r\nn*\r\n:3\r\n");
+    // One delivery to the channel, one to the matching pattern.
+    assert_eq!(publisher.cmd(&["PUBLISH", "news", "hi"]), ":2\r\n");
+    assert_eq!(sub.read_reply(), "*3\r\n$7\r\nmessage\r\n$4\r\nnews\r\n$2\r\nhi\r\n");
+    assert_eq!(sub.read_reply(), "*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$4\r\nnews\r\n$2\r\nhi\r\n");
+    assert_eq!(publisher.cmd(&["PUBLISH", "nobody", "x"]), ":1\r\n");
+    assert_eq!(sub.read_reply(), "*4\r\n$8\r\npmessage\r\n$2\r\nn*\r\n$6\r\nnobody\r\n$1\r\nx\r\n");
+    assert_eq!(publisher.cmd(&["PUBLISH", "weather", "x"]), ":0\r\n");
+
+    // Subscribed in RESP2: only the subscription commands, PING, QUIT and RESET.
+    assert_eq!(
+        sub.cmd(&["GET", "k"]),
+        "-ERR Can't execute 'get': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context\r\n"
+    );
+    assert_eq!(sub.cmd(&["PING"]), "*2\r\n$4\r\npong\r\n$0\r\n\r\n");
+
+    assert_eq!(publisher.cmd(&["PUBSUB", "NUMSUB", "news", "none"]), "*4\r\n$4\r\nnews\r\n:1\r\n$4\r\nnone\r\n:0\r\n");
+    assert_eq!(publisher.cmd(&["PUBSUB", "NUMPAT"]), ":1\r\n");
+    assert_eq!(publisher.cmd(&["PUBSUB", "CHANNELS", "s*"]), "*1\r\n$5\r\nsport\r\n");
+    let list = publisher.cmd(&["CLIENT", "LIST"]).text();
+    assert!(list.contains("flags=P db=0 sub=2 psub=1 ssub=0"), "{list}");
+
+    assert_eq!(sub.cmd(&["UNSUBSCRIBE", "news"]), "*3\r\n$11\r\nunsubscribe\r\n$4\r\nnews\r\n:2\r\n");
+    assert_eq!(sub.cmd(&["PUNSUBSCRIBE"]), "*3\r\n$12\r\npunsubscribe\r\n$2\r\nn*\r\n:1\r\n");
+    assert_eq!(sub.cmd(&["UNSUBSCRIBE"]), "*3\r\n$11\r\nunsubscribe\r\n$5\r\nsport\r\n:0\r\n");
+    // Nothing left: one reply with a nil channel; ordinary commands again.
+    assert_eq!(sub.cmd(&["UNSUBSCRIBE"]), "*3\r\n$11\r\nunsubscribe\r\n$-1\r\n:0\r\n");
+    assert_eq!(sub.cmd(&["PING"]), "+PONG\r\n");
+    assert_eq!(publisher.cmd(&["PUBSUB", "NUMPAT"]), ":0\r\n");
+
+    // Shard channels count on their own.
+    assert_eq!(sub.cmd(&["SSUBSCRIBE", "orders"]), "*3\r\n$10\r\nssubscribe\r\n$6\r\norders\r\n:1\r\n");
+    assert_eq!(publisher.cmd(&["SPUBLISH", "orders", "o1"]), ":1\r\n");
+    assert_eq!(sub.read_reply(), "*3\r\n$8\r\nsmessage\r\n$6\r\norders\r\n$2\r\no1\r\n");
+    assert_eq!(publisher.cmd(&["PUBSUB", "SHARDCHANNELS"]), "*1\r\n$6\r\norders\r\n");
+    assert_eq!(publisher.cmd(&["PUBSUB", "SHARDNUMSUB", "orders"]), "*2\r\n$6\r\norders\r\n:1\r\n");
+    assert_eq!(publisher.cmd(&["PUBLISH", "orders", "x"]), ":0\r\n");
+    assert_eq!(sub.cmd(&["RESET"]), "+RESET\r\n");
+    assert_eq!(publisher.cmd(&["PUBSUB", "SHARDCHANNELS"]), "*0\r\n");
+}
+
+#[test]
+fn resp3_pushes_interleave_with_replies_in_order() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    c.cmd(&["HELLO", "3"]);
+    assert_eq!(c.cmd(&["SUBSCRIBE", "me"]), ">3\r\n$9\r\nsubscribe\r\n$2\r\nme\r\n:1\r\n");
+    // Any command runs in RESP3; our own message comes before PUBLISH's reply.
+    c.send(b"*3\r\n$7\r\nPUBLISH\r\n$2\r\nme\r\n$3\r\nhey\r\n");
+    assert_eq!(c.read_reply(), ">3\r\n$7\r\nmessage\r\n$2\r\nme\r\n$3\r\nhey\r\n");
+    assert_eq!(c.read_reply(), ":1\r\n");
+    assert_eq!(c.cmd(&["SET", "k", "v"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["PING"]), "+PONG\r\n");
+    // A message published by another client before our next command is read first.
+    let mut other = server.raw();
+    assert_eq!(other.cmd(&["PUBLISH", "me", "first"]), ":1\r\n");
+    std::thread::sleep(Duration::from_millis(50));
+    c.send(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+    assert_eq!(c.read_reply(), ">3\r\n$7\r\nmessage\r\n$2\r\nme\r\n$5\r\nfirst\r\n");
+    assert_eq!(c.read_reply(), "$1\r\nv\r\n");
+}
+
+#[test]
+fn a_subscriber_that_does_not_read_is_disconnected() {
+    let server = Server::start(&[]);
+    let mut admin = server.raw();
+    assert_eq!(admin.cmd(&["CONFIG", "SET", "client-output-buffer-limit", "pubsub 100000 0 0"]), "+OK\r\n");
+    let mut sub = server.raw();
+    sub.cmd(&["SUBSCRIBE", "flood"]);
+    // The subscriber never reads: its messages pile up on the server until
+    // the hard limit ends the connection (kernel buffers absorb the rest).
+    let payload = "x".repeat(10_000);
+    let start = Instant::now();
+    loop {
+        admin.cmd(&["PUBLISH", "flood", &payload]);
+        let list = admin.cmd(&["CLIENT", "LIST"]).text();
+        if !list.contains("cmd=subscribe") {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "the subscriber was never cut off");
+    }
+    assert_eq!(admin.cmd(&["PUBSUB", "NUMSUB", "flood"]), "*2\r\n$5\r\nflood\r\n:0\r\n");
+}
