@@ -390,9 +390,10 @@ fn run(srv: &mut Server, def: &CommandDef, client_id: ClientId, args: &Args<'_>,
     out.resp3 = client.resp == 3;
     let dirty_before = srv.db.dirty;
     let flushed = watched_keys_a_flush_touches(srv, spec.full_name, db, args);
+    let notify_before = (srv.notify_flags != 0 && spec.flags.contains(CmdFlags::WRITE)).then(|| crate::notify::before(srv, spec, db, args));
     let mut ctx = Ctx { srv, client_id, db, out, spec };
     let result = (def.handler)(&mut ctx, args);
-    after_command(ctx.srv, spec, db, args, dirty_before, flushed);
+    after_command(ctx.srv, spec, db, args, dirty_before, flushed, notify_before);
     // A wall clock stepped backwards must not make a negative duration.
     let elapsed = (crate::clock::now_us() - start_us).max(0) as u64;
     let srv = ctx.srv;
@@ -444,9 +445,10 @@ fn after_command(
     args: &Args<'_>,
     dirty_before: u64,
     flushed: Vec<(ClientId, usize, crate::cmd::multi::FlushEffect)>,
+    notify_before: Option<Vec<(Vec<u8>, bool)>>,
 ) {
-    // The common case: nobody replicates, watches or waits.
-    if !crate::replication::propagating(srv) && srv.watching_clients == 0 && srv.blocking.is_empty() {
+    // The common case: nobody replicates, watches, waits or is notified.
+    if !crate::replication::propagating(srv) && srv.watching_clients == 0 && srv.blocking.is_empty() && srv.notify_flags == 0 {
         srv.propagate_as = None;
         srv.modified_keys = None;
         srv.force_propagate = false;
@@ -456,6 +458,7 @@ fn after_command(
     let is_write = spec.flags.contains(CmdFlags::WRITE);
     let expired = srv.db.expired_log.as_mut().map(std::mem::take).unwrap_or_default();
     let modified = srv.modified_keys.take();
+    let modified_for_notify = modified.clone();
     let listening = srv.watching_clients > 0 || !srv.blocking.is_empty();
     if changed && is_write && listening {
         if spec.full_name == "swapdb" {
@@ -471,6 +474,13 @@ fn after_command(
     }
     for (d, k) in &expired {
         crate::cmd::multi::touch(srv, *d, k);
+        crate::notify::notify(srv, crate::config::keyspace_events::EXPIRED, "expired", k, *d);
+    }
+    if let Some(before) = notify_before.filter(|_| changed && is_write) {
+        let rewritten = srv.propagate_as.clone();
+        srv.modified_keys = modified_for_notify;
+        crate::notify::after(srv, spec, db, args, &before, rewritten.as_deref());
+        srv.modified_keys = None;
     }
     crate::replication::after_command(srv, db, args, is_write, changed, &expired);
 }
@@ -510,6 +520,7 @@ pub fn after_expiry(srv: &mut Server) {
     }
     for (d, k) in &expired {
         crate::cmd::multi::touch(srv, *d, k);
+        crate::notify::notify(srv, crate::config::keyspace_events::EXPIRED, "expired", k, *d);
     }
     for (d, key) in &expired {
         crate::replication::propagate(srv, *d, &[b"DEL", key]);

@@ -17,7 +17,8 @@
 //!   [`skiplist`]: the ordered index of large sorted sets.
 //! - [`replication`]: the master side of the replication stream (SYNC, propagation);
 //!   [`replica`]: the replica side (REPLICAOF: handshake, full sync, the stream).
-//! - [`pubsub`]: channels, patterns and shard channels, and message delivery.
+//! - [`pubsub`]: channels, patterns and shard channels, and message delivery;
+//!   [`notify`]: keyspace notifications derived from what each write did.
 //! - [`rdb`]: Redis's serialization format (DUMP/RESTORE payloads, RDB files);
 //!   [`aof`]: the multi-part append-only file (manifest, base, incremental files).
 //! - [`client`], [`errors`], [`glob`], [`clock`], [`log`]: what the rest shares.
@@ -46,6 +47,7 @@ pub mod longdouble;
 pub mod log;
 pub mod quicklist;
 pub mod rdb;
+pub mod notify;
 pub mod pubsub;
 pub mod replica;
 pub mod replication;

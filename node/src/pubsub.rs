@@ -14,7 +14,7 @@ use std::collections::{HashMap, HashSet};
 
 use corvid_proto::resp::Reply;
 
-use crate::client::{Client, ClientId};
+use crate::client::{Client, ClientId, ReplyMode};
 use crate::server::Server;
 
 /// The three kinds of subscription.
@@ -80,6 +80,12 @@ impl PubSub {
         self.table_ref(kind).get(channel).map_or(0, Vec::len)
     }
 
+    /// Whether anyone listens to ordinary channels or patterns (keyspace
+    /// notifications go nowhere otherwise).
+    pub fn has_listeners(&self) -> bool {
+        !(self.channels.is_empty() && self.patterns.is_empty())
+    }
+
     /// How many distinct channels, patterns or shard channels have subscribers.
     pub fn count(&self, kind: Kind) -> usize {
         self.table_ref(kind).len()
@@ -127,16 +133,36 @@ impl Subscriptions {
     }
 }
 
-/// A subscription confirmation or removal: [word, channel or nil, count],
-/// a push in RESP3.
-pub fn write_ack(out: &mut Reply, word: &[u8], channel: Option<&[u8]>, count: usize) {
-    out.push(3);
-    out.bulk(word);
-    match channel {
-        Some(c) => out.bulk(c),
-        None => out.null(),
+/// A subscription confirmation or removal for the calling client: [word,
+/// channel or nil, count], a push in RESP3.
+pub fn write_ack(srv: &mut Server, id: ClientId, out: &mut Reply, word: &[u8], channel: Option<&[u8]>, count: usize) {
+    to_caller(srv, id, out, |r| {
+        r.push(3);
+        r.bulk(word);
+        match channel {
+            Some(c) => r.bulk(c),
+            None => r.null(),
+        }
+        r.int(count as i64);
+    });
+}
+
+/// A pub/sub frame for the client running the command: in its reply, or,
+/// when CLIENT REPLY OFF/SKIP drops that reply, in its pending output —
+/// pub/sub frames get through either way (Redis's CLIENT_PUSHING).
+fn to_caller(srv: &mut Server, id: ClientId, out: &mut Reply, write: impl Fn(&mut Reply)) {
+    let Some(c) = srv.clients.map.get_mut(&id) else { return };
+    if matches!(c.reply_mode, ReplyMode::Off | ReplyMode::Skipping) {
+        let mut r = Reply::new(c.resp == 3);
+        write(&mut r);
+        c.pending_out.extend_from_slice(&r.buf);
+        c.wake.notify_one();
+    } else {
+        let resp3 = out.resp3;
+        out.resp3 = c.resp == 3;
+        write(out);
+        out.resp3 = resp3;
     }
-    out.int(count as i64);
 }
 
 /// Subscribe `id` to `name`; false if it already was.
@@ -222,10 +248,7 @@ fn header(r: &mut Reply, n: usize) {
 
 fn deliver(srv: &mut Server, id: ClientId, me: Option<ClientId>, out: &mut Reply, write: impl Fn(&mut Reply)) {
     if Some(id) == me {
-        let resp3 = out.resp3;
-        out.resp3 = srv.clients.map.get(&id).is_some_and(|c| c.resp == 3);
-        write(out);
-        out.resp3 = resp3;
+        to_caller(srv, id, out, write);
         return;
     }
     let limit = srv.config.client_output_buffer_limits()[2];

@@ -137,6 +137,8 @@ pub struct Server {
     pub replicas: crate::replication::Replicas,
     /// The append-only file.
     pub aof: crate::aof::Aof,
+    /// Cached `notify-keyspace-events` flags (0: no notifications).
+    pub notify_flags: i32,
     /// Pub/sub subscriptions.
     pub pubsub: crate::pubsub::PubSub,
     /// The master this node replicates (REPLICAOF), if any.
@@ -197,6 +199,7 @@ impl Server {
             aof: Default::default(),
             master: None,
             pubsub: Default::default(),
+            notify_flags: 0,
             master_generation: 0,
             wait_retry: None,
             propagate_as: None,
@@ -222,6 +225,8 @@ impl Server {
         self.requirepass = if pass.is_empty() { None } else { Some(pass.into_bytes()) };
         self.db.policy = access_policy(&self.config);
         self.aof.refresh_config(&self.config);
+        self.notify_flags = self.config.notify_keyspace_events();
+        self.update_expired_log();
         // jemalloc-bg-thread: a background thread returns freed pages to the
         // kernel, as Redis enables it, so RSS follows used memory.
         let _ = tikv_jemalloc_ctl::background_thread::write(self.config.get_bool("jemalloc-bg-thread"));
@@ -230,7 +235,9 @@ impl Server {
     /// Record expired keys only while someone needs them: replicas (to send
     /// DEL) or watchers (expiry touches a watched key).
     pub fn update_expired_log(&mut self) {
-        let needed = crate::replication::propagating(self) || self.watching_clients > 0;
+        let needed = crate::replication::propagating(self)
+            || self.watching_clients > 0
+            || self.notify_flags & crate::config::keyspace_events::EXPIRED != 0;
         match (needed, self.db.expired_log.is_some()) {
             (true, false) => self.db.expired_log = Some(Vec::new()),
             (false, true) => self.db.expired_log = None,

@@ -101,3 +101,50 @@ fn a_subscriber_that_does_not_read_is_disconnected() {
     }
     assert_eq!(admin.cmd(&["PUBSUB", "NUMSUB", "flood"]), "*2\r\n$5\r\nflood\r\n:0\r\n");
 }
+
+#[test]
+fn keyspace_notifications_follow_writes() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    let mut sub = server.raw();
+    assert_eq!(c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]), "+OK\r\n");
+    sub.cmd(&["PSUBSCRIBE", "__key*__:*"]);
+    // Read one event pair: the keyspace message, then the keyevent message.
+    let mut expect = |event: &str, key: &str| {
+        let space = format!("__keyspace@0__:{key}");
+        let evt = format!("__keyevent@0__:{event}");
+        let m = |ch: &str, payload: &str| {
+            format!("*4\r\n$8\r\npmessage\r\n$10\r\n__key*__:*\r\n${}\r\n{ch}\r\n${}\r\n{payload}\r\n", ch.len(), payload.len())
+        };
+        assert_eq!(sub.read_reply().text(), m(&space, event), "keyspace event {event} on {key}");
+        assert_eq!(sub.read_reply().text(), m(&evt, key), "keyevent {event} on {key}");
+    };
+    c.cmd(&["SET", "s", "1", "EX", "100"]);
+    expect("set", "s");
+    expect("expire", "s");
+    c.cmd(&["INCR", "s"]);
+    expect("incrby", "s");
+    c.cmd(&["RENAME", "s", "t"]);
+    expect("rename_from", "s");
+    expect("rename_to", "t");
+    c.cmd(&["DEL", "t", "missing"]);
+    expect("del", "t");
+    c.cmd(&["RPUSH", "l", "a"]);
+    expect("rpush", "l");
+    // Popping the last element: the pop, then the key's deletion.
+    c.cmd(&["LPOP", "l"]);
+    expect("lpop", "l");
+    expect("del", "l");
+    c.cmd(&["HMSET", "h", "f", "1"]);
+    expect("hset", "h");
+    c.cmd(&["ZINCRBY", "z", "1", "m"]);
+    expect("zincr", "z");
+    // Nothing changed: no event (the next one read is the SADD's).
+    c.cmd(&["SREM", "nokey", "x"]);
+    c.cmd(&["SADD", "set", "x"]);
+    expect("sadd", "set");
+    c.cmd(&["PSETEX", "gone", "10", "v"]);
+    expect("set", "gone");
+    expect("expire", "gone");
+    expect("expired", "gone");
+}

@@ -22,7 +22,7 @@ fn subscribe_to(ctx: &mut Ctx<'_>, args: &Args<'_>, kind: Kind) -> CmdResult {
     for name in args.iter().skip(1) {
         pubsub::subscribe(ctx.srv, ctx.client_id, kind, name);
         let count = ctx.client().subs.count_for(kind);
-        pubsub::write_ack(ctx.out, kind.subscribe_word(), Some(name), count);
+        pubsub::write_ack(ctx.srv, ctx.client_id, ctx.out, kind.subscribe_word(), Some(name), count);
     }
     Ok(())
 }
@@ -37,13 +37,13 @@ fn unsubscribe_from(ctx: &mut Ctx<'_>, args: &Args<'_>, kind: Kind) -> CmdResult
     };
     if names.is_empty() {
         let count = ctx.client().subs.count_for(kind);
-        pubsub::write_ack(ctx.out, kind.unsubscribe_word(), None, count);
+        pubsub::write_ack(ctx.srv, ctx.client_id, ctx.out, kind.unsubscribe_word(), None, count);
         return Ok(());
     }
     for name in names {
         pubsub::unsubscribe(ctx.srv, ctx.client_id, kind, &name);
         let count = ctx.client().subs.count_for(kind);
-        pubsub::write_ack(ctx.out, kind.unsubscribe_word(), Some(&name), count);
+        pubsub::write_ack(ctx.srv, ctx.client_id, ctx.out, kind.unsubscribe_word(), Some(&name), count);
     }
     Ok(())
 }
