@@ -292,7 +292,11 @@ fn check_and_call(
         reject(srv, Some(def.id), out, &CmdError::NoAuth);
         return Err(Rejected::Error);
     }
-    if let Some(p) = srv.pause {
+    // The master's stream is applied as it comes: holding it would need
+    // the stream task to wait and retry (Redis postpones its master client;
+    // a pause on a replica is rare and short).
+    let from_master = srv.master.is_some() && srv.clients.map.get(&client_id).is_some_and(|c| c.is_master);
+    if let Some(p) = srv.pause.filter(|_| !from_master) {
         if p.until_ms > now {
             let held = if p.write_only {
                 spec.flags.contains(CmdFlags::WRITE) || spec.flags.contains(CmdFlags::MAY_REPLICATE)
@@ -313,7 +317,7 @@ fn check_and_call(
             return Err(Rejected::Error);
         }
     }
-    if let Some(e) = srv.aof.write_error.as_ref().filter(|_| srv.aof.on) {
+    if let Some(e) = srv.aof.write_error.as_ref().filter(|_| srv.aof.on && !from_master) {
         // Writes that could not reach the AOF would be lost on restart
         // (writeCommandsDeniedByDiskError); PING too, as Redis refuses it.
         if spec.flags.contains(CmdFlags::WRITE) || spec.full_name == "ping" {

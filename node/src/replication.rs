@@ -101,6 +101,17 @@ pub fn propagate(srv: &mut Server, db: usize, args: &[&[u8]]) {
     emit(srv, Some(db), args);
 }
 
+/// Send `args` to the replicas only (PUBLISH: subscribers of replicas get
+/// the master's messages; the AOF has no use for them).
+pub fn propagate_to_replicas(srv: &mut Server, db: usize, args: &[&[u8]]) {
+    if srv.replicas.is_empty() {
+        return;
+    }
+    let aof_on = std::mem::replace(&mut srv.aof.on, false);
+    emit(srv, Some(db), args);
+    srv.aof.on = aof_on;
+}
+
 /// Feed the AOF and the replicas, SELECTing `db` first where their
 /// stream is elsewhere (None: no SELECT).
 fn emit(srv: &mut Server, db: Option<usize>, args: &[&[u8]]) {

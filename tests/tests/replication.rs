@@ -41,6 +41,11 @@ fn replica_follows_master_and_wait_counts_it() {
     assert_eq!(m.cmd(&["WAIT", "1", "5000"]), ":1\r\n");
     assert_eq!(r.cmd(&["GET", "counter"]), "$1\r\n1\r\n");
     assert_eq!(m.cmd(&["PEXPIRETIME", "ttl"]), r.cmd(&["PEXPIRETIME", "ttl"]), "the same absolute expiry");
+    // A message published on the master reaches subscribers of the replica.
+    let mut sub = replica.raw();
+    sub.cmd(&["SUBSCRIBE", "events"]);
+    assert_eq!(m.cmd(&["PUBLISH", "events", "hello"]), ":0\r\n");
+    assert_eq!(sub.read_reply(), "*3\r\n$7\r\nmessage\r\n$6\r\nevents\r\n$5\r\nhello\r\n");
     // Nobody else replicates: WAIT for two gives up at its timeout with one.
     assert_eq!(m.cmd(&["WAIT", "2", "100"]), ":1\r\n");
     let role = m.cmd(&["ROLE"]).text();

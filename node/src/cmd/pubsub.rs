@@ -75,6 +75,8 @@ fn sunsubscribe(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// PUBLISH channel message: the number of clients that received it.
 fn publish(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let n = pubsub::publish(ctx.srv, Kind::Channel, args.get(1), args.get(2), Some(ctx.client_id), ctx.out);
+    // Subscribers connected to replicas hear it too (forceCommandPropagation).
+    crate::replication::propagate_to_replicas(ctx.srv, ctx.db, &[args.get(0), args.get(1), args.get(2)]);
     ctx.out.int(n as i64);
     Ok(())
 }
