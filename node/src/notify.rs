@@ -79,6 +79,13 @@ pub fn after(srv: &mut Server, spec: &CommandSpec, db: usize, args: &Args<'_>, b
         "incr" | "decr" | "incrby" | "decrby" => one(STRING, "incrby", first.clone()),
         "incrbyfloat" | "append" | "setrange" | "setbit" => one(STRING, name, first.clone()),
         "getdel" => one(GENERIC, "del", first.clone()),
+        "bitop" => {
+            if exists(srv, db, &first) {
+                one(STRING, "set", first.clone());
+            } else {
+                one(GENERIC, "del", first.clone());
+            }
+        }
         "getex" => match rewritten.and_then(|r| r.first()).map(|w| w.to_ascii_lowercase()) {
             Some(w) if w == b"pexpireat" => one(GENERIC, "expire", first.clone()),
             Some(w) if w == b"persist" => one(GENERIC, "persist", first.clone()),

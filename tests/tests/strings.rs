@@ -488,4 +488,43 @@ fn setrange_and_setbit_refuse_offsets_past_the_limit() {
     assert_eq!(c.cmd(&["BITCOUNT", "n"]), ":6\r\n");
     assert_eq!(c.cmd(&["BITCOUNT", "n", "2", "10", "BIT"]), ":4\r\n");
     assert_eq!(c.cmd(&["BITCOUNT", "n", "0"]), "-ERR syntax error\r\n");
+    // Both ends negative with start after end: nothing, however short the string.
+    assert_eq!(c.cmd(&["BITCOUNT", "n", "-6", "-7"]), ":0\r\n");
+}
+
+#[test]
+fn bitop_and_bitpos() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    c.cmd_bytes(&[&b"SET"[..], b"a", b"\xff\xf0"]);
+    c.cmd_bytes(&[&b"SET"[..], b"b", b"\x0f"]);
+    // Shorter sources read as zero-padded; the result is as long as the longest.
+    assert_eq!(c.cmd(&["BITOP", "AND", "r", "a", "b"]), ":2\r\n");
+    assert_eq!(c.cmd(&["GET", "r"]).as_bytes(), b"$2\r\n\x0f\x00\r\n");
+    assert_eq!(c.cmd(&["BITOP", "OR", "r", "a", "b", "missing"]), ":2\r\n");
+    assert_eq!(c.cmd(&["GET", "r"]).as_bytes(), b"$2\r\n\xff\xf0\r\n");
+    assert_eq!(c.cmd(&["BITOP", "XOR", "r", "a", "b"]), ":2\r\n");
+    assert_eq!(c.cmd(&["GET", "r"]).as_bytes(), b"$2\r\n\xf0\xf0\r\n");
+    assert_eq!(c.cmd(&["BITOP", "NOT", "r", "b"]), ":1\r\n");
+    assert_eq!(c.cmd(&["GET", "r"]).as_bytes(), b"$1\r\n\xf0\r\n");
+    assert_eq!(c.cmd(&["BITOP", "NOT", "r", "a", "b"]), "-ERR BITOP NOT must be called with a single source key.\r\n");
+    c.cmd(&["LPUSH", "l", "x"]);
+    assert_eq!(c.cmd(&["BITOP", "AND", "r", "a", "l"]), "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n");
+    // An empty result deletes the destination.
+    assert_eq!(c.cmd(&["BITOP", "OR", "r", "none1", "none2"]), ":0\r\n");
+    assert_eq!(c.cmd(&["EXISTS", "r"]), ":0\r\n");
+
+    // \xff\xf0: the first clear bit is 12; without an end, past the string.
+    assert_eq!(c.cmd(&["BITPOS", "a", "0"]), ":12\r\n");
+    assert_eq!(c.cmd(&["BITPOS", "a", "1", "1"]), ":8\r\n");
+    assert_eq!(c.cmd(&["BITPOS", "a", "0", "0", "0"]), ":-1\r\n");
+    assert_eq!(c.cmd(&["BITPOS", "a", "0", "0"]), ":12\r\n");
+    assert_eq!(c.cmd(&["BITPOS", "a", "1", "9", "15", "BIT"]), ":9\r\n");
+    assert_eq!(c.cmd(&["BITPOS", "a", "1", "12", "15", "BIT"]), ":-1\r\n");
+    c.cmd_bytes(&[&b"SET"[..], b"ones", b"\xff"]);
+    assert_eq!(c.cmd(&["BITPOS", "ones", "0"]), ":8\r\n");
+    assert_eq!(c.cmd(&["BITPOS", "ones", "0", "0", "-1"]), ":-1\r\n");
+    assert_eq!(c.cmd(&["BITPOS", "missing", "1"]), ":-1\r\n");
+    assert_eq!(c.cmd(&["BITPOS", "missing", "0"]), ":0\r\n");
+    assert_eq!(c.cmd(&["BITPOS", "a", "2"]), "-ERR The bit argument must be 1 or 0.\r\n");
 }

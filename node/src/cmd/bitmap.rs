@@ -1,4 +1,5 @@
-//! Bit commands on strings (Redis's bitops.c): SETBIT, GETBIT, BITCOUNT.
+//! Bit commands on strings (Redis's bitops.c): SETBIT, GETBIT, BITCOUNT,
+//! BITPOS, BITOP.
 //! Bit 0 is the most significant bit of the first byte.
 
 use corvid_proto::resp::{parse_i64, Args};
@@ -85,48 +86,157 @@ fn getbit(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
+/// A BITCOUNT / BITPOS range: `start` and `end` (inclusive) in bytes, or
+/// in bits when `bits`; negative positions count from the end.
+struct Range {
+    start: i64,
+    end: i64,
+    bits: bool,
+}
+
+/// The optional `start end [BYTE|BIT]` after argument `at`.
+fn parse_range(args: &Args<'_>, at: usize) -> Result<Option<Range>, CmdError> {
+    if args.len() <= at {
+        return Ok(None);
+    }
+    let start = super::arg_i64(args.get(at))?;
+    let end = if args.len() > at + 1 { super::arg_i64(args.get(at + 1))? } else { -1 };
+    let bits = match args.len() {
+        n if n == at + 3 && is(args.get(at + 2), "bit") => true,
+        n if n == at + 3 && is(args.get(at + 2), "byte") => false,
+        n if n > at + 2 => return Err(CmdError::Syntax),
+        _ => false,
+    };
+    Ok(Some(Range { start, end, bits }))
+}
+
+impl Range {
+    /// The range as bit offsets into a string of `len` bytes, clamped as
+    /// Redis clamps it; None when empty.
+    fn bit_span(&self, len: usize) -> Option<(u64, u64)> {
+        let total = if self.bits { len as i64 * 8 } else { len as i64 };
+        let clamp = |p: i64| if p < 0 { (total + p).max(0) } else { p };
+        let (start, end) = (clamp(self.start), clamp(self.end).min(total - 1));
+        if start > end {
+            return None;
+        }
+        Some(if self.bits { (start as u64, end as u64) } else { (start as u64 * 8, end as u64 * 8 + 7) })
+    }
+}
+
+/// The bits of byte `b` (of a string) that fall in `[first, last]`, as a mask.
+fn mask_in(b: u64, first: u64, last: u64) -> u8 {
+    let lo = if b == first >> 3 { 0xffu8 >> (first & 7) } else { 0xff };
+    let hi = if b == last >> 3 { 0xffu8 << (7 - (last & 7)) } else { 0xff };
+    lo & hi
+}
+
 /// BITCOUNT key [start end [BYTE|BIT]]: set bits in a range of bytes (or
 /// bits), negative positions counted from the end.
 fn bitcount(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let range = match args.len() {
-        2 => None,
-        4 | 5 => {
-            let start = super::arg_i64(args.get(2))?;
-            let end = super::arg_i64(args.get(3))?;
-            let bits = match args.len() {
-                5 if is(args.get(4), "bit") => true,
-                5 if is(args.get(4), "byte") => false,
-                5 => return Err(CmdError::Syntax),
-                _ => false,
-            };
-            Some((start, end, bits))
-        }
-        _ => return Err(CmdError::Syntax),
-    };
+    if args.len() == 3 {
+        return Err(CmdError::Syntax);
+    }
+    let range = parse_range(args, 2)?;
     let Some(v) = ctx.srv.db.lookup(ctx.db, args.get(1), Lookup::READ).map(|e| e.value()) else {
         ctx.out.int(0);
         return Ok(());
     };
     let s = string_of(&v)?;
-    let (start, end, bits) = range.unwrap_or((0, -1, false));
-    let total = if bits { s.len() as i64 * 8 } else { s.len() as i64 };
-    let clamp = |p: i64| if p < 0 { (total + p).max(0) } else { p };
-    let (start, end) = (clamp(start), clamp(end).min(total - 1));
-    if start > end {
+    let range = range.unwrap_or(Range { start: 0, end: -1, bits: false });
+    // Both from the end with start after end: empty however short the string.
+    let Some((first, last)) = range.bit_span(s.len()).filter(|_| !(range.start < 0 && range.end < 0 && range.start > range.end)) else {
+        ctx.out.int(0);
+        return Ok(());
+    };
+    let count: u64 = (first >> 3..=last >> 3).map(|b| (s[b as usize] & mask_in(b, first, last)).count_ones() as u64).sum();
+    ctx.out.int(count as i64);
+    Ok(())
+}
+
+/// BITPOS key bit [start [end [BYTE|BIT]]]: the first bit set to `bit`; a
+/// clear bit is found just past the string when no end was given (the
+/// string reads as padded with zeros).
+fn bitpos(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let bit = match parse_i64(args.get(2)) {
+        Some(b @ (0 | 1)) => b == 1,
+        Some(_) => return Err(CmdError::err("The bit argument must be 1 or 0.")),
+        None => return Err(CmdError::NotInteger),
+    };
+    let range = parse_range(args, 3)?;
+    let end_given = args.len() > 4;
+    let Some(v) = ctx.srv.db.lookup(ctx.db, args.get(1), Lookup::READ).map(|e| e.value()) else {
+        ctx.out.int(if bit { -1 } else { 0 });
+        return Ok(());
+    };
+    let s = string_of(&v)?;
+    let range = range.unwrap_or(Range { start: 0, end: -1, bits: false });
+    let Some((first, last)) = range.bit_span(s.len()) else {
+        ctx.out.int(-1);
+        return Ok(());
+    };
+    for b in first >> 3..=last >> 3 {
+        let byte = s[b as usize];
+        let candidates = if bit { byte } else { !byte } & mask_in(b, first, last);
+        if candidates != 0 {
+            ctx.out.int((b * 8 + candidates.leading_zeros() as u64) as i64);
+            return Ok(());
+        }
+    }
+    let pos = if !bit && !end_given { ((last >> 3) + 1) as i64 * 8 } else { -1 };
+    ctx.out.int(pos);
+    Ok(())
+}
+
+/// BITOP AND|OR|XOR|NOT destkey key [key ...]: the result, as long as the
+/// longest source (shorter ones read as zero-padded), stored in destkey;
+/// an empty result deletes it.
+fn bitop(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    #[derive(PartialEq)]
+    enum Op {
+        And,
+        Or,
+        Xor,
+        Not,
+    }
+    let op = match args.get(1) {
+        o if is(o, "and") => Op::And,
+        o if is(o, "or") => Op::Or,
+        o if is(o, "xor") => Op::Xor,
+        o if is(o, "not") => Op::Not,
+        _ => return Err(CmdError::Syntax),
+    };
+    if op == Op::Not && args.len() != 4 {
+        return Err(CmdError::err("BITOP NOT must be called with a single source key."));
+    }
+    let db = ctx.db;
+    // Every source is checked before anything is written.
+    let mut sources = Vec::with_capacity(args.len() - 3);
+    for key in args.iter().skip(3) {
+        match ctx.srv.db.lookup(db, key, Lookup::READ).map(|e| e.value()) {
+            Some(v) => sources.push(string_of(&v)?),
+            None => sources.push(Vec::new()),
+        }
+    }
+    let len = sources.iter().map(Vec::len).max().unwrap_or(0);
+    let dest = args.get(2);
+    if len == 0 {
+        ctx.srv.db.delete(db, dest);
         ctx.out.int(0);
         return Ok(());
     }
-    let popcount = |bytes: &[u8]| bytes.iter().map(|b| b.count_ones() as usize).sum::<usize>();
-    let count = if bits {
-        // Whole bytes, less the bits before `start` and after `end`.
-        let (first, last) = ((start >> 3) as usize, (end >> 3) as usize);
-        let before = !((1u16 << (8 - (start & 7))) - 1) as u8;
-        let after = ((1u16 << (7 - (end & 7))) - 1) as u8;
-        popcount(&s[first..=last]) - (s[first] & before).count_ones() as usize - (s[last] & after).count_ones() as usize
-    } else {
-        popcount(&s[start as usize..=end as usize])
-    };
-    ctx.out.int(count as i64);
+    let mut out = vec![0u8; len];
+    for (i, byte) in out.iter_mut().enumerate() {
+        let at = |s: &Vec<u8>| s.get(i).copied().unwrap_or(0);
+        *byte = match op {
+            Op::Not => !at(&sources[0]),
+            Op::And => sources.iter().fold(0xff, |acc, s| acc & at(s)),
+            Op::Or => sources.iter().fold(0, |acc, s| acc | at(s)),
+            Op::Xor => sources.iter().fold(0, |acc, s| acc ^ at(s)),
+        };
+    }
+    ctx.srv.db.set(db, dest, NewValue::Str(&out, StrEncoding::Raw), None);
+    ctx.out.int(len as i64);
     Ok(())
 }
 
@@ -134,4 +244,6 @@ pub fn register(r: &mut Registry) {
     r.add("setbit", setbit);
     r.add("getbit", getbit);
     r.add("bitcount", bitcount);
+    r.add("bitpos", bitpos);
+    r.add("bitop", bitop);
 }
