@@ -64,6 +64,8 @@ pub struct Client {
     /// WAIT in progress: (replication offset to reach, deadline).
     pub wait: Option<(u64, Option<i64>)>,
     pub is_replica: bool,
+    /// MONITOR: sees every command the server runs.
+    pub is_monitor: bool,
     /// Output produced outside the client's own commands (the replication
     /// stream of a replica, pub/sub messages), waiting for its connection
     /// to write it.
@@ -113,6 +115,7 @@ impl Client {
             dirty_cas: false,
             is_replica: false,
             is_master: false,
+            is_monitor: false,
             wait: None,
             pending_out: Vec::new(),
             subs: Default::default(),
@@ -136,7 +139,9 @@ impl Client {
 
     fn flags(&self) -> String {
         let mut f = String::new();
-        if self.is_replica {
+        if self.is_monitor {
+            f.push('O');
+        } else if self.is_replica {
             f.push('S');
         }
         if self.is_master {

@@ -211,6 +211,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
     crate::blocking::unblock(&mut srv, id);
     crate::cmd::multi::unwatch_all(&mut srv, id);
     crate::pubsub::forget(&mut srv, id);
+    crate::cmd::server::stop_monitoring(&mut srv, id);
     srv.clients.map.remove(&id);
     crate::replication::detach(&mut srv, id);
 }

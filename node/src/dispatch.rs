@@ -404,6 +404,9 @@ fn run(srv: &mut Server, def: &CommandDef, client_id: ClientId, args: &Args<'_>,
     if srv.cmd_stats.len() < reg.defs.len() {
         srv.cmd_stats.resize(reg.defs.len(), Default::default());
     }
+    if !srv.monitors.is_empty() && !spec.flags.intersects(CmdFlags::SKIP_MONITOR | CmdFlags::ADMIN) {
+        crate::cmd::server::feed_monitors(srv, client_id, args);
+    }
     let st = &mut srv.cmd_stats[def.id];
     st.calls += 1;
     st.usec += elapsed;

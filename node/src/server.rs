@@ -139,6 +139,8 @@ pub struct Server {
     pub aof: crate::aof::Aof,
     /// Cached `notify-keyspace-events` flags (0: no notifications).
     pub notify_flags: i32,
+    /// Clients in MONITOR mode.
+    pub monitors: Vec<crate::client::ClientId>,
     /// Pub/sub subscriptions.
     pub pubsub: crate::pubsub::PubSub,
     /// The master this node replicates (REPLICAOF), if any.
@@ -199,6 +201,7 @@ impl Server {
             aof: Default::default(),
             master: None,
             pubsub: Default::default(),
+            monitors: Vec::new(),
             notify_flags: 0,
             master_generation: 0,
             wait_retry: None,

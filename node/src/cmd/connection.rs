@@ -46,6 +46,7 @@ fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     let nopass = ctx.srv.requirepass.is_none();
     crate::cmd::multi::unwatch_all(ctx.srv, ctx.client_id);
     crate::pubsub::forget(ctx.srv, ctx.client_id);
+    crate::cmd::server::stop_monitoring(ctx.srv, ctx.client_id);
     let c = ctx.client();
     c.multi = None;
     c.db = 0;

@@ -534,7 +534,48 @@ fn dataset_digest(ctx: &Ctx<'_>) -> [u8; 20] {
     fin
 }
 
+/// MONITOR: from now on the client receives every command the server runs.
+fn monitor(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    let c = ctx.client();
+    if c.is_replica || c.is_monitor {
+        return Ok(());
+    }
+    c.is_monitor = true;
+    let id = ctx.client_id;
+    ctx.srv.monitors.push(id);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// Leave MONITOR mode (RESET, disconnection).
+pub fn stop_monitoring(srv: &mut crate::server::Server, id: crate::client::ClientId) {
+    srv.monitors.retain(|&m| m != id);
+    if let Some(c) = srv.clients.map.get_mut(&id) {
+        c.is_monitor = false;
+    }
+}
+
+/// Show a command to the monitors (replicationFeedMonitors):
+/// `+<secs>.<usecs> [<db> <addr>] "arg" "arg"...`.
+pub fn feed_monitors(srv: &mut crate::server::Server, id: crate::client::ClientId, args: &Args<'_>) {
+    let Some(c) = srv.clients.map.get(&id) else { return };
+    let us = crate::clock::now_us();
+    let mut line = format!("+{}.{:06} [{} {}]", us / 1_000_000, us % 1_000_000, c.db, c.addr);
+    for a in args.iter() {
+        line.push(' ');
+        line.push_str(&crate::config::syntax::repr(a));
+    }
+    line.push_str("\r\n");
+    for m in srv.monitors.clone() {
+        if let Some(mc) = srv.clients.map.get_mut(&m) {
+            mc.pending_out.extend_from_slice(line.as_bytes());
+            mc.wake.notify_one();
+        }
+    }
+}
+
 pub fn register(r: &mut Registry) {
+    r.add("monitor", monitor);
     r.add("config|get", config_get);
     r.add("config|set", config_set);
     r.add("config|resetstat", config_resetstat);
