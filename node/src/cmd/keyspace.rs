@@ -378,9 +378,15 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 fn flushall(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     flush_mode(args)?;
-    ctx.srv.db.flush_all();
-    // FLUSHALL always counts as a change, and reaches replicas (flushallCommand).
-    ctx.srv.db.dirty += 1;
+    let removed = ctx.srv.db.flush_all();
+    ctx.srv.db.dirty += removed as u64;
+    // With save points, the empty dataset is saved at once, which resets
+    // the change counter (flushAllDataAndResetRDB).
+    if !ctx.srv.config.save_params().is_empty() {
+        let _ = super::server::save_rdb(ctx.srv);
+    }
+    // Even an empty FLUSHALL reaches replicas and the AOF.
+    ctx.srv.force_propagate = true;
     ctx.out.ok();
     Ok(())
 }
