@@ -64,6 +64,8 @@ pub struct Client {
     /// WAIT in progress: (replication offset to reach, deadline).
     pub wait: Option<(u64, Option<i64>)>,
     pub is_replica: bool,
+    /// When this replica last acknowledged its offset.
+    pub repl_ack_time_ms: i64,
     /// MONITOR: sees every command the server runs.
     pub is_monitor: bool,
     /// Output produced outside the client's own commands (the replication
@@ -116,6 +118,7 @@ impl Client {
             is_replica: false,
             is_master: false,
             is_monitor: false,
+            repl_ack_time_ms: 0,
             wait: None,
             pending_out: Vec::new(),
             subs: Default::default(),

@@ -55,6 +55,10 @@ pub struct Databases {
     /// The time commands see, fixed once per command (Redis's `mstime()` at
     /// call time; scripts will pin it for their whole run).
     pub now_ms: i64,
+    /// An AOF is being loaded: nothing expires until it is done, so a
+    /// PEXPIREAT in the past followed by more writes replays as it ran
+    /// (keyIsExpired's loading rule).
+    pub loading: bool,
     /// Whether the running command may update access times (CLIENT NO-TOUCH).
     pub no_touch: bool,
     /// Changes since the last save (INFO rdb_changes_since_last_save).
@@ -72,6 +76,7 @@ impl Databases {
             policy,
             rng: SmallRng::from_os_rng(),
             now_ms: crate::clock::now_ms(),
+            loading: false,
             no_touch: false,
             dirty: 0,
             expired_log: None,
@@ -81,7 +86,7 @@ impl Databases {
     /// Whether `e` is logically expired now.
     #[inline]
     pub fn is_expired(&self, e: &Entry<'_>) -> bool {
-        matches!(e.expire_at(), Some(at) if at <= self.now_ms)
+        !self.loading && matches!(e.expire_at(), Some(at) if at <= self.now_ms)
     }
 
     /// Find a key, deleting it first if it expired (lookupKey). One hash
@@ -93,7 +98,8 @@ impl Databases {
         let mut touch = |lru: u32| policy.touched(lru, now, rng);
         let touch: Option<&mut dyn FnMut(u32) -> u32> =
             if !flags.has(Lookup::NOTOUCH) && !self.no_touch { Some(&mut touch) } else { None };
-        match self.dbs[db].get_live(key, now, touch) {
+        let expire_before = if self.loading { i64::MIN } else { now };
+        match self.dbs[db].get_live(key, expire_before, touch) {
             Found::Live(e) => {
                 if count {
                     self.stats.hits += 1;

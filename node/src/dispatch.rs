@@ -317,6 +317,14 @@ fn check_and_call(
             return Err(Rejected::Error);
         }
     }
+    if srv.min_replicas.0 > 0 && !crate::replication::enough_good_replicas(srv) {
+        let client = srv.clients.map.get(&client_id).expect("client registered");
+        let queued_writes = spec.name == "exec" && client.multi.as_ref().is_some_and(|m| m.has_writes());
+        if spec.flags.contains(CmdFlags::WRITE) || queued_writes {
+            reject(srv, Some(def.id), out, &CmdError::Coded("NOREPLICAS Not enough good replicas to write.".into()));
+            return Err(Rejected::Error);
+        }
+    }
     if let Some(e) = srv.aof.write_error.as_ref().filter(|_| srv.aof.on && !from_master) {
         // Writes that could not reach the AOF would be lost on restart
         // (writeCommandsDeniedByDiskError); PING too, as Redis refuses it.
@@ -341,7 +349,7 @@ fn check_and_call(
             reject(srv, Some(def.id), out, &CmdError::err("Command not allowed inside a transaction"));
             return Err(Rejected::Error);
         }
-        tx.queue(args);
+        tx.queue(args, spec.flags.contains(CmdFlags::WRITE));
         out.simple(b"QUEUED");
         return Ok(());
     }

@@ -37,6 +37,19 @@ impl Replicas {
     }
 }
 
+/// With `min-replicas-to-write`, whether enough replicas acknowledged
+/// within `min-replicas-max-lag` seconds for a master to take writes
+/// (refreshGoodSlavesCount).
+pub fn enough_good_replicas(srv: &Server) -> bool {
+    let (wanted, max_lag) = srv.min_replicas;
+    if wanted == 0 || max_lag == 0 || srv.master.is_some() {
+        return true;
+    }
+    let now = crate::clock::now_ms();
+    let good = srv.replicas.ids.iter().filter_map(|id| srv.clients.map.get(id)).filter(|c| (now - c.repl_ack_time_ms) / 1000 <= max_lag).count();
+    good as i64 >= wanted
+}
+
 /// Whether writes go anywhere: to replicas or to the AOF.
 pub fn propagating(srv: &Server) -> bool {
     !srv.replicas.is_empty() || srv.aof.on
@@ -191,6 +204,7 @@ pub fn attach(srv: &mut Server, id: ClientId, out: &mut corvid_proto::resp::Repl
     srv.update_expired_log();
     if let Some(c) = srv.clients.map.get_mut(&id) {
         c.is_replica = true;
+        c.repl_ack_time_ms = crate::clock::now_ms();
     }
 }
 

@@ -139,6 +139,8 @@ pub struct Server {
     pub aof: crate::aof::Aof,
     /// Cached `notify-keyspace-events` flags (0: no notifications).
     pub notify_flags: i32,
+    /// Cached `min-replicas-to-write` and `min-replicas-max-lag`.
+    pub min_replicas: (i64, i64),
     /// Clients in MONITOR mode.
     pub monitors: Vec<crate::client::ClientId>,
     /// Pub/sub subscriptions.
@@ -202,6 +204,7 @@ impl Server {
             master: None,
             pubsub: Default::default(),
             monitors: Vec::new(),
+            min_replicas: (0, 0),
             notify_flags: 0,
             master_generation: 0,
             wait_retry: None,
@@ -229,6 +232,7 @@ impl Server {
         self.db.policy = access_policy(&self.config);
         self.aof.refresh_config(&self.config);
         self.notify_flags = self.config.notify_keyspace_events();
+        self.min_replicas = (self.config.get_i64("min-replicas-to-write"), self.config.get_i64("min-replicas-max-lag"));
         self.update_expired_log();
         // jemalloc-bg-thread: a background thread returns freed pages to the
         // kernel, as Redis enables it, so RSS follows used memory.

@@ -97,6 +97,7 @@ pub fn load_all(srv: &mut Server) -> Result<Outcome, LoadError> {
         return Ok(Outcome::Empty);
     }
     let id = loading_client(srv);
+    srv.db.loading = true;
     let count = manifest.load_order().count();
     let mut outcome = Outcome::Loaded;
     let mut result = Ok(());
@@ -119,6 +120,7 @@ pub fn load_all(srv: &mut Server) -> Result<Outcome, LoadError> {
         tracing::info!("DB loaded from {kind} file {}: {:.3} seconds", f.name, started.elapsed().as_secs_f64());
     }
     srv.clients.map.remove(&id);
+    srv.db.loading = false;
     result?;
     srv.aof.current_size = total;
     srv.aof.base_size = manifest.base.as_ref().and_then(|b| std::fs::metadata(paths.file(&b.name)).ok()).map_or(0, |m| m.len());

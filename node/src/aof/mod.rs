@@ -75,6 +75,9 @@ pub struct Aof {
     /// writes are refused with -MISCONF until a write succeeds again.
     pub write_error: Option<String>,
     pub rewrite_scheduled: bool,
+    /// DEBUG AOF-FLUSH-SLEEP: microseconds to sleep before each write, so
+    /// tests can widen the window between a write and its reply.
+    pub flush_sleep_us: u64,
 }
 
 impl Default for Aof {
@@ -101,6 +104,7 @@ impl Default for Aof {
             last_rewrite_secs: -1,
             write_error: None,
             rewrite_scheduled: false,
+            flush_sleep_us: 0,
         }
     }
 }
@@ -159,6 +163,9 @@ impl Aof {
     /// a reply may not go out unsynced, it ends the process as Redis does.
     pub fn flush(&mut self) {
         let Some(file) = self.file.as_mut() else { return };
+        if self.flush_sleep_us > 0 && !self.buf.is_empty() {
+            std::thread::sleep(std::time::Duration::from_micros(self.flush_sleep_us));
+        }
         if !self.buf.is_empty() {
             match file.write(&self.buf) {
                 Ok(n) if n == self.buf.len() => {

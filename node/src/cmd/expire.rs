@@ -72,7 +72,7 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, basetime: i64, seconds: bo
         ctx.out.int(0);
         return Ok(());
     }
-    if when <= ctx.srv.db.now_ms {
+    if when <= ctx.srv.db.now_ms && !ctx.srv.db.loading {
         ctx.srv.db.delete(db, key);
         // An expiry in the past deletes the key, and replicas see a DEL.
         ctx.srv.propagate_as = Some(vec![b"DEL".to_vec(), key.to_vec()]);

@@ -497,8 +497,13 @@ fn blocking_move(ctx: &mut Ctx<'_>, args: &Args<'_>, from: End, to: End) -> CmdR
         return Ok(());
     }
     move_generic(ctx, src, dst, from, to)?;
-    let side = |e: End| if e == End::Head { b"LEFT".to_vec() } else { b"RIGHT".to_vec() };
-    ctx.srv.propagate_as = Some(vec![b"LMOVE".to_vec(), src.to_vec(), dst.to_vec(), side(from), side(to)]);
+    // The non-blocking twin goes out: RPOPLPUSH for BRPOPLPUSH, LMOVE for BLMOVE.
+    ctx.srv.propagate_as = Some(if ctx.spec.name == "brpoplpush" {
+        vec![b"RPOPLPUSH".to_vec(), src.to_vec(), dst.to_vec()]
+    } else {
+        let side = |e: End| if e == End::Head { b"LEFT".to_vec() } else { b"RIGHT".to_vec() };
+        vec![b"LMOVE".to_vec(), src.to_vec(), dst.to_vec(), side(from), side(to)]
+    });
     Ok(())
 }
 

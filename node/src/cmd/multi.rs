@@ -21,13 +21,20 @@ pub struct Multi {
     count: usize,
     /// A command was refused while queuing: EXEC will refuse them all.
     aborted: bool,
+    /// A write is queued (EXEC then counts as a write: min-replicas-to-write).
+    writes: bool,
 }
 
 impl Multi {
-    pub fn queue(&mut self, args: &Args<'_>) {
+    pub fn queue(&mut self, args: &Args<'_>, write: bool) {
         let argv: Vec<&[u8]> = args.iter().collect();
         corvid_proto::resp::encode_command(&mut self.queue, &argv);
         self.count += 1;
+        self.writes |= write;
+    }
+
+    pub fn has_writes(&self) -> bool {
+        self.writes
     }
 
     pub fn abort(&mut self) {

@@ -40,6 +40,7 @@ fn replconf(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         } else if is(opt, "ack") {
             if let Some(offset) = parse_i64(value).filter(|o| *o >= 0) {
                 ctx.client().repl_ack_offset = offset as u64;
+                ctx.client().repl_ack_time_ms = crate::clock::now_ms();
                 // Clients in WAIT count acknowledgements again.
                 for c in ctx.srv.clients.map.values().filter(|c| c.wait.is_some()) {
                     c.wake.notify_one();

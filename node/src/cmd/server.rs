@@ -211,6 +211,10 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
         (b"reload", _) => debug_reload(ctx, args)?,
         (b"loadaof", 2) => super::aof::debug_loadaof(ctx)?,
+        (b"aof-flush-sleep", 3) => {
+            ctx.srv.aof.flush_sleep_us = super::arg_i64(args.get(2))?.max(0) as u64;
+            ctx.out.ok();
+        }
         (b"quicklist-packed-threshold", 3) => {
             let size = crate::config::syntax::memtoull(args.get(2));
             if !size.is_some_and(crate::quicklist::set_packed_threshold) {
