@@ -294,8 +294,10 @@ async fn wait_unblocked(shared: &Shared, id: ClientId, wake: &tokio::sync::Notif
 /// entry of each bucket. The misses of a batch then overlap instead of
 /// stalling one command after another; on a large keyspace they are most of
 /// a lookup's cost. A guess that is not a key costs a hash and nothing else.
+/// Commands whose misses one prefetch pass overlaps.
+const WINDOW: usize = 16;
+
 fn prefetch_keys(srv: &crate::server::Server, id: ClientId, parser: &RequestParser, buf: &[u8], cmds: &[Command]) {
-    const WINDOW: usize = 16;
     let Some(db) = srv.clients.map.get(&id).map(|c| c.db) else { return };
     let table = &srv.db.dbs[db];
     if table.is_empty() {
@@ -313,6 +315,36 @@ fn prefetch_keys(srv: &crate::server::Server, id: ClientId, parser: &RequestPars
         for &h in &hashes[..window.len()] {
             table.prefetch(h, 2);
         }
+        prefetch_elements(table, parser, buf, window, &hashes);
+    }
+}
+
+/// The same two passes for the element a set, hash or sorted-set command
+/// looks up inside a large collection (SADD's member, HSET's field, ZADD's
+/// member), once the keys' entries are loading: on a collection of a
+/// million elements that lookup misses the cache as a key's does. Only
+/// commands of those families (S*, H*, Z*) with an element argument pay
+/// for the key lookup this takes.
+fn prefetch_elements(table: &crate::keyspace::Table, parser: &RequestParser, buf: &[u8], window: &[Command], hashes: &[u64]) {
+    use crate::keyspace::ElementArg;
+    let mut found: [Option<(&crate::dict::Dict, u64)>; WINDOW] = [None; WINDOW];
+    for ((slot, &cmd), &h) in found.iter_mut().zip(window).zip(hashes) {
+        let args = parser.args(buf, cmd);
+        if args.len() < 3 || !matches!(args.get(0).first().map(u8::to_ascii_lowercase), Some(b's' | b'h' | b'z')) {
+            continue;
+        }
+        if let Some((dict, arg)) = table.element_index(h, args.get(1)) {
+            let member = match arg {
+                ElementArg::Second => args.get(2),
+                ElementArg::Last => args.get(args.len() - 1),
+            };
+            let mh = crate::keyspace::hash_of(member);
+            dict.prefetch(mh, 1);
+            *slot = Some((dict, mh));
+        }
+    }
+    for (dict, mh) in found.iter().flatten() {
+        dict.prefetch(*mh, 2);
     }
 }
 

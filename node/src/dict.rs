@@ -59,6 +59,13 @@ impl Dict {
         self.seg.find(hash_of(field), field).map(value_of)
     }
 
+    /// Start loading what a lookup of the field of hash `hash` touches
+    /// first (see [`Segment::prefetch`]).
+    #[inline]
+    pub fn prefetch(&self, hash: u64, depth: u8) {
+        self.seg.prefetch(hash, depth);
+    }
+
     pub fn contains(&self, field: &[u8]) -> bool {
         self.seg.find(hash_of(field), field).is_some()
     }

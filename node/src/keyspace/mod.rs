@@ -137,6 +137,15 @@ pub enum OwnedValue {
     ZSet(ZSet),
 }
 
+/// Where a command names the element it looks up: right after the key
+/// (SADD, SISMEMBER, HSET, HGET...) or last (ZADD, whose member follows its
+/// score; ZSCORE, ZRANK, ZINCRBY).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ElementArg {
+    Second,
+    Last,
+}
+
 /// A read-only view of one key, valid while the table is borrowed.
 #[derive(Clone, Copy)]
 pub struct Entry<'a> {
@@ -286,6 +295,20 @@ impl Table {
     pub fn prefetch(&self, hash: u64, depth: u8) {
         if let Some(seg) = self.segment(hash) {
             seg.prefetch(hash, depth);
+        }
+    }
+
+    /// The member index of `key`'s collection when it has one (a
+    /// `hashtable` set or hash, a `skiplist` sorted set), and which
+    /// argument of a command on it names the member, so that a pipelined
+    /// batch can prefetch its members' buckets as it does its keys.
+    pub fn element_index(&self, hash: u64, key: &[u8]) -> Option<(&crate::dict::Dict, ElementArg)> {
+        let e = self.segment(hash)?.find(hash, key)?;
+        match e.value() {
+            ValueRef::Set(Set::Table(d)) => Some((d, ElementArg::Second)),
+            ValueRef::Hash(Hash::Table(d)) => Some((d, ElementArg::Second)),
+            ValueRef::ZSet(z) => z.dict().map(|d| (d, ElementArg::Last)),
+            _ => None,
         }
     }
 

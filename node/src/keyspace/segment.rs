@@ -55,7 +55,7 @@ impl Segment {
 
     /// The live entry for `key`, if any.
     pub fn find(&self, hash: u64, key: &[u8]) -> Option<EntryPtr> {
-        for t in self.live_tables() {
+        for t in self.tables_holding(hash) {
             let mut cur = t[hash as usize & (t.len() - 1)];
             while let Some(e) = cur {
                 if e.key() == key {
@@ -71,22 +71,30 @@ impl Segment {
     /// in it (depth 2: call after depth 1 had time to land).
     #[inline]
     pub fn prefetch(&self, hash: u64, depth: u8) {
-        let t = if self.is_rehashing() { &self.tables[1] } else { &self.tables[0] };
-        if t.is_empty() {
-            return;
-        }
-        let slot = &t[hash as usize & (t.len() - 1)];
-        match depth {
-            1 => prefetch_read(slot as *const Option<EntryPtr> as *const u8),
-            _ => {
-                if let Some(e) = *slot {
-                    // A 48-byte entry may straddle two cache lines, and its
-                    // key (compared first) sits at the end: fetch both.
-                    prefetch_read(e.as_ptr());
-                    prefetch_read(e.as_ptr().wrapping_add(40));
+        for t in self.tables_holding(hash) {
+            let slot = &t[hash as usize & (t.len() - 1)];
+            match depth {
+                1 => prefetch_read(slot as *const Option<EntryPtr> as *const u8),
+                _ => {
+                    if let Some(e) = *slot {
+                        prefetch_entry(e);
+                    }
                 }
             }
         }
+    }
+
+    /// The bucket arrays that may hold an entry of hash `hash`: while
+    /// rehashing, the new one (where every insert goes) and the old one
+    /// unless its bucket was already moved (and so is empty); reading that
+    /// empty bucket would cost a cache miss for nothing.
+    #[inline]
+    fn tables_holding(&self, hash: u64) -> impl Iterator<Item = &Buckets> {
+        let moved = |i: usize| self.rehash_index.is_some_and(|next| i < next);
+        self.tables.iter().enumerate().filter_map(move |(n, t)| {
+            let skip = t.is_empty() || (n == 0 && moved(hash as usize & (t.len() - 1)));
+            (!skip).then_some(t)
+        })
     }
 
     /// The link that points at `key`'s entry (a bucket or the previous
@@ -97,6 +105,10 @@ impl Segment {
                 continue;
             }
             let mask = self.tables[t].len() - 1;
+            if t == 0 && self.rehash_index.is_some_and(|next| hash as usize & mask < next) {
+                // Already moved: see tables_holding.
+                continue;
+            }
             let mut link: *mut Option<EntryPtr> = &mut self.tables[t][hash as usize & mask];
             // SAFETY: `link` points into a bucket array or an entry this
             // segment owns; nothing else can change them while we hold &mut self.
@@ -185,10 +197,6 @@ impl Segment {
         }
     }
 
-    fn live_tables(&self) -> impl Iterator<Item = &Buckets> {
-        self.tables.iter().filter(|t| !t.is_empty())
-    }
-
     /// Size an empty segment's bucket array for `n` entries (dictExpand
     /// before a bulk load), so loading does not rehash.
     pub fn reserve(&mut self, n: usize) {
@@ -257,6 +265,11 @@ impl Segment {
             self.tables[0] = std::mem::take(&mut self.tables[1]);
             self.rehash_index = None;
             return false;
+        }
+        // The next step rehashes this bucket's entries, reading each key:
+        // start loading the first one now.
+        if let Some(e) = self.tables[0][index] {
+            prefetch_entry(e);
         }
         self.rehash_index = Some(index);
         true
@@ -402,6 +415,14 @@ impl Drop for Segment {
     fn drop(&mut self) {
         self.clear();
     }
+}
+
+/// Start loading an entry: a 48-byte entry may straddle two cache lines,
+/// and its key (compared first) sits at the end, so both.
+#[inline(always)]
+fn prefetch_entry(e: EntryPtr) {
+    prefetch_read(e.as_ptr());
+    prefetch_read(e.as_ptr().wrapping_add(40));
 }
 
 #[inline(always)]
