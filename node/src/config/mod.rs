@@ -178,9 +178,12 @@ impl Entry {
 
 /// Find a directive by name or alias, ignoring ASCII case as Redis does.
 fn lookup(name: &[u8]) -> Option<Entry> {
-    static INDEX: OnceLock<HashMap<&'static str, Entry>> = OnceLock::new();
+    // foldhash, not SipHash: typed getters look names up on command paths
+    // (list-max-listpack-size on every push), and the keys are our own.
+    type Index = HashMap<&'static str, Entry, foldhash::fast::FixedState>;
+    static INDEX: OnceLock<Index> = OnceLock::new();
     let index = INDEX.get_or_init(|| {
-        let mut map = HashMap::new();
+        let mut map = Index::with_hasher(foldhash::fast::FixedState::with_seed(0x5eed));
         for (i, d) in DIRECTIVES.iter().enumerate() {
             map.insert(d.name, Entry { index: i, alias: false });
             if let Some(alias) = d.alias {
