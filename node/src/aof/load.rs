@@ -67,9 +67,11 @@ fn upgrade_old_style(srv: &mut Server, paths: &Paths) -> Result<(), LoadError> {
         return Ok(());
     }
     std::fs::create_dir_all(&paths.dir).map_err(|e| LoadError(format!("Can't open or create append-only dir {}: {e}", paths.dir.display())))?;
-    let mut m = Manifest::default();
-    m.base = Some(super::manifest::AofFile { name: paths.filename.clone(), seq: 1, kind: super::manifest::FileType::Base });
-    m.base_seq = 1;
+    let m = Manifest {
+        base: Some(super::manifest::AofFile { name: paths.filename.clone(), seq: 1, kind: super::manifest::FileType::Base }),
+        base_seq: 1,
+        ..Default::default()
+    };
     m.persist(&paths.dir, &paths.manifest_name()).map_err(|e| LoadError(format!("Can't write the AOF manifest: {e}")))?;
     std::fs::rename(old, paths.file(&paths.filename))
         .map_err(|e| LoadError(format!("Error trying to move the old AOF file {} into dir {}: {e}", paths.filename, paths.dir.display())))?;
