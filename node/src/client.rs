@@ -135,6 +135,14 @@ impl Client {
         }
     }
 
+    /// Queue output produced outside the client's own commands (the
+    /// replication stream, pub/sub messages, MONITOR lines) and wake its
+    /// connection to write it.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.pending_out.extend_from_slice(bytes);
+        self.wake.notify_one();
+    }
+
     /// Whether the peer is on this machine (for protected configs set to "local").
     pub fn is_local(&self) -> bool {
         self.addr.ip().is_loopback()

@@ -343,7 +343,6 @@ fn check_and_call(
         reject(srv, Some(def.id), out, &e);
         return Err(Rejected::Error);
     }
-    let client = srv.clients.map.get_mut(&client_id).expect("client registered");
     if let Some(tx) = client.multi.as_mut().filter(|_| !crate::cmd::multi::runs_inside_multi(spec.name)) {
         if spec.flags.contains(CmdFlags::NO_MULTI) {
             reject(srv, Some(def.id), out, &CmdError::err("Command not allowed inside a transaction"));
@@ -473,7 +472,8 @@ fn after_command(
     let is_write = spec.flags.contains(CmdFlags::WRITE);
     let expired = srv.db.expired_log.as_mut().map(std::mem::take).unwrap_or_default();
     let modified = srv.modified_keys.take();
-    let modified_for_notify = modified.clone();
+    // The notifications read them after the listeners consumed them.
+    let modified_for_notify = if notify_before.is_some() { modified.clone() } else { None };
     let listening = srv.watching_clients > 0 || !srv.blocking.is_empty();
     if changed && is_write && listening {
         if spec.full_name == "swapdb" {
@@ -487,17 +487,21 @@ fn after_command(
             crate::cmd::multi::touch(srv, d, &k);
         }
     }
-    for (d, k) in &expired {
+    expired_keys(srv, &expired);
+    if let Some(before) = notify_before.filter(|_| changed && is_write) {
+        let rewritten = srv.propagate_as.clone();
+        crate::notify::after(srv, spec, db, args, &before, rewritten.as_deref(), modified_for_notify.as_deref());
+    }
+    crate::replication::after_command(srv, db, args, is_write, changed, &expired);
+}
+
+/// Keys that expired on the way: their watchers see a change and their
+/// `expired` events go out (the DELs are propagated by the callers).
+fn expired_keys(srv: &mut Server, expired: &[(usize, Vec<u8>)]) {
+    for (d, k) in expired {
         crate::cmd::multi::touch(srv, *d, k);
         crate::notify::notify(srv, crate::config::keyspace_events::EXPIRED, "expired", k, *d);
     }
-    if let Some(before) = notify_before.filter(|_| changed && is_write) {
-        let rewritten = srv.propagate_as.clone();
-        srv.modified_keys = modified_for_notify;
-        crate::notify::after(srv, spec, db, args, &before, rewritten.as_deref());
-        srv.modified_keys = None;
-    }
-    crate::replication::after_command(srv, db, args, is_write, changed, &expired);
 }
 
 /// A database index argument, unchecked against the database count.
@@ -533,10 +537,7 @@ pub fn after_expiry(srv: &mut Server) {
     if expired.is_empty() {
         return;
     }
-    for (d, k) in &expired {
-        crate::cmd::multi::touch(srv, *d, k);
-        crate::notify::notify(srv, crate::config::keyspace_events::EXPIRED, "expired", k, *d);
-    }
+    expired_keys(srv, &expired);
     for (d, key) in &expired {
         crate::replication::propagate(srv, *d, &[b"DEL", key]);
     }

@@ -55,7 +55,17 @@ fn has_word(args: &Args<'_>, from: usize, word: &str) -> bool {
 }
 
 /// After a write that changed the dataset: its events.
-pub fn after(srv: &mut Server, spec: &CommandSpec, db: usize, args: &Args<'_>, before: &[(Vec<u8>, bool)], rewritten: Option<&[Vec<u8>]>) {
+/// `rewritten` is how it propagates (GETEX's effect), `modified` the keys
+/// it said it changed (SMOVE's destination only if it grew).
+pub fn after(
+    srv: &mut Server,
+    spec: &CommandSpec,
+    db: usize,
+    args: &Args<'_>,
+    before: &[(Vec<u8>, bool)],
+    rewritten: Option<&[Vec<u8>]>,
+    modified: Option<&[(usize, Vec<u8>)]>,
+) {
     use ev::{GENERIC, HASH, LIST, SET, STRING, ZSET};
     let name = spec.full_name;
     let key = |i: usize| before.get(i).map(|(k, _)| k.clone()).unwrap_or_default();
@@ -65,15 +75,12 @@ pub fn after(srv: &mut Server, spec: &CommandSpec, db: usize, args: &Args<'_>, b
     let mut events: Vec<(i32, String, Vec<u8>)> = Vec::new();
     let mut one = |class: i32, event: &str, key: Vec<u8>| events.push((class, event.to_string(), key));
     match name {
-        "set" | "setnx" | "getset" => {
+        "set" | "setnx" | "getset" | "setex" | "psetex" => {
             one(STRING, "set", first.clone());
-            if has_word(args, 3, "ex") || has_word(args, 3, "px") || has_word(args, 3, "exat") || has_word(args, 3, "pxat") {
+            // A TTL shows in the rewrite every one of them propagates as (SET ... PXAT).
+            if rewritten.is_some_and(|r| r.iter().any(|a| a.eq_ignore_ascii_case(b"pxat"))) {
                 one(GENERIC, "expire", first.clone());
             }
-        }
-        "setex" | "psetex" => {
-            one(STRING, "set", first.clone());
-            one(GENERIC, "expire", first.clone());
         }
         "mset" | "msetnx" => before.iter().for_each(|(k, _)| one(STRING, "set", k.clone())),
         "incr" | "decr" | "incrby" | "decrby" => one(STRING, "incrby", first.clone()),
@@ -121,11 +128,11 @@ pub fn after(srv: &mut Server, spec: &CommandSpec, db: usize, args: &Args<'_>, b
         }
         "lpush" | "lpushx" => one(LIST, "lpush", first.clone()),
         "rpush" | "rpushx" => one(LIST, "rpush", first.clone()),
-        "lpop" | "blpop" => one(LIST, "lpop", served_key(srv, db, before)),
-        "rpop" | "brpop" => one(LIST, "rpop", served_key(srv, db, before)),
+        "lpop" | "blpop" => one(LIST, "lpop", served_key(before)),
+        "rpop" | "brpop" => one(LIST, "rpop", served_key(before)),
         "lmpop" | "blmpop" => {
             let dir = args.iter().find(|a| a.eq_ignore_ascii_case(b"left") || a.eq_ignore_ascii_case(b"right")).map(side).unwrap_or("l");
-            one(LIST, &format!("{dir}pop"), served_key(srv, db, before));
+            one(LIST, &format!("{dir}pop"), served_key(before));
         }
         "lmove" | "blmove" | "rpoplpush" | "brpoplpush" => {
             let (from, to) = if name.ends_with("move") { (side(args.get(3)), side(args.get(4))) } else { ("r", "l") };
@@ -143,7 +150,7 @@ pub fn after(srv: &mut Server, spec: &CommandSpec, db: usize, args: &Args<'_>, b
             if !exists(srv, db, &first) {
                 one(GENERIC, "del", first.clone());
             }
-            let dst_grew = srv.modified_keys.as_ref().is_none_or(|m| m.iter().any(|(_, k)| *k == key(1)));
+            let dst_grew = modified.is_none_or(|m| m.iter().any(|(_, k)| *k == key(1)));
             if dst_grew {
                 one(SET, "sadd", key(1));
             }
@@ -152,11 +159,11 @@ pub fn after(srv: &mut Server, spec: &CommandSpec, db: usize, args: &Args<'_>, b
         "zadd" => one(ZSET, if has_word(args, 2, "incr") { "zincr" } else { "zadd" }, first.clone()),
         "zincrby" => one(ZSET, "zincr", first.clone()),
         "zrem" | "zremrangebyrank" | "zremrangebyscore" | "zremrangebylex" => one(ZSET, name, first.clone()),
-        "zpopmin" | "bzpopmin" => one(ZSET, "zpopmin", served_key(srv, db, before)),
-        "zpopmax" | "bzpopmax" => one(ZSET, "zpopmax", served_key(srv, db, before)),
+        "zpopmin" | "bzpopmin" => one(ZSET, "zpopmin", served_key(before)),
+        "zpopmax" | "bzpopmax" => one(ZSET, "zpopmax", served_key(before)),
         "zmpop" | "bzmpop" => {
             let ev = if has_word(args, 1, "max") { "zpopmax" } else { "zpopmin" };
-            one(ZSET, ev, served_key(srv, db, before));
+            one(ZSET, ev, served_key(before));
         }
         "hset" | "hmset" | "hsetnx" => one(HASH, "hset", first.clone()),
         "hincrby" | "hincrbyfloat" | "hdel" => one(HASH, name, first.clone()),
@@ -168,9 +175,13 @@ pub fn after(srv: &mut Server, spec: &CommandSpec, db: usize, args: &Args<'_>, b
             } else {
                 first.clone()
             };
-            let class = if name.starts_with('s') && name != "sort" { SET } else if name == "sort" { LIST } else { ZSET };
+            let (class, event) = match name {
+                "sort" => (LIST, "sortstore"),
+                n if n.starts_with('s') => (SET, n),
+                n => (ZSET, n),
+            };
             if exists(srv, db, &dst) {
-                one(class, if name == "sort" { "sortstore" } else { name }, dst);
+                one(class, event, dst);
             } else {
                 one(GENERIC, "del", dst);
             }
@@ -190,7 +201,7 @@ pub fn after(srv: &mut Server, spec: &CommandSpec, db: usize, args: &Args<'_>, b
 
 /// The key a pop worked on: BLPOP, LMPOP and friends serve the first of
 /// their keys that exists (a stored collection is never empty).
-fn served_key(_srv: &Server, _db: usize, before: &[(Vec<u8>, bool)]) -> Vec<u8> {
+fn served_key(before: &[(Vec<u8>, bool)]) -> Vec<u8> {
     before.iter().find(|(_, existed)| *existed).map(|(k, _)| k.clone()).unwrap_or_default()
 }
 

@@ -155,8 +155,7 @@ fn to_caller(srv: &mut Server, id: ClientId, out: &mut Reply, write: impl Fn(&mu
     if matches!(c.reply_mode, ReplyMode::Off | ReplyMode::Skipping) {
         let mut r = Reply::new(c.resp == 3);
         write(&mut r);
-        c.pending_out.extend_from_slice(&r.buf);
-        c.wake.notify_one();
+        c.send(&r.buf);
     } else {
         let resp3 = out.resp3;
         out.resp3 = c.resp == 3;
@@ -256,9 +255,8 @@ fn deliver(srv: &mut Server, id: ClientId, me: Option<ClientId>, out: &mut Reply
     let Some(c) = srv.clients.map.get_mut(&id) else { return };
     let mut r = Reply::new(c.resp == 3);
     write(&mut r);
-    c.pending_out.extend_from_slice(&r.buf);
+    c.send(&r.buf);
     check_output_limit(c, limit, now);
-    c.wake.notify_one();
 }
 
 /// Close a client whose pending output passed its class's limits

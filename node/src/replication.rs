@@ -160,8 +160,7 @@ fn feed(srv: &mut Server, bytes: &[u8]) {
     let ids = srv.replicas.ids.clone();
     for id in ids {
         if let Some(c) = srv.clients.map.get_mut(&id) {
-            c.pending_out.extend_from_slice(bytes);
-            c.wake.notify_one();
+            c.send(bytes);
         }
     }
 }

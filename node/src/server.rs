@@ -252,12 +252,6 @@ impl Server {
         }
     }
 
-    /// The client applying the master's stream, when connected.
-    pub fn master_client_mut(&mut self) -> Option<&mut crate::client::Client> {
-        let id = self.master.as_ref()?.client?;
-        self.clients.map.get_mut(&id)
-    }
-
     pub fn uptime_secs(&self) -> i64 {
         (crate::clock::now_ms() - self.start_ms) / 1000
     }

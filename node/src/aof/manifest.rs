@@ -11,7 +11,6 @@
 //! loading the wrong files would serve wrong data); written to a temporary
 //! file, fsynced and renamed, so a crash leaves the old manifest or the new.
 
-use std::io::Write;
 use std::path::Path;
 
 use crate::config::syntax::{needs_repr, repr, split_args};
@@ -185,20 +184,10 @@ impl Manifest {
 
     /// Write the manifest into `dir` as `name` through a temporary file.
     pub fn persist(&self, dir: &Path, name: &str) -> std::io::Result<()> {
-        let tmp = dir.join(format!("temp-{name}"));
-        let result = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(self.format().as_bytes())?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, dir.join(name))?;
-            // The directory entry of the rename (and of new files) must
-            // reach the disk too.
-            std::fs::File::open(dir)?.sync_all()
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result
+        crate::rdb::file::write_atomically(&dir.join(name), self.format().as_bytes())?;
+        // The directory entry of the rename (and of new files) must reach
+        // the disk too.
+        std::fs::File::open(dir)?.sync_all()
     }
 }
 

@@ -75,6 +75,8 @@ pub struct Aof {
     /// writes are refused with -MISCONF until a write succeeds again.
     pub write_error: Option<String>,
     pub rewrite_scheduled: bool,
+    /// No automatic rewrite before this second (after repeated failures).
+    pub retry_after_secs: i64,
     /// DEBUG AOF-FLUSH-SLEEP: microseconds to sleep before each write, so
     /// tests can widen the window between a write and its reply.
     pub flush_sleep_us: u64,
@@ -104,6 +106,7 @@ impl Default for Aof {
             last_rewrite_secs: -1,
             write_error: None,
             rewrite_scheduled: false,
+            retry_after_secs: 0,
             flush_sleep_us: 0,
         }
     }
@@ -313,6 +316,11 @@ pub fn rewrite(srv: &mut Server) -> Result<(), RewriteError> {
         Err(e) => {
             aof.rewrite_failures += 1;
             aof.last_rewrite_ok = false;
+            // After three failures in a row the cron retries once a minute
+            // (aofRewriteLimited, without its doubling).
+            if aof.rewrite_failures >= 3 {
+                aof.retry_after_secs = crate::clock::now_secs() + 60;
+            }
             tracing::warn!("Background AOF rewrite failed: {e}");
         }
     }
@@ -335,17 +343,8 @@ fn rewrite_inner(srv: &mut Server) -> Result<(), RewriteError> {
     };
     let mut manifest = srv.aof.manifest.clone();
     let base_name = manifest.new_base(&paths.filename, rdb);
-    let tmp = paths.file(&format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
-    let written = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(&image)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, paths.file(&base_name))
-    })();
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(io_err("Error writing the AOF base file", &paths.file(&base_name), e));
-    }
+    crate::rdb::file::write_atomically(&paths.file(&base_name), &image)
+        .map_err(|e| io_err("Error writing the AOF base file", &paths.file(&base_name), e))?;
     manifest.retire_incr();
     let incr_name = srv.aof.on.then(|| manifest.new_incr(&paths.filename));
     if let Some(name) = &incr_name {

@@ -38,8 +38,7 @@ pub fn cron(srv: &mut Server) {
         let base = srv.aof.base_size.max(1);
         (srv.aof.current_size * 100 / base) as i64 - 100 >= perc
     };
-    // After three failures in a row, retry at most once a minute.
-    let limited = srv.aof.rewrite_failures >= 3 && crate::clock::now_secs() % 60 != 0;
+    let limited = crate::clock::now_secs() < srv.aof.retry_after_secs;
     if (std::mem::take(&mut srv.aof.rewrite_scheduled) || grown) && !limited {
         if grown {
             tracing::info!("Starting automatic rewriting of AOF on {}% growth", perc);

@@ -66,10 +66,9 @@ fn replicaof(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         return Err(CmdError::err("REPLICAOF not allowed in cluster mode."));
     }
     if is(args.get(1), "no") && is(args.get(2), "one") {
-        if srv.master.take().is_some() {
-            if let Some(c) = srv.master_client_mut() {
-                c.killed = true;
-                c.wake.notify_one();
+        if let Some(m) = srv.master.take() {
+            if let Some(id) = m.client {
+                srv.clients.kill(id);
             }
             srv.master_generation += 1;
             // A new history starts here (shiftReplicationId).
@@ -86,16 +85,12 @@ fn replicaof(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         ctx.out.simple(b"OK Already connected to specified master");
         return Ok(());
     }
-    if let Some(c) = srv.master_client_mut() {
-        c.killed = true;
-        c.wake.notify_one();
+    if let Some(id) = srv.master.as_ref().and_then(|m| m.client) {
+        srv.clients.kill(id);
     }
     // Our own replicas must resync from the new history.
     for id in srv.replicas.ids.clone() {
-        if let Some(c) = srv.clients.map.get_mut(&id) {
-            c.killed = true;
-            c.wake.notify_one();
-        }
+        srv.clients.kill(id);
     }
     srv.master_generation += 1;
     srv.master = Some(crate::replica::Master::new(host.clone(), port, srv.master_generation));

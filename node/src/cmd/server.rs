@@ -572,8 +572,7 @@ pub fn feed_monitors(srv: &mut crate::server::Server, id: crate::client::ClientI
     line.push_str("\r\n");
     for m in srv.monitors.clone() {
         if let Some(mc) = srv.clients.map.get_mut(&m) {
-            mc.pending_out.extend_from_slice(line.as_bytes());
-            mc.wake.notify_one();
+            mc.send(line.as_bytes());
         }
     }
 }
