@@ -68,6 +68,8 @@ pub struct Client {
     pub repl_ack_time_ms: i64,
     /// MONITOR: sees every command the server runs.
     pub is_monitor: bool,
+    /// The client scripts run their commands as (MONITOR shows it as "lua").
+    pub is_script: bool,
     /// Output produced outside the client's own commands (the replication
     /// stream of a replica, pub/sub messages), waiting for its connection
     /// to write it.
@@ -118,6 +120,7 @@ impl Client {
             is_replica: false,
             is_master: false,
             is_monitor: false,
+            is_script: false,
             repl_ack_time_ms: 0,
             wait: None,
             pending_out: Vec::new(),

@@ -19,18 +19,14 @@ const READ_CHUNK: usize = 16 * 1024;
 const OUT_KEEP: usize = 64 * 1024;
 
 pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
-    let wake = {
-        let srv = shared.lock();
-        match srv.clients.map.get(&id) {
-            Some(c) => c.wake.clone(),
-            None => return,
-        }
+    let Some(Some(wake)) = shared.with_server(move |srv| srv.clients.map.get(&id).map(|c| c.wake.clone())).await else {
+        return;
     };
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut parser = RequestParser::new();
     let mut out = Reply::new(false);
     let mut cmds: Vec<Command> = Vec::with_capacity(64);
-    let (mut limits, mut qbuf_limit) = limits_for(&shared, id);
+    let (mut limits, mut qbuf_limit) = limits_for(&shared, id).await;
     // Set when complete commands were left in the buffer unparsed.
     let mut more = false;
     'conn: loop {
@@ -85,8 +81,18 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
             let mut paused_until = None;
             let mut blocked = false;
             let mut waiting = None;
-            {
-                let mut srv = shared.lock();
+            // A script past its time limit holds the lock: its hook serves
+            // this client's commands meanwhile (BUSY for most of them).
+            let guard = loop {
+                if let Some(g) = shared.lock_unless_busy().await {
+                    break Some(g);
+                }
+                serve_while_busy(&shared, id, &parser, &buf, &cmds, &mut next, &mut out, &mut close).await;
+                if close || (next == cmds.len() && protocol_error.is_none()) {
+                    break None;
+                }
+            };
+            if let Some(mut srv) = guard {
                 srv.stats.net_input_bytes += n as u64;
                 srv.stats.total_reads_processed += 1;
                 // While its commands run, the batch is the client's query
@@ -207,7 +213,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
         parser.consume(consumed);
     }
     let _ = stream.shutdown().await;
-    let mut srv = shared.lock();
+    let mut srv = shared.lock_async().await;
     crate::blocking::unblock(&mut srv, id);
     crate::cmd::multi::unwatch_all(&mut srv, id);
     crate::pubsub::forget(&mut srv, id);
@@ -219,9 +225,49 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
 /// Write the client's pending output until none is left; false when the
 /// connection must close (killed, e.g. past its output buffer limit, even
 /// in the middle of a write to a peer that stopped reading).
+/// Hand this batch's commands, from `next` on, to the busy script's hook
+/// one by one; stop when the script is no longer busy (the rest then runs
+/// the ordinary way) or a reply closes the connection.
+#[allow(clippy::too_many_arguments)]
+async fn serve_while_busy(
+    shared: &Shared,
+    id: ClientId,
+    parser: &RequestParser,
+    buf: &[u8],
+    cmds: &[Command],
+    next: &mut usize,
+    out: &mut Reply,
+    close: &mut bool,
+) {
+    while *next < cmds.len() {
+        let args = parser.args(buf, cmds[*next]);
+        if args.is_empty() {
+            *next += 1;
+            continue;
+        }
+        let mut argv = corvid_proto::resp::ArgVec::default();
+        for a in args.iter() {
+            argv.push(a);
+        }
+        let Ok(rx) = shared.script.submit(move |srv| crate::script::busy::serve(srv, id, &argv)) else { return };
+        match rx.await {
+            Ok(Some(answer)) => {
+                out.raw(&answer.bytes);
+                *next += 1;
+                if answer.close {
+                    *close = true;
+                    return;
+                }
+            }
+            // The script ended first: run it the ordinary way.
+            _ => return,
+        }
+    }
+}
+
 async fn write_pending(shared: &Shared, id: ClientId, wake: &tokio::sync::Notify, stream: &mut TcpStream) -> bool {
     loop {
-        let pending = match shared.lock().clients.map.get_mut(&id) {
+        let pending = match shared.lock_async().await.clients.map.get_mut(&id) {
             Some(c) if !c.killed => {
                 let p = std::mem::take(&mut c.pending_out);
                 c.out_inflight = p.len();
@@ -235,7 +281,7 @@ async fn write_pending(shared: &Shared, id: ClientId, wake: &tokio::sync::Notify
         let killed = async {
             loop {
                 wake.notified().await;
-                if shared.lock().clients.map.get(&id).is_none_or(|c| c.killed) {
+                if shared.lock_async().await.clients.map.get(&id).is_none_or(|c| c.killed) {
                     return;
                 }
             }
@@ -248,7 +294,7 @@ async fn write_pending(shared: &Shared, id: ClientId, wake: &tokio::sync::Notify
             }
             _ = killed => return false,
         }
-        if let Some(c) = shared.lock().clients.map.get_mut(&id) {
+        if let Some(c) = shared.lock_async().await.clients.map.get_mut(&id) {
             c.out_inflight = 0;
         }
     }
@@ -259,7 +305,7 @@ async fn write_pending(shared: &Shared, id: ClientId, wake: &tokio::sync::Notify
 async fn wait_unblocked(shared: &Shared, id: ClientId, wake: &tokio::sync::Notify) -> Option<Vec<u8>> {
     loop {
         let deadline = {
-            let mut srv = shared.lock();
+            let mut srv = shared.lock_async().await;
             let c = srv.clients.map.get_mut(&id)?;
             if c.killed {
                 return None;
@@ -348,9 +394,8 @@ fn prefetch_elements(table: &crate::keyspace::Table, parser: &RequestParser, buf
     }
 }
 
-fn limits_for(shared: &Shared, id: ClientId) -> (Limits, usize) {
-    let srv = shared.lock();
-    limits_of(&srv, id)
+async fn limits_for(shared: &Shared, id: ClientId) -> (Limits, usize) {
+    shared.with_server(move |srv| limits_of(srv, id)).await.unwrap_or((Limits { max_bulk_len: 0, auth_required: true }, 0))
 }
 
 fn limits_of(srv: &crate::server::Server, id: ClientId) -> (Limits, usize) {

@@ -19,9 +19,9 @@ const SLOW_TIME_PERC: u64 = 25;
 
 pub async fn run(shared: Arc<Shared>) {
     loop {
-        let hz = shared.lock().config.get_i64("hz").clamp(1, 500) as u64;
+        let hz = shared.lock_async().await.config.get_i64("hz").clamp(1, 500) as u64;
         tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
-        let mut srv = shared.lock();
+        let mut srv = shared.lock_async().await;
         tick(&mut srv, hz);
         crate::replica::connect_if_due(&shared, &mut srv);
     }

@@ -388,6 +388,12 @@ pub fn execute_loaded(srv: &mut Server, client_id: ClientId, args: &Args<'_>, ou
     Ok(())
 }
 
+/// A command a script runs with redis.call, checked by the script
+/// (scriptCall): straight to its handler, at the script's frozen time.
+pub fn run_from_script(srv: &mut Server, def: &CommandDef, client_id: ClientId, args: &Args<'_>, out: &mut Reply) {
+    run(srv, def, client_id, args, out, crate::clock::now_us());
+}
+
 /// Run a command's handler and everything that follows it: statistics,
 /// watched keys, the replication stream (call()).
 #[inline]
@@ -420,7 +426,9 @@ fn run(srv: &mut Server, def: &CommandDef, client_id: ClientId, args: &Args<'_>,
     srv.stats.total_commands_processed += 1;
     if let Err(e) = result {
         srv.cmd_stats[def.id].failed_calls += 1;
-        count_error(srv, &e);
+        if !matches!(e, CmdError::Uncounted(_)) {
+            count_error(srv, &e);
+        }
         out.error(&e.to_string());
     }
 }
@@ -544,6 +552,12 @@ pub fn after_expiry(srv: &mut Server) {
 }
 
 fn reject(srv: &mut Server, id: Option<usize>, out: &mut Reply, e: &CmdError) {
+    count_rejection(srv, id, e);
+    out.error(&e.to_string());
+}
+
+/// Count a command refused before it ran (rejected_calls, error stats).
+pub fn count_rejection(srv: &mut Server, id: Option<usize>, e: &CmdError) {
     if let Some(id) = id {
         if srv.cmd_stats.len() <= id {
             srv.cmd_stats.resize(registry().defs.len(), Default::default());
@@ -551,10 +565,10 @@ fn reject(srv: &mut Server, id: Option<usize>, out: &mut Reply, e: &CmdError) {
         srv.cmd_stats[id].rejected_calls += 1;
     }
     count_error(srv, e);
-    out.error(&e.to_string());
 }
 
-fn count_error(srv: &mut Server, e: &CmdError) {
+/// Count an error reply (total_error_replies, errorstats).
+pub fn count_error(srv: &mut Server, e: &CmdError) {
     srv.stats.total_error_replies += 1;
     *srv.stats.errors.entry(e.code().to_string()).or_insert(0) += 1;
 }

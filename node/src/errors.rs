@@ -30,6 +30,10 @@ pub enum CmdError {
     /// An error with its own code, e.g. "WRONGPASS ...": the string is the
     /// whole text after '-'.
     Coded(String),
+    /// Like `Coded`, for an error the error statistics already counted (a
+    /// command's error that a script passed on as its own): the command
+    /// still counts as failed.
+    Uncounted(String),
 }
 
 impl CmdError {
@@ -43,7 +47,7 @@ impl CmdError {
             CmdError::WrongType => "WRONGTYPE",
             CmdError::BusyKey => "BUSYKEY",
             CmdError::NoAuth => "NOAUTH",
-            CmdError::Coded(s) => s.split(' ').next().unwrap_or("ERR"),
+            CmdError::Coded(s) | CmdError::Uncounted(s) => s.split(' ').next().unwrap_or("ERR"),
             _ => "ERR",
         }
     }
@@ -71,7 +75,7 @@ impl fmt::Display for CmdError {
                 write!(f, "ERR unknown subcommand '{}'. Try {} HELP.", truncate(sub, 128), cmd.to_uppercase())
             }
             Err(msg) => write!(f, "ERR {msg}"),
-            Coded(msg) => f.write_str(msg),
+            Coded(msg) | Uncounted(msg) => f.write_str(msg),
         }
     }
 }

@@ -19,6 +19,8 @@
 //!   [`replica`]: the replica side (REPLICAOF: handshake, full sync, the stream).
 //! - [`pubsub`]: channels, patterns and shard channels, and message delivery;
 //!   [`notify`]: keyspace notifications derived from what each write did.
+//! - [`script`]: Lua scripting (the VM, the `redis` API, busy scripts); the
+//!   commands are in `cmd::scripting`.
 //! - [`rdb`]: Redis's serialization format (DUMP/RESTORE payloads, RDB files);
 //!   [`aof`]: the multi-part append-only file (manifest, base, incremental files).
 //! - [`client`], [`errors`], [`glob`], [`clock`], [`log`]: what the rest shares.
@@ -47,6 +49,7 @@ pub mod longdouble;
 pub mod log;
 pub mod quicklist;
 pub mod rdb;
+pub mod script;
 pub mod notify;
 pub mod pubsub;
 pub mod replica;

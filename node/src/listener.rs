@@ -11,7 +11,7 @@ use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::client::Client;
+use crate::client::{Client, ClientId};
 use crate::config::Config;
 use crate::server::{Server, Shared};
 
@@ -105,7 +105,7 @@ async fn serve(config: Config) -> i32 {
         }
     }
     tracing::warn!("User requested shutdown...");
-    let mut srv = shared.lock();
+    let mut srv = shared.lock_async().await;
     // Every write acknowledged so far reaches the disk.
     if srv.aof.on {
         srv.aof.stop();
@@ -203,30 +203,35 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
 async fn accept(shared: &Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
     let _ = stream.set_nodelay(true);
     let laddr = stream.local_addr().unwrap_or(addr);
-    let rejection: Option<&[u8]> = {
-        let mut srv = shared.lock();
-        srv.stats.total_connections_received += 1;
-        let maxclients = srv.config.get_i64("maxclients") as usize;
-        if srv.clients.len() >= maxclients {
-            Some(b"-ERR max number of clients reached\r\n")
-        } else if srv.config.get_bool("protected-mode") && srv.requirepass.is_none() && !addr.ip().is_loopback() {
-            Some(PROTECTED_MODE_ERR)
-        } else {
-            None
+    let fd = stream.as_raw_fd();
+    let registered = shared
+        .with_server(move |srv| -> Result<ClientId, &'static [u8]> {
+            srv.stats.total_connections_received += 1;
+            let maxclients = srv.config.get_i64("maxclients") as usize;
+            let rejection: Option<&'static [u8]> = if srv.clients.len() >= maxclients {
+                Some(b"-ERR max number of clients reached\r\n")
+            } else if srv.config.get_bool("protected-mode") && srv.requirepass.is_none() && !addr.ip().is_loopback() {
+                Some(PROTECTED_MODE_ERR)
+            } else {
+                None
+            };
+            if let Some(msg) = rejection {
+                srv.stats.rejected_connections += 1;
+                return Err(msg);
+            }
+            let id = srv.clients.next_id();
+            let authed = srv.requirepass.is_none();
+            srv.clients.map.insert(id, Client::new(id, addr, laddr, fd, crate::clock::now_ms(), authed));
+            Ok(id)
+        })
+        .await;
+    let id = match registered {
+        Some(Ok(id)) => id,
+        Some(Err(msg)) => {
+            let _ = stream.write_all(msg).await;
+            return;
         }
-    };
-    if let Some(msg) = rejection {
-        shared.lock().stats.rejected_connections += 1;
-        let _ = stream.write_all(msg).await;
-        return;
-    }
-    let id = {
-        let mut srv = shared.lock();
-        let id = srv.clients.next_id();
-        let authed = srv.requirepass.is_none();
-        let fd = stream.as_raw_fd();
-        srv.clients.map.insert(id, Client::new(id, addr, laddr, fd, crate::clock::now_ms(), authed));
-        id
+        None => return,
     };
     tracing::debug!("Accepted {addr}");
     tokio::spawn(crate::connection::serve(shared.clone(), stream, id));

@@ -98,7 +98,7 @@ fn current(srv: &Server, generation: u64) -> bool {
 
 async fn run(shared: Arc<Shared>, generation: u64, host: String, port: u16) {
     let result = session(&shared, generation, &host, port).await;
-    let mut srv = shared.lock();
+    let mut srv = shared.lock_async().await;
     if let Some(id) = srv.master.as_ref().filter(|m| m.generation == generation).and_then(|m| m.client) {
         srv.clients.map.remove(&id);
     }
@@ -140,7 +140,7 @@ async fn read_line(link: &mut Link) -> Result<String, String> {
 
 async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -> Result<(), String> {
     let (timeout, auth, user, my_port) = {
-        let srv = shared.lock();
+        let srv = shared.lock_async().await;
         let auth = srv.config.get_bytes(&[b"masterauth"]).into_iter().next().map(|(_, v)| v).filter(|v| !v.is_empty());
         let user = Some(srv.config.get_str("masteruser")).filter(|u| !u.is_empty());
         let port = match srv.config.get_i64("replica-announce-port") {
@@ -191,7 +191,7 @@ async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -
     };
     let (replid, offset) = tokio::time::timeout(timeout, handshake).await.map_err(|_| "Timeout during the replication handshake".to_string())??;
     {
-        let mut srv = shared.lock();
+        let mut srv = shared.lock_async().await;
         if !current(&srv, generation) {
             return Ok(());
         }
@@ -201,7 +201,7 @@ async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -
         .await
         .map_err(|_| "Timeout receiving bulk data from MASTER".to_string())??;
     let id = {
-        let mut srv = shared.lock();
+        let mut srv = shared.lock_async().await;
         if !current(&srv, generation) {
             return Ok(());
         }
@@ -292,7 +292,7 @@ async fn stream_commands(shared: &Arc<Shared>, generation: u64, id: ClientId, li
     loop {
         let mut ack = false;
         let offset = {
-            let mut srv = shared.lock();
+            let mut srv = shared.lock_async().await;
             if !current(&srv, generation) {
                 return Ok(());
             }

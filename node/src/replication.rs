@@ -18,7 +18,6 @@ use crate::client::ClientId;
 use crate::server::Server;
 
 /// Replicas attached to this master and what the stream has told them.
-#[derive(Default)]
 pub struct Replicas {
     pub ids: Vec<ClientId>,
     /// The database the stream last SELECTed (None: none yet).
@@ -28,7 +27,21 @@ pub struct Replicas {
     /// Inside EXEC: the transaction's writes (database, arguments), held
     /// back until EXEC ends so that one write goes out alone and several
     /// are wrapped in MULTI/EXEC (Redis 7.0's propagatePendingCommands).
-    tx: Option<Vec<(usize, Vec<Vec<u8>>)>>,
+    tx: Option<Vec<(usize, Vec<Vec<u8>>, u8)>>,
+    /// Where writes go now ([`TO_AOF`], [`TO_REPLICAS`]): a script narrows
+    /// it with redis.set_repl.
+    pub targets: u8,
+}
+
+/// Propagation targets (PROPAGATE_AOF, PROPAGATE_REPL).
+pub const TO_AOF: u8 = 1;
+pub const TO_REPLICAS: u8 = 2;
+pub const TO_ALL: u8 = TO_AOF | TO_REPLICAS;
+
+impl Default for Replicas {
+    fn default() -> Self {
+        Replicas { ids: Vec::new(), stream_db: None, offset: 0, tx: None, targets: TO_ALL }
+    }
 }
 
 impl Replicas {
@@ -62,20 +75,32 @@ pub fn begin_transaction(srv: &mut Server) {
     }
 }
 
+/// A script starts: hold its writes back like EXEC's, unless it runs
+/// inside EXEC already. True when the script must end the transaction.
+pub fn begin_script(srv: &mut Server) -> bool {
+    if srv.replicas.tx.is_some() || !propagating(srv) {
+        return false;
+    }
+    srv.replicas.tx = Some(Vec::new());
+    true
+}
+
 /// EXEC ends: send what it wrote, wrapped in MULTI/EXEC if more than one.
 pub fn end_transaction(srv: &mut Server) {
     let Some(ops) = srv.replicas.tx.take() else { return };
-    let Some(&(first_db, _)) = ops.first() else { return };
+    let Some(&(first_db, _, _)) = ops.first() else { return };
     let wrap = ops.len() > 1;
+    // MULTI and EXEC go wherever one of the writes goes.
+    let all = ops.iter().fold(0, |acc, op| acc | op.2);
     if wrap {
-        emit(srv, Some(first_db), &[b"MULTI"]);
+        emit_to(srv, Some(first_db), &[b"MULTI"], all);
     }
-    for (db, argv) in &ops {
-        emit(srv, Some(*db), &argv.iter().map(Vec::as_slice).collect::<Vec<_>>());
+    for (db, argv, targets) in &ops {
+        emit_to(srv, Some(*db), &argv.iter().map(Vec::as_slice).collect::<Vec<_>>(), *targets);
     }
     if wrap {
         // Whatever database the last write selected (propagateNow(-1, ...)).
-        emit(srv, None, &[b"EXEC"]);
+        emit_to(srv, None, &[b"EXEC"], all);
     }
 }
 
@@ -107,11 +132,15 @@ pub fn propagate(srv: &mut Server, db: usize, args: &[&[u8]]) {
     if !propagating(srv) {
         return;
     }
-    if let Some(tx) = srv.replicas.tx.as_mut() {
-        tx.push((db, args.iter().map(|a| a.to_vec()).collect()));
+    let targets = srv.replicas.targets;
+    if targets == 0 {
         return;
     }
-    emit(srv, Some(db), args);
+    if let Some(tx) = srv.replicas.tx.as_mut() {
+        tx.push((db, args.iter().map(|a| a.to_vec()).collect(), targets));
+        return;
+    }
+    emit_to(srv, Some(db), args, targets);
 }
 
 /// Send `args` to the replicas only (PUBLISH: subscribers of replicas get
@@ -120,18 +149,16 @@ pub fn propagate_to_replicas(srv: &mut Server, db: usize, args: &[&[u8]]) {
     if srv.replicas.is_empty() {
         return;
     }
-    let aof_on = std::mem::replace(&mut srv.aof.on, false);
-    emit(srv, Some(db), args);
-    srv.aof.on = aof_on;
+    emit_to(srv, Some(db), args, TO_REPLICAS);
 }
 
-/// Feed the AOF and the replicas, SELECTing `db` first where their
+/// Feed the AOF and/or the replicas, SELECTing `db` first where their
 /// stream is elsewhere (None: no SELECT).
-fn emit(srv: &mut Server, db: Option<usize>, args: &[&[u8]]) {
-    if srv.aof.on {
+fn emit_to(srv: &mut Server, db: Option<usize>, args: &[&[u8]], targets: u8) {
+    if srv.aof.on && targets & TO_AOF != 0 {
         srv.aof.feed(db, args);
     }
-    if srv.replicas.is_empty() {
+    if srv.replicas.is_empty() || targets & TO_REPLICAS == 0 {
         return;
     }
     let mut bytes = Vec::new();

@@ -172,15 +172,19 @@ pub struct Server {
     pub wake_paused: bool,
     /// When the cron last sampled the instantaneous metrics.
     pub metrics_sampled_ms: i64,
+    /// Lua scripting: the EVAL VM, its scripts, the running script.
+    pub scripting: crate::script::Scripting,
 }
 
 impl Server {
     pub fn new(config: Config, executable: String) -> Server {
         let policy = access_policy(&config);
         let databases = config.get_i64("databases").max(1) as usize;
+        let mut clients = Clients::new();
+        let script_client = clients.next_id();
         let mut s = Server {
             db: Databases::new(databases, policy),
-            clients: Clients::new(),
+            clients,
             stats: Stats::default(),
             cmd_stats: Vec::new(),
             run_id: random_hex(40),
@@ -216,6 +220,7 @@ impl Server {
             modified_keys: None,
             wake_paused: false,
             metrics_sampled_ms: 0,
+            scripting: crate::script::Scripting::new(script_client),
             config,
         };
         s.refresh_cached_config();
@@ -274,20 +279,78 @@ pub fn random_hex(n: usize) -> String {
 /// The state shared by every task: the server behind its lock, and the
 /// signal that wakes the main task for shutdown.
 pub struct Shared {
-    pub server: std::sync::Mutex<Server>,
+    pub server: parking_lot::Mutex<Server>,
     pub shutdown: Notify,
     /// Wakes clients waiting for a CLIENT PAUSE to end.
     pub unpaused: Notify,
+    /// The running script's state that connections read without the lock.
+    pub script: Arc<crate::script::Watch>,
 }
+
+/// How long a task blocks on the lock before it yields to the runtime and
+/// looks again (a script may hold the lock for long).
+const LOCK_SLICE: std::time::Duration = std::time::Duration::from_millis(2);
 
 impl Shared {
     pub fn new(server: Server) -> Arc<Shared> {
-        Arc::new(Shared { server: std::sync::Mutex::new(server), shutdown: Notify::new(), unpaused: Notify::new() })
+        let script = server.scripting.watch.clone();
+        Arc::new(Shared { server: parking_lot::Mutex::new(server), shutdown: Notify::new(), unpaused: Notify::new(), script })
     }
 
-    /// Take the lock; a panic in a handler must not wedge every client, so a
-    /// poisoned lock is taken over.
-    pub fn lock(&self) -> std::sync::MutexGuard<'_, Server> {
-        self.server.lock().unwrap_or_else(|e| e.into_inner())
+    /// Take the lock, blocking the thread. For start-up and threads of
+    /// their own; tasks use [`Shared::lock_async`].
+    pub fn lock(&self) -> parking_lot::MutexGuard<'_, Server> {
+        self.server.lock()
+    }
+
+    /// Take the lock from a task: a slow script may hold it for seconds,
+    /// and a runtime thread blocked that long could be the one that would
+    /// serve the SCRIPT KILL, so the task waits in slices and yields
+    /// between them.
+    pub async fn lock_async(&self) -> parking_lot::MutexGuard<'_, Server> {
+        loop {
+            if let Some(g) = self.server.try_lock_for(LOCK_SLICE) {
+                return g;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+
+    /// Like [`Shared::lock_async`], but gives up once a script timed out:
+    /// the caller then hands its commands to the script (None).
+    pub async fn lock_unless_busy(&self) -> Option<parking_lot::MutexGuard<'_, Server>> {
+        loop {
+            if self.script.timed_out() {
+                return None;
+            }
+            if let Some(g) = self.server.try_lock_for(LOCK_SLICE) {
+                return Some(g);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+
+    /// Run `f` with the server: under the lock, or, while a script is busy,
+    /// by the script's hook (accepting a client must not wait for the
+    /// script: the client may be the one that kills it). None if the job
+    /// was lost, which does not happen short of a panic.
+    pub async fn with_server<T, F>(&self, f: F) -> Option<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Server) -> T + Send + 'static,
+    {
+        let mut f = f;
+        loop {
+            if self.script.timed_out() {
+                match self.script.submit(f) {
+                    Ok(rx) => return rx.await.ok(),
+                    Err(back) => f = back,
+                }
+            }
+            if let Some(mut g) = self.server.try_lock_for(LOCK_SLICE) {
+                return Some(f(&mut g));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
     }
 }

@@ -310,6 +310,40 @@ impl<'a> Args<'a> {
     }
 }
 
+/// An argument vector built by the server itself (a script's
+/// `redis.call`), readable as [`Args`] like one parsed from a socket; its
+/// buffers are kept between commands.
+#[derive(Debug, Default)]
+pub struct ArgVec {
+    buf: Vec<u8>,
+    ranges: Vec<ArgRange>,
+}
+
+impl ArgVec {
+    pub fn clear(&mut self) {
+        self.buf.clear();
+        self.ranges.clear();
+    }
+
+    pub fn push(&mut self, arg: &[u8]) {
+        let start = self.buf.len() as u32;
+        self.buf.extend_from_slice(arg);
+        self.ranges.push(ArgRange { start, len: arg.len() as u32, inline: false });
+    }
+
+    pub fn len(&self) -> usize {
+        self.ranges.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    pub fn args(&self) -> Args<'_> {
+        Args { buf: &self.buf, store: &[], ranges: &self.ranges }
+    }
+}
+
 #[inline]
 pub fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
     hay.iter().position(|&b| b == needle)

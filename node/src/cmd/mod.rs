@@ -15,6 +15,7 @@
 //! - [`server`]: INFO, CONFIG, DEBUG, FLUSHDB/FLUSHALL, DBSIZE, TIME, SHUTDOWN….
 //! - [`info`]: the INFO sections; [`memory`]: MEMORY USAGE.
 //! - [`multi`]: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
+//! - [`scripting`]: EVAL, EVALSHA, SCRIPT.
 //!
 //! The helpers below are the argument parsing every family shares.
 
@@ -33,6 +34,7 @@ pub mod multi;
 pub mod pubsub;
 pub mod replication;
 pub mod scan;
+pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod sort;
@@ -67,6 +69,7 @@ pub fn register_all(r: &mut Registry) {
     info::register(r);
     memory::register(r);
     multi::register(r);
+    scripting::register(r);
 }
 
 /// An integer argument (getLongLongFromObjectOrReply).

@@ -1,0 +1,140 @@
+//! Serving other clients while a script is too slow (Redis's
+//! processEventsWhileBlocked for scripts): past `busy-reply-threshold` the
+//! script is marked timed out, connections stop waiting for the server's
+//! lock and queue their commands here, and the script's hook runs them
+//! between two batches of Lua instructions, with the server it holds.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use corvid_proto::command_table::CmdFlags;
+use corvid_proto::resp::{ArgVec, Reply};
+use tokio::sync::oneshot;
+
+use crate::client::ClientId;
+use crate::errors::CmdError;
+use crate::server::Server;
+
+/// Work handed to the busy script's hook, to run with the server it holds.
+type Job = Box<dyn FnOnce(&mut Server) + Send>;
+
+/// The reply to a command run while busy, and whether the connection
+/// closes after it (SHUTDOWN).
+pub struct Answer {
+    pub bytes: Vec<u8>,
+    pub close: bool,
+}
+
+/// What connections share with the running script (behind no lock but
+/// its own, so that they can reach it while the script holds the server).
+#[derive(Default)]
+pub struct Watch {
+    timed_out: AtomicBool,
+    queue: Mutex<Vec<Job>>,
+}
+
+impl Watch {
+    /// A script has run past the busy threshold and is not done.
+    #[inline]
+    pub fn timed_out(&self) -> bool {
+        self.timed_out.load(Ordering::Acquire)
+    }
+
+    /// Queue `f` for the busy script's hook; `f` back when no script is
+    /// busy (take the lock instead). Every queued job runs: the hook runs
+    /// them, and whatever is left when the script ends runs then.
+    pub fn submit<T, F>(&self, f: F) -> Result<oneshot::Receiver<T>, F>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Server) -> T + Send + 'static,
+    {
+        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        // Checked under the queue's lock: `end` clears the flag under it
+        // too, so no job is left behind.
+        if !self.timed_out() {
+            return Err(f);
+        }
+        let (tx, rx) = oneshot::channel();
+        q.push(Box::new(move |srv: &mut Server| {
+            let _ = tx.send(f(srv));
+        }));
+        Ok(rx)
+    }
+
+    fn start_timeout(&self) {
+        let _q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        self.timed_out.store(true, Ordering::Release);
+    }
+
+    fn take(&self) -> Vec<Job> {
+        std::mem::take(&mut *self.queue.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The script is over: run what is still queued.
+    pub fn end(&self, srv: &mut Server) {
+        let jobs = {
+            let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            self.timed_out.store(false, Ordering::Release);
+            std::mem::take(&mut *q)
+        };
+        for job in jobs {
+            job(srv);
+        }
+    }
+}
+
+/// Called by the script's hook: time the script out once it passed the
+/// threshold, then serve the queued commands. True when the script must
+/// stop (killed, or the server is shutting down).
+pub fn interrupt(srv: &mut Server) -> bool {
+    let Some(run) = srv.scripting.running.as_mut() else { return false };
+    if !run.timed_out {
+        let elapsed = run.start.elapsed().as_millis() as u64;
+        if elapsed < run.threshold_ms {
+            return false;
+        }
+        run.timed_out = true;
+        tracing::warn!(
+            "Slow script detected: still in execution after {elapsed} milliseconds. You can try killing the script using the {} command. Script name is: {}.",
+            if run.eval_mode { "SCRIPT KILL" } else { "FUNCTION KILL" },
+            run.funcname
+        );
+        srv.scripting.watch.start_timeout();
+    }
+    let watch = srv.scripting.watch.clone();
+    for job in watch.take() {
+        job(srv);
+    }
+    if srv.shutdown.is_some() {
+        return true;
+    }
+    srv.scripting.running.as_ref().is_some_and(|r| r.killed)
+}
+
+/// Run a client's command while a script is busy: those flagged
+/// allow-busy run as usual, the rest get BUSY. None once no script runs:
+/// the connection then runs it the ordinary way.
+pub fn serve(srv: &mut Server, client: ClientId, argv: &ArgVec) -> Option<Answer> {
+    let run = srv.scripting.running.as_ref()?;
+    let eval = run.eval_mode;
+    let args = argv.args();
+    let resp3 = srv.clients.map.get(&client).is_some_and(|c| c.resp == 3);
+    let mut out = Reply::new(resp3);
+    let def = crate::dispatch::registry().find(&args).ok();
+    if !def.is_some_and(|d| d.spec.flags.contains(CmdFlags::ALLOW_BUSY)) {
+        let e = CmdError::Coded(format!(
+            "BUSY Redis is busy running a script. You can only call {} or SHUTDOWN NOSAVE.",
+            if eval { "SCRIPT KILL" } else { "FUNCTION KILL" }
+        ));
+        crate::dispatch::count_rejection(srv, def.map(|d| d.id), &e);
+        out.error(&e.to_string());
+        return Some(Answer { bytes: out.buf, close: false });
+    }
+    // The script's time stands still for its own commands.
+    let now_ms = srv.db.now_ms;
+    let in_exec = std::mem::replace(&mut srv.in_exec, false);
+    let flow = crate::dispatch::execute(srv, client, &args, &mut out);
+    srv.in_exec = in_exec;
+    srv.db.now_ms = now_ms;
+    Some(Answer { bytes: out.buf, close: flow == crate::dispatch::Flow::Close })
+}

@@ -1,0 +1,900 @@
+//! Lua scripting (Redis's script.c, script_lua.c and eval.c): a Lua 5.1 VM
+//! with Redis's `redis` API and sandbox, the EVAL script cache, and running
+//! a script function against the dataset.
+//!
+//! # How a script reaches the server
+//! The VM lives in the server state, behind the server's lock, like every
+//! other piece of state. While a script runs, the Rust functions behind
+//! `redis.call` need the server the EVAL handler holds: the handler puts a
+//! raw pointer to it in the VM's app data for the duration of the call and
+//! does not touch the server itself until the script returns (see
+//! [`RunState`]). Every callback runs on the same thread, inside that call.
+//!
+//! # Busy scripts
+//! Past `busy-reply-threshold`, the VM's count hook marks the script timed
+//! out in the [`Watch`] the connections share; they stop waiting for the
+//! lock and hand their commands to the hook instead, which runs the few
+//! commands allowed while busy (SCRIPT KILL, FUNCTION KILL, SHUTDOWN
+//! NOSAVE...) and answers `-BUSY` to the rest, as Redis's
+//! processEventsWhileBlocked does.
+
+pub mod busy;
+pub mod convert;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use corvid_proto::command_table::CmdFlags;
+use corvid_proto::resp::{format_g, ArgVec, Reply};
+use mlua::{Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value, Variadic, VmState};
+
+pub use busy::Watch;
+
+use crate::client::{Client, ClientId};
+use crate::errors::CmdError;
+use crate::server::Server;
+
+/// The Lua code that builds the API and locks the globals.
+const PRELUDE: &str = include_str!("prelude.lua");
+
+/// Instructions between two checks of a running script (Redis's count hook).
+const HOOK_EVERY: u32 = 100_000;
+
+/// A Lua VM set up for scripts: Redis's libraries, the `redis` API and the
+/// locked globals.
+pub struct Vm {
+    pub lua: Lua,
+    /// `run(f, ...)`: calls f under the error handler, as xpcall.
+    run: Function,
+    /// The locked view of the globals that script functions run in.
+    pub env: Table,
+    /// The real globals (KEYS and ARGV are set there).
+    globals: Table,
+}
+
+/// How often (in script calls) the GC takes a step, and how big
+/// (LUA_GC_CYCLE_PERIOD): a full cycle at once would stall the server.
+const GC_PERIOD: u32 = 50;
+
+impl Vm {
+    pub fn new(watch: Arc<Watch>) -> mlua::Result<Vm> {
+        // SAFETY: the debug library is unsafe in mlua's sense (it can break
+        // the VM's invariants); the prelude keeps it to itself for the
+        // error handler and removes it from the globals before any script
+        // runs.
+        let lua = unsafe {
+            Lua::unsafe_new_with(
+                StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG,
+                LuaOptions::new(),
+            )
+        };
+        let api = lua.create_table()?;
+        api.set("call", lua.create_function(api_call)?)?;
+        api.set("pcall", lua.create_function(api_pcall)?)?;
+        api.set("error_table", lua.create_function(api_error_table)?)?;
+        api.set("setresp", lua.create_function(api_setresp)?)?;
+        api.set("set_repl", lua.create_function(api_set_repl)?)?;
+        api.set("log", lua.create_function(api_log)?)?;
+        api.set("sha1hex", lua.create_function(api_sha1hex)?)?;
+        api.set("error_reply", lua.create_function(api_error_reply)?)?;
+        api.set("status_reply", lua.create_function(api_status_reply)?)?;
+        api.set("acl_check_cmd", lua.create_function(api_acl_check_cmd)?)?;
+        api.set("version", crate::cmd::info::REDIS_VERSION)?;
+        api.set("version_num", version_num(crate::cmd::info::REDIS_VERSION))?;
+        // Scripts must not all draw the same numbers after a restart.
+        let seed: u32 = rand::random();
+        lua.load(format!("math.randomseed({seed})")).set_name("=[redis]").exec()?;
+        let helpers: Table = lua.load(PRELUDE).set_name("=[redis]").call(api)?;
+        let vm = Vm {
+            run: helpers.get("run")?,
+            env: helpers.get("env")?,
+            globals: lua.globals(),
+            lua,
+        };
+        install_hook(&vm.lua, watch, HookTriggers::new().every_nth_instruction(HOOK_EVERY));
+        Ok(vm)
+    }
+
+    /// Compile a script body (without its shebang line, which the caller
+    /// blanks to keep line numbers) as a function of the scripts'
+    /// environment. The error is Lua's message.
+    pub fn compile(&self, body: &[u8], chunk_name: &str) -> Result<Function, String> {
+        self.lua
+            .load(body)
+            .set_name(chunk_name)
+            .set_mode(mlua::ChunkMode::Text)
+            .set_environment(self.env.clone())
+            .into_function()
+            .map_err(|e| match e {
+                mlua::Error::SyntaxError { message, .. } => message,
+                other => other.to_string(),
+            })
+    }
+
+    /// Memory the VM uses (used_memory_lua).
+    pub fn memory(&self) -> usize {
+        self.lua.used_memory()
+    }
+}
+
+/// REDIS_VERSION_NUM: 7.0.15 is 0x07000f.
+fn version_num(v: &str) -> i64 {
+    v.split('.').take(3).fold(0, |acc, p| (acc << 8) | p.parse::<i64>().unwrap_or(0))
+}
+
+/// Flags a script declares in its shebang (`#!lua flags=no-writes,...`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScriptFlags {
+    /// No shebang: an EVAL script of Redis before 7.0, run with the old rules.
+    pub compat: bool,
+    pub no_writes: bool,
+    pub allow_oom: bool,
+    pub allow_stale: bool,
+    pub no_cluster: bool,
+    pub allow_cross_slot: bool,
+}
+
+impl ScriptFlags {
+    /// Set the flag named `name`; false for an unknown name.
+    pub fn set(&mut self, name: &[u8]) -> bool {
+        match name {
+            b"no-writes" => self.no_writes = true,
+            b"allow-oom" => self.allow_oom = true,
+            b"allow-stale" => self.allow_stale = true,
+            b"no-cluster" => self.no_cluster = true,
+            b"allow-cross-slot-keys" => self.allow_cross_slot = true,
+            _ => return false,
+        }
+        true
+    }
+
+    /// The flags FUNCTION LIST shows, in Redis's order.
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        for (on, name) in [
+            (self.no_writes, "no-writes"),
+            (self.allow_oom, "allow-oom"),
+            (self.allow_stale, "allow-stale"),
+            (self.no_cluster, "no-cluster"),
+            (self.allow_cross_slot, "allow-cross-slot-keys"),
+        ] {
+            if on {
+                v.push(name);
+            }
+        }
+        v
+    }
+
+    /// What the flags make of the command's own flags for the checks
+    /// before it runs (scriptFlagsToCmdFlags): writes and deny-oom unless
+    /// declared otherwise.
+    pub fn command_flags(&self, cmd: CmdFlags) -> CmdFlags {
+        if self.compat {
+            return cmd;
+        }
+        let mut f = CmdFlags::empty();
+        for flag in [CmdFlags::ADMIN, CmdFlags::NOSCRIPT, CmdFlags::LOADING, CmdFlags::SKIP_MONITOR, CmdFlags::NO_MULTI, CmdFlags::ALLOW_BUSY, CmdFlags::NO_MANDATORY_KEYS] {
+            if cmd.contains(flag) {
+                f = f.union(flag);
+            }
+        }
+        if !self.no_writes {
+            f = f.union(CmdFlags::WRITE);
+            if !self.allow_oom {
+                f = f.union(CmdFlags::DENYOOM);
+            }
+        }
+        if self.allow_stale {
+            f = f.union(CmdFlags::STALE);
+        }
+        f
+    }
+}
+
+/// Split an EVAL body's shebang line off: its flags and its length
+/// (evalExtractShebangFlags). No shebang: compatibility mode.
+pub fn eval_shebang(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
+    if !body.starts_with(b"#!") {
+        return Ok((ScriptFlags { compat: true, ..Default::default() }, 0));
+    }
+    let Some(end) = body.iter().position(|&b| b == b'\n') else {
+        return Err("Invalid script shebang".into());
+    };
+    let parts = corvid_proto::resp::split_args(&body[..end]).unwrap_or_default();
+    let Some(engine) = parts.first() else {
+        return Err("Invalid engine in script shebang".into());
+    };
+    if engine != b"#!lua" {
+        return Err(format!("Unexpected engine in script shebang: {}", String::from_utf8_lossy(engine)));
+    }
+    let mut flags = ScriptFlags::default();
+    for part in &parts[1..] {
+        let Some(list) = part.strip_prefix(b"flags=") else {
+            return Err(format!("Unknown lua shebang option: {}", String::from_utf8_lossy(part)));
+        };
+        for f in list.split(|&b| b == b',') {
+            if !flags.set(f) {
+                return Err(format!("Unexpected flag in script shebang: {}", String::from_utf8_lossy(f)));
+            }
+        }
+    }
+    Ok((flags, end))
+}
+
+/// An EVAL script in the cache.
+pub struct EvalScript {
+    pub body: Vec<u8>,
+    pub flags: ScriptFlags,
+    pub func: Function,
+}
+
+/// The script running now (curr_run_ctx).
+pub struct Running {
+    /// EVAL (true) or FCALL: which KILL stops it, which BUSY error others get.
+    pub eval_mode: bool,
+    /// It has run a write command: it can no longer be killed.
+    pub wrote: bool,
+    pub killed: bool,
+    pub timed_out: bool,
+    /// Run by this node's master: it cannot be killed.
+    pub from_master: bool,
+    /// "f_<sha>" for EVAL, the function's name for FCALL.
+    pub funcname: String,
+    /// The calling command's arguments (FUNCTION STATS shows them).
+    pub command: Vec<Vec<u8>>,
+    pub start: Instant,
+    pub threshold_ms: u64,
+}
+
+/// Scripting state: the EVAL VM and its script cache, the running script.
+pub struct Scripting {
+    pub vm: Vm,
+    /// By lowercase SHA1 hex.
+    pub scripts: HashMap<String, EvalScript>,
+    /// Bytes of script bodies and SHAs (used_memory_scripts_eval).
+    pub scripts_mem: usize,
+    pub running: Option<Running>,
+    pub watch: Arc<Watch>,
+    /// The client scripts' commands run as, kept here between scripts so
+    /// that client listings do not show it.
+    client: Option<Client>,
+    client_id: ClientId,
+    /// DEBUG SET-DISABLE-DENY-SCRIPTS: let scripts call no-script commands.
+    pub disable_deny_script: bool,
+    /// Script calls until the next incremental GC step.
+    gc_countdown: u32,
+}
+
+impl Scripting {
+    pub fn new(client_id: ClientId) -> Scripting {
+        let watch = Arc::new(Watch::default());
+        let none: std::net::SocketAddr = ([0, 0, 0, 0], 0).into();
+        let mut client = Client::new(client_id, none, none, -1, crate::clock::now_ms(), true);
+        client.is_script = true;
+        Scripting {
+            vm: Vm::new(watch.clone()).expect("a new Lua VM starts"),
+            scripts: HashMap::new(),
+            scripts_mem: 0,
+            running: None,
+            watch,
+            client: Some(client),
+            client_id,
+            disable_deny_script: false,
+            gc_countdown: GC_PERIOD,
+        }
+    }
+
+    /// SCRIPT FLUSH: a new VM and an empty cache (scriptingReset).
+    pub fn reset(&mut self) {
+        self.scripts.clear();
+        self.scripts_mem = 0;
+        self.vm = Vm::new(self.watch.clone()).expect("a new Lua VM starts");
+    }
+
+    /// Compile and cache an EVAL body; its SHA either way
+    /// (luaCreateFunction). The error is the reply's text.
+    pub fn create(&mut self, body: &[u8]) -> Result<String, CmdError> {
+        let sha = sha1_hex(body);
+        if self.scripts.contains_key(&sha) {
+            return Ok(sha);
+        }
+        let (flags, shebang_len) = eval_shebang(body).map_err(CmdError::err)?;
+        // The shebang line is blanked, not cut, to keep line numbers.
+        let mut code = Vec::with_capacity(body.len());
+        code.extend(std::iter::repeat_n(b' ', shebang_len));
+        code.extend_from_slice(&body[shebang_len..]);
+        let func = self.vm.compile(&code, "@user_script").map_err(|e| CmdError::err(format!("Error compiling script (new function): {e}")))?;
+        self.scripts_mem += sha.len() + body.len();
+        self.scripts.insert(sha.clone(), EvalScript { body: body.to_vec(), flags, func });
+        Ok(sha)
+    }
+}
+
+/// SHA1 of `data` as 40 lowercase hex digits (sha1hex).
+pub fn sha1_hex(data: &[u8]) -> String {
+    use sha1::{Digest, Sha1};
+    let digest = Sha1::digest(data);
+    let mut s = String::with_capacity(40);
+    for b in digest {
+        s.push(char::from_digit((b >> 4) as u32, 16).unwrap());
+        s.push(char::from_digit((b & 15) as u32, 16).unwrap());
+    }
+    s
+}
+
+/// The server, as the script's callbacks reach it.
+struct ServerPtr(*mut Server);
+
+// SAFETY: the pointer is only dereferenced on the thread running the
+// script, while the lock holder (the EVAL handler) waits for it.
+unsafe impl Send for ServerPtr {}
+
+/// What the API functions need while a script runs, in the VM's app data.
+struct RunState {
+    srv: ServerPtr,
+    client: ClientId,
+    read_only: bool,
+    allow_oom: bool,
+    /// redis.set_repl: where writes propagate (PROPAGATE_AOF|PROPAGATE_REPL).
+    repl: u8,
+    /// redis.setresp: the protocol of the replies scripts read.
+    resp: u8,
+    argv: ArgVec,
+    reply: Reply,
+}
+
+/// One script call's inputs.
+pub struct Invocation<'a> {
+    pub caller: ClientId,
+    pub funcname: String,
+    pub flags: ScriptFlags,
+    /// Run by EVAL_RO / EVALSHA_RO / FCALL_RO: no writes.
+    pub read_only: bool,
+    pub eval_mode: bool,
+    pub keys: &'a [&'a [u8]],
+    pub args: &'a [&'a [u8]],
+    pub command: Vec<Vec<u8>>,
+}
+
+/// The checks before a script runs (scriptPrepareForRun): a script that
+/// may write is refused where writes are.
+fn prepare(srv: &Server, inv: &Invocation<'_>) -> Result<(), CmdError> {
+    let from_master = srv.clients.map.get(&inv.caller).is_some_and(|c| c.is_master);
+    if inv.flags.compat {
+        return Ok(());
+    }
+    if !inv.flags.no_writes {
+        if srv.master.is_some() && srv.config.get_bool("replica-read-only") && !from_master {
+            return Err(CmdError::Coded("READONLY Can not run script with write flag on readonly replica".into()));
+        }
+        if let Some(e) = srv.aof.write_error.as_ref().filter(|_| srv.aof.on && !from_master) {
+            return Err(CmdError::Coded(format!(
+                "MISCONF Redis is configured to persist data to AOF, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts. AOF error: {e}"
+            )));
+        }
+        if inv.read_only {
+            return Err(CmdError::err("Can not execute a script with write flag using *_ro command."));
+        }
+        if !crate::replication::enough_good_replicas(srv) {
+            return Err(CmdError::Coded("NOREPLICAS Not enough good replicas to write.".into()));
+        }
+    }
+    Ok(())
+}
+
+/// The handles a call needs of its VM, cloned out of the server so that
+/// the server can be lent to the script.
+#[derive(Clone)]
+pub struct VmHandle {
+    lua: Lua,
+    run: Function,
+    globals: Table,
+}
+
+impl Vm {
+    pub fn handle(&self) -> VmHandle {
+        VmHandle { lua: self.lua.clone(), run: self.run.clone(), globals: self.globals.clone() }
+    }
+}
+
+/// A Lua array of byte strings (luaCreateArray).
+fn sequence(lua: &Lua, items: &[&[u8]]) -> mlua::Result<Table> {
+    let t = lua.create_table_with_capacity(items.len(), 0)?;
+    for (i, item) in items.iter().enumerate() {
+        t.raw_set(i + 1, lua.create_string(item)?)?;
+    }
+    Ok(t)
+}
+
+/// Run `func` for `inv` and write its reply to `out` (luaCallFunction).
+/// An error the script ended with is returned for the dispatcher to reply
+/// and count.
+pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>, out: &mut Reply) -> Result<(), CmdError> {
+    if srv.scripting.running.is_some() {
+        // Only reachable with DEBUG SET-DISABLE-DENY-SCRIPTS: no nesting.
+        return Err(CmdError::err("This Redis command is not allowed from script"));
+    }
+    prepare(srv, &inv)?;
+    let VmHandle { lua, run: runner, globals } = vm;
+    let from_master = srv.clients.map.get(&inv.caller).is_some_and(|c| c.is_master);
+    let caller_db = srv.clients.map.get(&inv.caller).map_or(0, |c| c.db);
+    let script_client = srv.scripting.client_id;
+    let mut client = srv.scripting.client.take().expect("the script client is free between scripts");
+    client.db = caller_db;
+    client.resp = 2;
+    srv.clients.map.insert(script_client, client);
+    srv.scripting.running = Some(Running {
+        eval_mode: inv.eval_mode,
+        wrote: false,
+        killed: false,
+        timed_out: false,
+        from_master,
+        funcname: inv.funcname.clone(),
+        command: inv.command,
+        start: Instant::now(),
+        threshold_ms: srv.config.get_i64("busy-reply-threshold").max(0) as u64,
+    });
+    let own_tx = crate::replication::begin_script(srv);
+    let was_in_exec = std::mem::replace(&mut srv.in_exec, true);
+    let read_only = inv.read_only || (!inv.flags.compat && inv.flags.no_writes);
+
+    let result = (|| -> mlua::Result<(bool, Value)> {
+        let keys = sequence(&lua, inv.keys)?;
+        let args = sequence(&lua, inv.args)?;
+        lua.set_app_data(RunState {
+            srv: ServerPtr(srv as *mut Server),
+            client: script_client,
+            read_only,
+            allow_oom: !inv.flags.compat && inv.flags.allow_oom,
+            repl: crate::replication::TO_ALL,
+            resp: 2,
+            argv: ArgVec::default(),
+            reply: Reply::new(false),
+        });
+        if inv.eval_mode {
+            globals.raw_set("KEYS", keys)?;
+            globals.raw_set("ARGV", args)?;
+            runner.call((func, Value::Nil))
+        } else {
+            runner.call((func, keys, args))
+        }
+    })();
+    let state = lua.remove_app_data::<RunState>();
+    // From here on the server is ours again.
+    let script_resp3 = state.is_some_and(|s| s.resp == 3);
+
+    let running = srv.scripting.running.take().expect("set above");
+    let watch = srv.scripting.watch.clone();
+    watch.end(srv);
+    srv.in_exec = was_in_exec;
+    if own_tx {
+        crate::replication::end_transaction(srv);
+    }
+    let client = srv.clients.map.remove(&script_client).expect("inserted above");
+    srv.scripting.client = Some(client);
+    if running.killed {
+        // The kill made the hook fire on every line; back to counting.
+        install_hook(&lua, srv.scripting.watch.clone(), HookTriggers::new().every_nth_instruction(HOOK_EVERY));
+    }
+    srv.scripting.gc_countdown -= 1;
+    if srv.scripting.gc_countdown == 0 {
+        srv.scripting.gc_countdown = GC_PERIOD;
+        let _ = lua.gc_step_kbytes(GC_PERIOD as i32);
+    }
+    if running.killed {
+        return Err(CmdError::Coded(format!(
+            "ERR Script killed by user with {}... script: {}",
+            if running.eval_mode { "SCRIPT KILL" } else { "FUNCTION KILL" },
+            running.funcname
+        )));
+    }
+    match result {
+        Ok((true, value)) => {
+            let mut w = convert::ReplyWriter { script_resp3, error: None };
+            if let Value::Table(t) = &value {
+                // An error table as the whole reply fails the command.
+                if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
+                    let msg = String::from_utf8_lossy(&e.as_bytes()).into_owned();
+                    let counted = !matches!(t.raw_get::<Value>("ignore_error_stats_update"), Ok(Value::Boolean(true)));
+                    return Err(script_error(msg, counted));
+                }
+            }
+            w.write(out, &value, 0);
+            if let Some((msg, counted)) = w.error {
+                // An error inside an array: counted as Redis counts every
+                // error reply, the command itself still succeeds.
+                if counted {
+                    crate::dispatch::count_error(srv, &CmdError::Coded(String::from_utf8_lossy(&msg).into_owned()));
+                }
+            }
+            Ok(())
+        }
+        Ok((false, err)) => Err(error_from_lua(&err, &running.funcname)),
+        Err(e) => Err(CmdError::Coded(format!("ERR Error running script {}, {:.100}", running.funcname, e.to_string()))),
+    }
+}
+
+fn script_error(msg: String, counted: bool) -> CmdError {
+    let msg = msg.strip_prefix('-').map(str::to_string).unwrap_or(msg);
+    if counted {
+        CmdError::Coded(msg)
+    } else {
+        CmdError::Uncounted(msg)
+    }
+}
+
+/// The reply for a script that raised `err` (luaCallFunction's error path):
+/// the message, then where it happened.
+fn error_from_lua(err: &Value, funcname: &str) -> CmdError {
+    let Value::Table(t) = err else {
+        let msg = match err {
+            Value::String(s) => s.to_string_lossy(),
+            _ => "execution failure".to_string(),
+        };
+        return CmdError::Coded(format!("ERR Error running script {funcname}, {msg:.100}"));
+    };
+    let text = |k: &str| -> Option<String> {
+        match t.raw_get::<Value>(k).ok()? {
+            Value::String(s) => Some(s.to_string_lossy()),
+            Value::Integer(n) => Some(n.to_string()),
+            Value::Number(n) => Some(format_g(n, 14)),
+            _ => None,
+        }
+    };
+    let mut msg = text("err").unwrap_or_default();
+    if let (Some(source), Some(line)) = (text("source"), text("line")) {
+        msg.push_str(&format!(" script: {funcname}, on {source}:{line}."));
+    }
+    let counted = !matches!(t.raw_get::<Value>("ignore_error_stats_update"), Ok(Value::Boolean(true)));
+    script_error(msg, counted)
+}
+
+/// Install the count hook that watches running scripts (luaMaskCountHook).
+fn install_hook(lua: &Lua, watch: Arc<Watch>, triggers: HookTriggers) {
+    lua.set_hook(triggers, move |lua, _| {
+        let ptr = match lua.app_data_ref::<RunState>() {
+            Some(st) => st.srv.0,
+            None => return Ok(VmState::Continue),
+        };
+        // SAFETY: see ServerPtr; no other reference to the server is in use
+        // while the script runs.
+        let srv = unsafe { &mut *ptr };
+        if !busy::interrupt(srv) {
+            return Ok(VmState::Continue);
+        }
+        tracing::warn!("Lua script killed by user with SCRIPT KILL.");
+        // Fire on every line from now on, so a pcall cannot swallow it.
+        install_hook(lua, watch.clone(), HookTriggers::new().every_line());
+        Err(raise("Script killed by user with SCRIPT KILL..."))
+    });
+}
+
+/// An error an API function raises: Redis raises a table {err=...}, and
+/// the Lua side turns this back into one (see `api_error_table`).
+#[derive(Debug, Clone)]
+pub struct ScriptError {
+    /// "CODE message", as the table's `err` holds it.
+    msg: Vec<u8>,
+    /// Already counted in the error statistics (a command's own error).
+    counted: bool,
+}
+
+impl std::fmt::Display for ScriptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&String::from_utf8_lossy(&self.msg))
+    }
+}
+
+impl std::error::Error for ScriptError {}
+
+/// Raise `msg` (a Redis error text, "-CODE ..." or plain) as an error table.
+fn raise(msg: &str) -> mlua::Error {
+    mlua::Error::external(ScriptError { msg: convert::error_text(msg.as_bytes()), counted: false })
+}
+
+/// The ScriptError inside an error from a Rust callback.
+fn script_error_of(e: &mlua::Error) -> Option<&ScriptError> {
+    match e {
+        mlua::Error::CallbackError { cause, .. } => script_error_of(cause),
+        mlua::Error::ExternalError(inner) => inner.downcast_ref::<ScriptError>(),
+        mlua::Error::WithContext { cause, .. } => script_error_of(cause),
+        _ => None,
+    }
+}
+
+/// The error table for an error a Rust callback raised; nil for any other.
+fn api_error_table(lua: &Lua, v: Value) -> mlua::Result<Value> {
+    let Value::Error(e) = v else { return Ok(Value::Nil) };
+    let Some(se) = script_error_of(&e) else { return Ok(Value::Nil) };
+    let t = lua.create_table_with_capacity(0, 2)?;
+    t.raw_set("err", lua.create_string(&se.msg)?)?;
+    if se.counted {
+        t.raw_set("ignore_error_stats_update", true)?;
+    }
+    Ok(Value::Table(t))
+}
+
+/// A number as redis.call passes it: "%.17g", not Lua's "%.14g".
+fn number_arg(n: f64) -> String {
+    format_g(n, 17)
+}
+
+/// redis.call: a command's error is raised.
+fn api_call(lua: &Lua, args: Variadic<Value>) -> mlua::Result<Value> {
+    match call_generic(lua, args)? {
+        Ok(v) => Ok(v),
+        Err(e) => Err(mlua::Error::external(e)),
+    }
+}
+
+/// redis.pcall: a command's error is returned as a table.
+fn api_pcall(lua: &Lua, args: Variadic<Value>) -> mlua::Result<Value> {
+    match call_generic(lua, args)? {
+        Ok(v) => Ok(v),
+        Err(e) => api_error_table(lua, Value::Error(Box::new(mlua::Error::external(e)))),
+    }
+}
+
+/// Run one command as the script's client and convert its reply
+/// (luaRedisGenericCommand); Err for a refused command or an error reply.
+fn call_generic(lua: &Lua, args: Variadic<Value>) -> mlua::Result<Result<Value, ScriptError>> {
+    let Some(mut st) = lua.app_data_mut::<RunState>() else {
+        return Err(raise("redis.call/pcall can only be called inside a script invocation"));
+    };
+    let st = &mut *st;
+    st.argv.clear();
+    if args.is_empty() {
+        return Ok(Err(ScriptError { msg: b"ERR Please specify at least one argument for this redis lib call".to_vec(), counted: false }));
+    }
+    for a in args.iter() {
+        match a {
+            Value::String(s) => st.argv.push(&s.as_bytes()),
+            Value::Integer(n) if n.unsigned_abs() < 100_000_000_000_000_000 => st.argv.push(itoa::Buffer::new().format(*n).as_bytes()),
+            Value::Integer(n) => st.argv.push(number_arg(*n as f64).as_bytes()),
+            Value::Number(n) => st.argv.push(number_arg(*n).as_bytes()),
+            _ => {
+                return Ok(Err(ScriptError { msg: b"ERR Lua redis lib command arguments must be strings or integers".to_vec(), counted: false }))
+            }
+        }
+    }
+    // SAFETY: see ServerPtr.
+    let srv = unsafe { &mut *st.srv.0 };
+    st.reply.buf.clear();
+    if let Err(e) = call_command(srv, st) {
+        // Counted where it was refused.
+        return Ok(Err(ScriptError { msg: convert::error_text(format!("-{e}").as_bytes()), counted: true }));
+    }
+    if st.reply.buf.first() == Some(&b'-') {
+        let line = &st.reply.buf[..st.reply.buf.len().saturating_sub(2)];
+        return Ok(Err(ScriptError { msg: convert::error_text(line), counted: true }));
+    }
+    Ok(Ok(convert::reply_to_lua(lua, &st.reply.buf)?))
+}
+
+/// The checks a script's command passes, then the command (scriptCall).
+fn call_command(srv: &mut Server, st: &mut RunState) -> Result<(), CmdError> {
+    let args = st.argv.args();
+    let reg = crate::dispatch::registry();
+    let def = match reg.find(&args) {
+        Ok(def) => def,
+        Err(_) => {
+            let e = CmdError::err("Unknown Redis command called from script");
+            crate::dispatch::count_rejection(srv, None, &e);
+            return Err(e);
+        }
+    };
+    let spec = def.spec;
+    let argc = args.len() as i32;
+    let reject = |srv: &mut Server, e: CmdError| {
+        crate::dispatch::count_rejection(srv, Some(def.id), &e);
+        Err(e)
+    };
+    if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
+        return reject(srv, CmdError::err("Wrong number of args calling Redis command from script"));
+    }
+    if spec.flags.contains(CmdFlags::NOSCRIPT) && !srv.scripting.disable_deny_script {
+        return reject(srv, CmdError::err("This Redis command is not allowed from script"));
+    }
+    let running = srv.scripting.running.as_ref().expect("a script is running");
+    let is_write = spec.flags.contains(CmdFlags::WRITE);
+    if st.read_only && (is_write || spec.flags.contains(CmdFlags::MAY_REPLICATE)) {
+        return reject(srv, CmdError::err("Write commands are not allowed from read-only scripts."));
+    }
+    if is_write && !running.wrote {
+        // Once the script wrote, it must not fail halfway for the
+        // server's state.
+        if srv.master.is_some() && srv.config.get_bool("replica-read-only") && !running.from_master {
+            return reject(srv, CmdError::Coded("READONLY You can't write against a read only replica.".into()));
+        }
+        if let Some(e) = srv.aof.write_error.as_ref().filter(|_| srv.aof.on) {
+            let e = CmdError::Coded(format!("MISCONF Errors writing to the AOF file: {e}"));
+            return reject(srv, e);
+        }
+        if !crate::replication::enough_good_replicas(srv) {
+            return reject(srv, CmdError::Coded("NOREPLICAS Not enough good replicas to write.".into()));
+        }
+    }
+    // allow-oom matters once maxmemory is enforced (issue 7).
+    let _ = st.allow_oom;
+    if is_write {
+        srv.scripting.running.as_mut().expect("a script is running").wrote = true;
+    }
+    if let Some(c) = srv.clients.map.get_mut(&st.client) {
+        c.resp = st.resp;
+    }
+    srv.replicas.targets = st.repl;
+    crate::dispatch::run_from_script(srv, def, st.client, &args, &mut st.reply);
+    srv.replicas.targets = crate::replication::TO_ALL;
+    Ok(())
+}
+
+/// redis.setresp(2|3)
+fn api_setresp(lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
+    let Some(mut st) = lua.app_data_mut::<RunState>() else {
+        return Err(raise("redis.setresp can only be called inside a script invocation"));
+    };
+    if args.len() != 1 {
+        return Err(raise("redis.setresp() requires one argument."));
+    }
+    match to_number(lua, &args[0]) as i64 {
+        v @ (2 | 3) => st.resp = v as u8,
+        _ => return Err(raise("RESP version must be 2 or 3.")),
+    }
+    Ok(())
+}
+
+/// redis.set_repl(flags)
+fn api_set_repl(lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
+    let Some(mut st) = lua.app_data_mut::<RunState>() else {
+        return Err(raise("redis.set_repl can only be called inside a script invocation"));
+    };
+    if args.len() != 1 {
+        return Err(raise("redis.set_repl() requires two arguments."));
+    }
+    let flags = to_number(lua, &args[0]) as i64;
+    if flags & !(crate::replication::TO_ALL as i64) != 0 {
+        return Err(raise("Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."));
+    }
+    st.repl = flags as u8;
+    Ok(())
+}
+
+/// lua_tonumber: numbers, and strings that read as numbers; else 0.
+fn to_number(lua: &Lua, v: &Value) -> f64 {
+    match v {
+        Value::Integer(n) => *n as f64,
+        Value::Number(n) => *n,
+        Value::String(_) => lua.coerce_number(v.clone()).ok().flatten().unwrap_or(0.0),
+        _ => 0.0,
+    }
+}
+
+/// lua_tolstring: strings, and numbers in Lua's format; None otherwise.
+fn to_bytes(lua: &Lua, v: &Value) -> Option<Vec<u8>> {
+    match v {
+        Value::String(s) => Some(s.as_bytes().to_vec()),
+        Value::Integer(_) | Value::Number(_) => lua.coerce_string(v.clone()).ok().flatten().map(|s| s.as_bytes().to_vec()),
+        _ => None,
+    }
+}
+
+/// redis.log(level, message...)
+fn api_log(lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
+    if args.len() < 2 {
+        return Err(raise("redis.log() requires two arguments or more."));
+    }
+    if !matches!(args[0], Value::Integer(_) | Value::Number(_)) && lua.coerce_number(args[0].clone()).ok().flatten().is_none() {
+        return Err(raise("First argument must be a number (log level)."));
+    }
+    let level = to_number(lua, &args[0]) as i64;
+    if !(0..=3).contains(&level) {
+        return Err(raise("Invalid debug level."));
+    }
+    let mut line = Vec::new();
+    for (i, a) in args.iter().enumerate().skip(1) {
+        if let Some(s) = to_bytes(lua, a) {
+            if i != 1 {
+                line.push(b' ');
+            }
+            line.extend_from_slice(&s);
+        }
+    }
+    let line = String::from_utf8_lossy(&line);
+    match level {
+        0 => tracing::trace!("{line}"),
+        1 => tracing::debug!("{line}"),
+        2 => tracing::info!("{line}"),
+        _ => tracing::warn!("{line}"),
+    }
+    Ok(())
+}
+
+/// redis.sha1hex(string)
+fn api_sha1hex(lua: &Lua, args: Variadic<Value>) -> mlua::Result<String> {
+    if args.len() != 1 {
+        return Err(raise("wrong number of arguments"));
+    }
+    let s = to_bytes(lua, &args[0]).unwrap_or_default();
+    Ok(sha1_hex(&s))
+}
+
+/// redis.error_reply(msg): an error table; a bad argument gives one too,
+/// not a raised error (luaRedisErrorReplyCommand).
+fn api_error_reply(lua: &Lua, args: Variadic<Value>) -> mlua::Result<Value> {
+    let msg = match args.as_slice() {
+        [Value::String(s)] => {
+            let s = s.as_bytes();
+            if s.starts_with(b"-") {
+                s.to_vec()
+            } else {
+                [&b"-"[..], &s].concat()
+            }
+        }
+        _ => b"wrong number or type of arguments".to_vec(),
+    };
+    Ok(Value::Table(convert::error_table(lua, &msg)?))
+}
+
+/// redis.status_reply(msg)
+fn api_status_reply(lua: &Lua, args: Variadic<Value>) -> mlua::Result<Value> {
+    match args.as_slice() {
+        [Value::String(s)] => {
+            let t = lua.create_table_with_capacity(0, 1)?;
+            t.raw_set("ok", s.clone())?;
+            Ok(Value::Table(t))
+        }
+        _ => Ok(Value::Table(convert::error_table(lua, b"wrong number or type of arguments")?)),
+    }
+}
+
+/// redis.acl_check_cmd(command, args...): whether the user may run it.
+/// Corvid's only user is the default one, allowed every command.
+fn api_acl_check_cmd(lua: &Lua, args: Variadic<Value>) -> mlua::Result<bool> {
+    if lua.app_data_ref::<RunState>().is_none() {
+        return Err(raise("redis.acl_check_cmd can only be called inside a script invocation"));
+    }
+    if args.is_empty() {
+        return Err(raise("Please specify at least one argument for this redis lib call"));
+    }
+    let mut argv = ArgVec::default();
+    for a in args.iter() {
+        match a {
+            Value::String(s) => argv.push(&s.as_bytes()),
+            Value::Integer(_) | Value::Number(_) => argv.push(number_arg(to_number(lua, a)).as_bytes()),
+            _ => return Err(raise("Lua redis lib command arguments must be strings or integers")),
+        }
+    }
+    if crate::dispatch::registry().find(&argv.args()).is_err() {
+        return Err(raise("Invalid command passed to redis.acl_check_cmd()"));
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shebangs() {
+        assert_eq!(eval_shebang(b"return 1").unwrap().0.compat, true);
+        let (f, len) = eval_shebang(b"#!lua flags=no-writes,allow-oom\nreturn 1").unwrap();
+        assert!(f.no_writes && f.allow_oom && !f.compat);
+        assert_eq!(len, 31);
+        assert_eq!(eval_shebang(b"#!lua").unwrap_err(), "Invalid script shebang");
+        assert_eq!(eval_shebang(b"#!python\n").unwrap_err(), "Unexpected engine in script shebang: #!python");
+        assert_eq!(eval_shebang(b"#!lua name=x\n").unwrap_err(), "Unknown lua shebang option: name=x");
+        assert_eq!(eval_shebang(b"#!lua flags=bad\n").unwrap_err(), "Unexpected flag in script shebang: bad");
+    }
+
+    #[test]
+    fn sha1_of_empty_and_text() {
+        assert_eq!(sha1_hex(b""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        assert_eq!(sha1_hex(b"Pizza & Mandolino"), "74822d82031af7493c20eefa13bd07ec4fada82f");
+    }
+
+    #[test]
+    fn version_number() {
+        assert_eq!(version_num("7.0.15"), 0x07000f);
+    }
+}
