@@ -70,6 +70,9 @@ pub struct Client {
     pub is_monitor: bool,
     /// The client scripts run their commands as (MONITOR shows it as "lua").
     pub is_script: bool,
+    /// Input read for this client by someone else (the busy-script I/O
+    /// thread) and not yet run: the connection parses it first.
+    pub pending_in: Vec<u8>,
     /// Output produced outside the client's own commands (the replication
     /// stream of a replica, pub/sub messages), waiting for its connection
     /// to write it.
@@ -121,6 +124,7 @@ impl Client {
             is_master: false,
             is_monitor: false,
             is_script: false,
+            pending_in: Vec::new(),
             repl_ack_time_ms: 0,
             wait: None,
             pending_out: Vec::new(),

@@ -23,12 +23,13 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
         return;
     };
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
+    // Set when complete commands were left in the buffer unparsed; at first,
+    // when a busy script's I/O thread accepted this client and read for it.
+    let mut more = take_pending_input(&shared, id, &mut buf).await;
     let mut parser = RequestParser::new();
     let mut out = Reply::new(false);
     let mut cmds: Vec<Command> = Vec::with_capacity(64);
     let (mut limits, mut qbuf_limit) = limits_for(&shared, id).await;
-    // Set when complete commands were left in the buffer unparsed.
-    let mut more = false;
     'conn: loop {
         if buf.capacity() - buf.len() < READ_CHUNK / 4 {
             buf.reserve(READ_CHUNK);
@@ -39,10 +40,14 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                 Ok(n) => n,
             },
             _ = wake.notified() => {
-                // Woken to close, or to send output produced elsewhere (the
-                // replication stream, pub/sub messages).
+                // Woken to close, to send output produced elsewhere (the
+                // replication stream, pub/sub messages), or to run input
+                // read while a script was busy.
                 if !write_pending(&shared, id, &wake, &mut stream).await {
                     break 'conn;
+                }
+                if take_pending_input(&shared, id, &mut buf).await {
+                    more = true;
                 }
                 continue 'conn;
             }
@@ -262,6 +267,19 @@ async fn serve_while_busy(
             // The script ended first: run it the ordinary way.
             _ => return,
         }
+    }
+}
+
+/// Move input the busy-script thread read for this client into `buf`;
+/// true if there was some.
+async fn take_pending_input(shared: &Shared, id: ClientId, buf: &mut BytesMut) -> bool {
+    let pending = shared.with_server(move |srv| srv.clients.map.get_mut(&id).map(|c| std::mem::take(&mut c.pending_in))).await;
+    match pending.flatten() {
+        Some(bytes) if !bytes.is_empty() => {
+            buf.extend_from_slice(&bytes);
+            true
+        }
+        _ => false,
     }
 }
 

@@ -87,7 +87,9 @@ async fn serve(config: Config) -> i32 {
         server.master = Some(crate::replica::Master::new(host, port, server.master_generation));
     }
     tracing::info!("Ready to accept connections");
+    let single_thread = server.config.get_i64("io-threads") <= 1;
     let shared = Shared::new(server);
+    shared.script.attach(&shared, listeners.iter().map(|l| l.as_raw_fd()).collect(), single_thread);
     for l in listeners {
         tokio::spawn(accept_loop(shared.clone(), l));
     }
@@ -188,7 +190,14 @@ fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 
 async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
     loop {
-        let (stream, addr) = match listener.accept().await {
+        let accepted = tokio::select! {
+            r = listener.accept() => r,
+            _ = shared.script.adopt_ready.notified() => {
+                adopt(&shared).await;
+                continue;
+            }
+        };
+        let (stream, addr) = match accepted {
             Ok(x) => x,
             Err(e) => {
                 tracing::warn!("Accepting client connection: {e}");
@@ -200,31 +209,53 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
     }
 }
 
+/// Count a new connection and register its client, or say why it is
+/// refused (the text to send it before closing).
+pub fn register_client(srv: &mut Server, addr: SocketAddr, laddr: SocketAddr, fd: i32) -> Result<ClientId, &'static [u8]> {
+    srv.stats.total_connections_received += 1;
+    let maxclients = srv.config.get_i64("maxclients") as usize;
+    let rejection: Option<&'static [u8]> = if srv.clients.len() >= maxclients {
+        Some(b"-ERR max number of clients reached\r\n")
+    } else if srv.config.get_bool("protected-mode") && srv.requirepass.is_none() && !addr.ip().is_loopback() {
+        Some(PROTECTED_MODE_ERR)
+    } else {
+        None
+    };
+    if let Some(msg) = rejection {
+        srv.stats.rejected_connections += 1;
+        return Err(msg);
+    }
+    let id = srv.clients.next_id();
+    let authed = srv.requirepass.is_none();
+    srv.clients.map.insert(id, Client::new(id, addr, laddr, fd, crate::clock::now_ms(), authed));
+    Ok(id)
+}
+
+/// Take over the connections the busy-script thread accepted.
+async fn adopt(shared: &Arc<Shared>) {
+    for a in shared.script.take_adopted() {
+        let crate::script::Adopted { stream, addr, id } = a;
+        let stream = match stream.set_nonblocking(true).and_then(|_| TcpStream::from_std(stream)) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!("Adopting a client accepted during a busy script: {e}");
+                continue;
+            }
+        };
+        match id {
+            Some(id) => {
+                tokio::spawn(crate::connection::serve(shared.clone(), stream, id));
+            }
+            None => accept(shared, stream, addr).await,
+        }
+    }
+}
+
 async fn accept(shared: &Arc<Shared>, mut stream: TcpStream, addr: SocketAddr) {
     let _ = stream.set_nodelay(true);
     let laddr = stream.local_addr().unwrap_or(addr);
     let fd = stream.as_raw_fd();
-    let registered = shared
-        .with_server(move |srv| -> Result<ClientId, &'static [u8]> {
-            srv.stats.total_connections_received += 1;
-            let maxclients = srv.config.get_i64("maxclients") as usize;
-            let rejection: Option<&'static [u8]> = if srv.clients.len() >= maxclients {
-                Some(b"-ERR max number of clients reached\r\n")
-            } else if srv.config.get_bool("protected-mode") && srv.requirepass.is_none() && !addr.ip().is_loopback() {
-                Some(PROTECTED_MODE_ERR)
-            } else {
-                None
-            };
-            if let Some(msg) = rejection {
-                srv.stats.rejected_connections += 1;
-                return Err(msg);
-            }
-            let id = srv.clients.next_id();
-            let authed = srv.requirepass.is_none();
-            srv.clients.map.insert(id, Client::new(id, addr, laddr, fd, crate::clock::now_ms(), authed));
-            Ok(id)
-        })
-        .await;
+    let registered = shared.with_server(move |srv| register_client(srv, addr, laddr, fd)).await;
     let id = match registered {
         Some(Ok(id)) => id,
         Some(Err(msg)) => {

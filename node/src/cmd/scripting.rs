@@ -1,5 +1,6 @@
 //! EVAL, EVALSHA, their read-only variants and SCRIPT (Redis's eval.c);
-//! the engine is in [`crate::script`].
+//! FCALL, FCALL_RO and FUNCTION (functions.c). The engine is in
+//! [`crate::script`].
 
 use corvid_proto::resp::Args;
 
@@ -155,7 +156,293 @@ fn script_help(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
+/// FCALL function numkeys [key ...] [arg ...]
+fn fcall(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    fcall_generic(ctx, args, false)
+}
+
+/// FCALL_RO function numkeys [key ...] [arg ...]
+fn fcall_ro(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    fcall_generic(ctx, args, true)
+}
+
+fn fcall_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, read_only: bool) -> CmdResult {
+    if !ctx.srv.monitors.is_empty() {
+        crate::cmd::server::feed_monitors(ctx.srv, ctx.client_id, args);
+    }
+    let Some(f) = ctx.srv.scripting.libraries.find(args.get(1)) else {
+        return Err(CmdError::err("Function not found"));
+    };
+    let (func, flags, name) = (f.func.clone(), f.flags, f.name.clone());
+    if corvid_proto::resp::parse_i64(args.get(2)).is_none() {
+        return Err(CmdError::err("Bad number of keys provided"));
+    }
+    let nkeys = numkeys(args)?;
+    let argv: Vec<&[u8]> = args.iter().collect();
+    let inv = Invocation {
+        caller: ctx.client_id,
+        funcname: name,
+        flags,
+        read_only,
+        eval_mode: false,
+        keys: &argv[3..3 + nkeys],
+        args: &argv[3 + nkeys..],
+        command: argv.iter().map(|a| a.to_vec()).collect(),
+    };
+    let vm = ctx.srv.scripting.fvm.handle();
+    script::run(ctx.srv, vm, &func, inv, ctx.out)
+}
+
+/// FUNCTION LOAD [REPLACE] code
+fn function_load(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let mut replace = false;
+    let mut i = 2;
+    while i < args.len() - 1 {
+        if !is(args.get(i), "replace") {
+            return Err(CmdError::err(format!("Unknown option given: {}", String::from_utf8_lossy(args.get(i)))));
+        }
+        replace = true;
+        i += 1;
+    }
+    if i >= args.len() {
+        return Err(CmdError::err("Function code is missing"));
+    }
+    let lib = script::functions::create(&ctx.srv.scripting.fvm, args.get(i)).map_err(CmdError::err)?;
+    let name = lib.name.clone();
+    ctx.srv.scripting.libraries.add(lib, replace).map_err(CmdError::err)?;
+    ctx.srv.db.dirty += 1;
+    ctx.out.bulk(name.as_bytes());
+    Ok(())
+}
+
+/// FUNCTION DELETE library
+fn function_delete(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let name = String::from_utf8_lossy(args.get(2));
+    if !ctx.srv.scripting.libraries.delete(&name) {
+        return Err(CmdError::err("Library not found"));
+    }
+    ctx.srv.db.dirty += 1;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// FUNCTION FLUSH [ASYNC|SYNC]
+fn function_flush(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    if args.len() > 3 {
+        return Err(CmdError::err("unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP."));
+    }
+    if args.len() == 3 && !is(args.get(2), "sync") && !is(args.get(2), "async") {
+        return Err(CmdError::err("FUNCTION FLUSH only supports SYNC|ASYNC option"));
+    }
+    ctx.srv.scripting.flush_functions();
+    ctx.srv.db.dirty += 1;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// FUNCTION KILL
+fn function_kill(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    kill(ctx, false)
+}
+
+/// FUNCTION LIST [LIBRARYNAME pattern] [WITHCODE]
+fn function_list(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let (mut with_code, mut pattern): (bool, Option<&[u8]>) = (false, None);
+    let mut i = 2;
+    while i < args.len() {
+        let a = args.get(i);
+        if !with_code && is(a, "withcode") {
+            with_code = true;
+        } else if pattern.is_none() && is(a, "libraryname") {
+            if i >= args.len() - 1 {
+                return Err(CmdError::err("library name argument was not given"));
+            }
+            i += 1;
+            pattern = Some(args.get(i));
+        } else {
+            return Err(CmdError::err(format!("Unknown argument {}", String::from_utf8_lossy(a))));
+        }
+        i += 1;
+    }
+    let libs: Vec<_> = ctx
+        .srv
+        .scripting
+        .libraries
+        .libs
+        .values()
+        .filter(|l| pattern.is_none_or(|p| crate::glob::glob_match(p, l.name.as_bytes(), true)))
+        .collect();
+    let out = &mut *ctx.out;
+    out.array(libs.len());
+    for lib in libs {
+        out.map(if with_code { 4 } else { 3 });
+        out.bulk(b"library_name");
+        out.bulk(lib.name.as_bytes());
+        out.bulk(b"engine");
+        out.bulk(b"LUA");
+        out.bulk(b"functions");
+        out.array(lib.functions.len());
+        for f in lib.functions.values() {
+            out.map(3);
+            out.bulk(b"name");
+            out.bulk(f.name.as_bytes());
+            out.bulk(b"description");
+            match &f.desc {
+                Some(d) => out.bulk(d),
+                None => out.null(),
+            }
+            out.bulk(b"flags");
+            let names = f.flags.names();
+            out.set(names.len());
+            for n in names {
+                out.simple(n.as_bytes());
+            }
+        }
+        if with_code {
+            out.bulk(b"library_code");
+            out.bulk(&lib.code);
+        }
+    }
+    Ok(())
+}
+
+/// FUNCTION STATS
+fn function_stats(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    let scripting = &ctx.srv.scripting;
+    if scripting.running.as_ref().is_some_and(|r| r.eval_mode) {
+        return Err(CmdError::Coded("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.".into()));
+    }
+    let out = &mut *ctx.out;
+    out.map(2);
+    out.bulk(b"running_script");
+    match &scripting.running {
+        None => out.null(),
+        Some(run) => {
+            out.map(3);
+            out.bulk(b"name");
+            out.bulk(run.funcname.as_bytes());
+            out.bulk(b"command");
+            out.array(run.command.len());
+            for a in &run.command {
+                out.bulk(a);
+            }
+            out.bulk(b"duration_ms");
+            out.int(run.start.elapsed().as_millis() as i64);
+        }
+    }
+    out.bulk(b"engines");
+    out.map(1);
+    out.bulk(b"LUA");
+    out.map(2);
+    out.bulk(b"libraries_count");
+    out.int(scripting.libraries.libs.len() as i64);
+    out.bulk(b"functions_count");
+    out.int(scripting.libraries.function_count() as i64);
+    Ok(())
+}
+
+/// FUNCTION DUMP
+fn function_dump(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    let payload = crate::rdb::payload::dump_functions(ctx.srv.scripting.libraries.libs.values().map(|l| l.code.as_slice()));
+    ctx.out.bulk(&payload);
+    Ok(())
+}
+
+/// FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE]
+fn function_restore(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    if args.len() > 4 {
+        return Err(CmdError::err("unknown subcommand or wrong number of arguments for 'restore'. Try FUNCTION HELP."));
+    }
+    #[derive(PartialEq)]
+    enum Policy {
+        Append,
+        Replace,
+        Flush,
+    }
+    let policy = match args.len() {
+        4 if is(args.get(3), "append") => Policy::Append,
+        4 if is(args.get(3), "replace") => Policy::Replace,
+        4 if is(args.get(3), "flush") => Policy::Flush,
+        4 => return Err(CmdError::err("Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")),
+        _ => Policy::Append,
+    };
+    let codes = crate::rdb::payload::restore_functions(args.get(2)).map_err(CmdError::err)?;
+    let mut restored = script::functions::Libraries::default();
+    for code in codes {
+        let lib = script::functions::create(&ctx.srv.scripting.fvm, &code).map_err(CmdError::err)?;
+        restored.add(lib, false).map_err(CmdError::err)?;
+    }
+    let scripting = &mut ctx.srv.scripting;
+    if policy == Policy::Flush {
+        scripting.libraries = restored;
+    } else {
+        scripting.libraries.join(restored, policy == Policy::Replace).map_err(CmdError::err)?;
+    }
+    ctx.srv.db.dirty += 1;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// FUNCTION HELP
+fn function_help(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    reply_help(
+        ctx.out,
+        args.get(0),
+        &[
+            "LOAD [REPLACE] <FUNCTION CODE>",
+            "    Create a new library with the given library name and code.",
+            "DELETE <LIBRARY NAME>",
+            "    Delete the given library.",
+            "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+            "    Return general information on all the libraries:",
+            "    * Library name",
+            "    * The engine used to run the Library",
+            "    * Library description",
+            "    * Functions list",
+            "    * Library code (if WITHCODE is given)",
+            "    It also possible to get only function that matches a pattern using LIBRARYNAME argument.",
+            "STATS",
+            "    Return information about the current function running:",
+            "    * Function name",
+            "    * Command used to run the function",
+            "    * Duration in MS that the function is running",
+            "    If no function is running, return nil",
+            "    In addition, returns a list of available engines.",
+            "KILL",
+            "    Kill the current running function.",
+            "FLUSH [ASYNC|SYNC]",
+            "    Delete all the libraries.",
+            "    When called without the optional mode argument, the behavior is determined by the",
+            "    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+            "    * ASYNC: Asynchronously flush the libraries.",
+            "    * SYNC: Synchronously flush the libraries.",
+            "DUMP",
+            "    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command",
+            "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+            "    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+            "    control how to handle existing libraries (default APPEND):",
+            "    * FLUSH: delete all existing libraries.",
+            "    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+            "    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+            "      libraries with the new libraries (notice that even on this option there is a chance of failure",
+            "      in case of functions name collision with another library).",
+        ],
+    );
+    Ok(())
+}
+
 pub fn register(r: &mut Registry) {
+    r.add("fcall", fcall);
+    r.add("fcall_ro", fcall_ro);
+    r.add("function|load", function_load);
+    r.add("function|delete", function_delete);
+    r.add("function|flush", function_flush);
+    r.add("function|kill", function_kill);
+    r.add("function|list", function_list);
+    r.add("function|stats", function_stats);
+    r.add("function|dump", function_dump);
+    r.add("function|restore", function_restore);
+    r.add("function|help", function_help);
     r.add("eval", eval);
     r.add("eval_ro", eval_ro);
     r.add("evalsha", evalsha);

@@ -84,7 +84,7 @@ impl<'a> Reader<'a> {
         Ok(bytes)
     }
 
-    fn read_array<const N: usize>(&mut self) -> Result<[u8; N], RdbError> {
+    pub fn read_array<const N: usize>(&mut self) -> Result<[u8; N], RdbError> {
         let mut array = [0; N];
         array.copy_from_slice(self.read_bytes(N)?);
         Ok(array)

@@ -59,6 +59,42 @@ pub fn dump(value: &RdbValue, compress: bool) -> Vec<u8> {
 }
 
 /// Appends the footer: our RDB version, then the CRC64 of everything up to and including it.
+/// RDB_OPCODE_FUNCTION2: a function library, as its code.
+pub const OPCODE_FUNCTION2: u8 = 245;
+/// RDB_OPCODE_FUNCTION (7.0 release candidates): refused, as Redis 7.0 does
+/// for anything but the current form.
+const OPCODE_FUNCTION_PRE_GA: u8 = 246;
+
+/// FUNCTION DUMP's payload: each library's code after its opcode, then the
+/// usual version and checksum.
+pub fn dump_functions<'a>(codes: impl Iterator<Item = &'a [u8]>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for code in codes {
+        out.push(OPCODE_FUNCTION2);
+        super::encoding::write_string(&mut out, code, false);
+    }
+    finish(out)
+}
+
+/// The library codes in a FUNCTION DUMP payload; the error is FUNCTION
+/// RESTORE's reply text.
+pub fn restore_functions(payload: &[u8]) -> Result<Vec<Vec<u8>>, &'static str> {
+    let body = verify(payload, ChecksumPolicy::Verify).map_err(|_| "DUMP payload version or checksum are wrong")?;
+    let mut r = Reader::new(body);
+    let mut codes = Vec::new();
+    while !r.is_empty() {
+        let ty = r.read_array::<1>().map_err(|_| "can not read data type")?[0];
+        if ty != OPCODE_FUNCTION2 && ty != OPCODE_FUNCTION_PRE_GA {
+            return Err("given type is not a function");
+        }
+        if ty == OPCODE_FUNCTION_PRE_GA {
+            return Err("Pre-GA function format not supported");
+        }
+        codes.push(r.read_string().map_err(|_| "failed loading the given functions payload")?);
+    }
+    Ok(codes)
+}
+
 fn finish(mut out: Vec<u8>) -> Vec<u8> {
     out.extend_from_slice(&RDB_VERSION.to_le_bytes());
     let crc = crc64(0, &out);

@@ -4,8 +4,9 @@
 //! lock and queue their commands here, and the script's hook runs them
 //! between two batches of Lua instructions, with the server it holds.
 
+use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use corvid_proto::command_table::CmdFlags;
 use corvid_proto::resp::{ArgVec, Reply};
@@ -13,7 +14,8 @@ use tokio::sync::oneshot;
 
 use crate::client::ClientId;
 use crate::errors::CmdError;
-use crate::server::Server;
+use crate::server::{Server, Shared};
+use super::busy_io::Adopted;
 
 /// Work handed to the busy script's hook, to run with the server it holds.
 type Job = Box<dyn FnOnce(&mut Server) + Send>;
@@ -31,6 +33,16 @@ pub struct Answer {
 pub struct Watch {
     timed_out: AtomicBool,
     queue: Mutex<Vec<Job>>,
+    /// The runtime runs on one thread: while busy, a thread of ours
+    /// serves the sockets (see [`super::busy_io`]).
+    single_thread: AtomicBool,
+    listeners: Mutex<Vec<RawFd>>,
+    shared: OnceLock<Weak<Shared>>,
+    /// Stops the I/O thread of the current busy period.
+    io_stop: Mutex<Option<Arc<AtomicBool>>>,
+    /// Connections accepted while busy, for the listener.
+    adopted: Mutex<Vec<Adopted>>,
+    pub adopt_ready: tokio::sync::Notify,
 }
 
 impl Watch {
@@ -66,12 +78,36 @@ impl Watch {
         self.timed_out.store(true, Ordering::Release);
     }
 
+    /// Set at start: the shared state, the listening sockets, and whether
+    /// the runtime has a single thread.
+    pub fn attach(&self, shared: &Arc<Shared>, listeners: Vec<RawFd>, single_thread: bool) {
+        let _ = self.shared.set(Arc::downgrade(shared));
+        *self.listeners.lock().unwrap_or_else(|e| e.into_inner()) = listeners;
+        self.single_thread.store(single_thread, Ordering::Relaxed);
+    }
+
+    pub fn shared(&self) -> Option<Arc<Shared>> {
+        self.shared.get()?.upgrade()
+    }
+
+    pub fn adopt(&self, conns: Vec<Adopted>) {
+        self.adopted.lock().unwrap_or_else(|e| e.into_inner()).extend(conns);
+        self.adopt_ready.notify_one();
+    }
+
+    pub fn take_adopted(&self) -> Vec<Adopted> {
+        std::mem::take(&mut *self.adopted.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
     fn take(&self) -> Vec<Job> {
         std::mem::take(&mut *self.queue.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// The script is over: run what is still queued.
+    /// The script is over: stop the I/O thread, run what is still queued.
     pub fn end(&self, srv: &mut Server) {
+        if let Some(stop) = self.io_stop.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            stop.store(true, Ordering::Release);
+        }
         let jobs = {
             let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
             self.timed_out.store(false, Ordering::Release);
@@ -99,7 +135,15 @@ pub fn interrupt(srv: &mut Server) -> bool {
             if run.eval_mode { "SCRIPT KILL" } else { "FUNCTION KILL" },
             run.funcname
         );
-        srv.scripting.watch.start_timeout();
+        let caller = run.caller;
+        let watch = srv.scripting.watch.clone();
+        watch.start_timeout();
+        if watch.single_thread.load(Ordering::Relaxed) {
+            let clients: Vec<(ClientId, RawFd)> = srv.clients.map.values().filter(|c| c.fd >= 0 && c.id != caller).map(|c| (c.id, c.fd)).collect();
+            let listeners = watch.listeners.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let stop = super::busy_io::start(watch.clone(), clients, listeners);
+            *watch.io_stop.lock().unwrap_or_else(|e| e.into_inner()) = Some(stop);
+        }
     }
     let watch = srv.scripting.watch.clone();
     for job in watch.take() {

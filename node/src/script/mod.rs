@@ -19,7 +19,9 @@
 //! processEventsWhileBlocked does.
 
 pub mod busy;
+mod busy_io;
 pub mod convert;
+pub mod functions;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,6 +32,7 @@ use corvid_proto::resp::{format_g, ArgVec, Reply};
 use mlua::{Function, HookTriggers, Lua, LuaOptions, StdLib, Table, Value, Variadic, VmState};
 
 pub use busy::Watch;
+pub use busy_io::Adopted;
 
 use crate::client::{Client, ClientId};
 use crate::errors::CmdError;
@@ -51,6 +54,9 @@ pub struct Vm {
     pub env: Table,
     /// The real globals (KEYS and ARGV are set there).
     globals: Table,
+    /// The functions VM's switch between load-time and call-time globals.
+    set_loading: Option<Function>,
+    watch: Arc<Watch>,
 }
 
 /// How often (in script calls) the GC takes a step, and how big
@@ -58,7 +64,8 @@ pub struct Vm {
 const GC_PERIOD: u32 = 50;
 
 impl Vm {
-    pub fn new(watch: Arc<Watch>) -> mlua::Result<Vm> {
+    /// A VM for EVAL scripts, or (`functions`) for function libraries.
+    pub fn new(watch: Arc<Watch>, functions: bool) -> mlua::Result<Vm> {
         // SAFETY: the debug library is unsafe in mlua's sense (it can break
         // the VM's invariants); the prelude keeps it to itself for the
         // error handler and removes it from the globals before any script
@@ -80,6 +87,9 @@ impl Vm {
         api.set("error_reply", lua.create_function(api_error_reply)?)?;
         api.set("status_reply", lua.create_function(api_status_reply)?)?;
         api.set("acl_check_cmd", lua.create_function(api_acl_check_cmd)?)?;
+        if functions {
+            api.set("register_function", lua.create_function(functions::api_register_function)?)?;
+        }
         api.set("version", crate::cmd::info::REDIS_VERSION)?;
         api.set("version_num", version_num(crate::cmd::info::REDIS_VERSION))?;
         // Scripts must not all draw the same numbers after a restart.
@@ -89,6 +99,8 @@ impl Vm {
         let vm = Vm {
             run: helpers.get("run")?,
             env: helpers.get("env")?,
+            set_loading: helpers.get("set_loading")?,
+            watch: watch.clone(),
             globals: lua.globals(),
             lua,
         };
@@ -110,6 +122,12 @@ impl Vm {
                 mlua::Error::SyntaxError { message, .. } => message,
                 other => other.to_string(),
             })
+    }
+
+    /// Back to checking every HOOK_EVERY instructions, after a kill or a
+    /// load timeout made the hook fire on every line.
+    pub fn reset_hook(&self) {
+        install_hook(&self.lua, self.watch.clone(), HookTriggers::new().every_nth_instruction(HOOK_EVERY));
     }
 
     /// Memory the VM uses (used_memory_lua).
@@ -239,6 +257,8 @@ pub struct Running {
     pub timed_out: bool,
     /// Run by this node's master: it cannot be killed.
     pub from_master: bool,
+    /// The client that called the script.
+    pub caller: ClientId,
     /// "f_<sha>" for EVAL, the function's name for FCALL.
     pub funcname: String,
     /// The calling command's arguments (FUNCTION STATS shows them).
@@ -250,6 +270,9 @@ pub struct Running {
 /// Scripting state: the EVAL VM and its script cache, the running script.
 pub struct Scripting {
     pub vm: Vm,
+    /// The functions VM and its libraries.
+    pub fvm: Vm,
+    pub libraries: functions::Libraries,
     /// By lowercase SHA1 hex.
     pub scripts: HashMap<String, EvalScript>,
     /// Bytes of script bodies and SHAs (used_memory_scripts_eval).
@@ -273,7 +296,9 @@ impl Scripting {
         let mut client = Client::new(client_id, none, none, -1, crate::clock::now_ms(), true);
         client.is_script = true;
         Scripting {
-            vm: Vm::new(watch.clone()).expect("a new Lua VM starts"),
+            vm: Vm::new(watch.clone(), false).expect("a new Lua VM starts"),
+            fvm: Vm::new(watch.clone(), true).expect("a new Lua VM starts"),
+            libraries: Default::default(),
             scripts: HashMap::new(),
             scripts_mem: 0,
             running: None,
@@ -289,7 +314,13 @@ impl Scripting {
     pub fn reset(&mut self) {
         self.scripts.clear();
         self.scripts_mem = 0;
-        self.vm = Vm::new(self.watch.clone()).expect("a new Lua VM starts");
+        self.vm = Vm::new(self.watch.clone(), false).expect("a new Lua VM starts");
+    }
+
+    /// FUNCTION FLUSH: no libraries, and a new functions VM.
+    pub fn flush_functions(&mut self) {
+        self.libraries = Default::default();
+        self.fvm = Vm::new(self.watch.clone(), true).expect("a new Lua VM starts");
     }
 
     /// Compile and cache an EVAL body; its SHA either way
@@ -430,6 +461,7 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
         killed: false,
         timed_out: false,
         from_master,
+        caller: inv.caller,
         funcname: inv.funcname.clone(),
         command: inv.command,
         start: Instant::now(),
@@ -473,8 +505,8 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
     }
     let client = srv.clients.map.remove(&script_client).expect("inserted above");
     srv.scripting.client = Some(client);
-    if running.killed {
-        // The kill made the hook fire on every line; back to counting.
+    if running.killed || running.timed_out {
+        // A kill makes the hook fire on every line; back to counting.
         install_hook(&lua, srv.scripting.watch.clone(), HookTriggers::new().every_nth_instruction(HOOK_EVERY));
     }
     srv.scripting.gc_countdown -= 1;
@@ -553,6 +585,10 @@ fn error_from_lua(err: &Value, funcname: &str) -> CmdError {
 /// Install the count hook that watches running scripts (luaMaskCountHook).
 fn install_hook(lua: &Lua, watch: Arc<Watch>, triggers: HookTriggers) {
     lua.set_hook(triggers, move |lua, _| {
+        if lua.app_data_ref::<functions::LoadState>().is_some_and(|l| l.timed_out()) {
+            install_hook(lua, watch.clone(), HookTriggers::new().every_line());
+            return Err(raise("FUNCTION LOAD timeout"));
+        }
         let ptr = match lua.app_data_ref::<RunState>() {
             Some(st) => st.srv.0,
             None => return Ok(VmState::Continue),

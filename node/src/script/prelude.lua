@@ -24,6 +24,12 @@ local function refuse()
   error(READONLY, 2)
 end
 
+local function nonexistent(_, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end
+
+-- A read-only view of t, and the view's metatable (whose __index the
+-- functions VM switches while a library loads).
 local function protect(t)
   local view = {}
   local mt = {__index = t, __newindex = refuse}
@@ -33,7 +39,7 @@ local function protect(t)
   mt.__metatable = mt_view
   setmetatable(view, mt)
   views[view] = true
-  return view
+  return view, mt
 end
 
 G.setmetatable = function(t, mt)
@@ -134,13 +140,25 @@ for _, name in ipairs({'redis', 'string', 'math', 'table', 'coroutine', 'cjson',
   local lib = rawget(G, name)
   if type(lib) == 'table' then rawset(G, name, protect(lib)) end
 end
-env = protect(G)
+local env_mt
+env, env_mt = protect(G)
 rawset(G, '_G', env)
-setmetatable(G, {
-  __index = function(_, k)
-    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
-  end,
-  __newindex = refuse,
-})
+setmetatable(G, {__index = nonexistent, __newindex = refuse})
 
-return {protect = protect, run = run, env = env}
+-- The functions VM: while a library's code runs at FUNCTION LOAD, its
+-- globals are only `redis` with register_function, log and the version.
+local set_loading
+if api.register_function then
+  local load_redis = setmetatable({
+    register_function = api.register_function,
+    log = api.log,
+    LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+    REDIS_VERSION = api.version, REDIS_VERSION_NUM = api.version_num,
+  }, {__index = nonexistent})
+  local load_api = setmetatable({redis = protect(load_redis)}, {__index = nonexistent})
+  set_loading = function(on)
+    env_mt.__index = on and load_api or G
+  end
+end
+
+return {protect = protect, run = run, env = env, set_loading = set_loading}
