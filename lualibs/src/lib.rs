@@ -13,20 +13,26 @@
 //! - `number`: C's `%.14g` formatting and `strtod` parsing, which JSON uses.
 //! - `callback`: how a Rust body becomes a Lua function raising string errors.
 //! - `arg`: `luaL_check*` argument reading.
+//! - `handles`: walking nested tables with few live mlua handles.
 //! - `error`: the error messages.
 
 mod arg;
 mod bit;
 mod callback;
+mod cjson;
 mod error;
+mod handles;
+mod number;
 
 pub use bit::open_bit;
+pub use cjson::open_cjson;
 
 use mlua::Lua;
 
 /// Sets the globals `cjson`, `cmsgpack`, `bit` and `struct`.
 pub fn open_all(lua: &Lua) -> mlua::Result<()> {
     let globals = lua.globals();
+    globals.set("cjson", open_cjson(lua)?)?;
     globals.set("bit", open_bit(lua)?)?;
     Ok(())
 }

@@ -22,6 +22,9 @@ fn replay(file: &str) {
             continue;
         }
         let expected = lines.next().and_then(|l| l.strip_prefix("=> ")).unwrap_or_else(|| panic!("{file}: no recorded answer for {case}"));
+        if std::env::var_os("CASES_TRACE").is_some() {
+            eprintln!("running: {case}");
+        }
         let script = prelude.replace("CASE", case);
         let got = match lua.load(&script).set_name("@user_script").eval::<String>() {
             Ok(s) => s,
@@ -39,4 +42,9 @@ fn replay(file: &str) {
 #[test]
 fn bit_matches_redis() {
     replay("bit.lua");
+}
+
+#[test]
+fn cjson_matches_redis() {
+    replay("cjson.lua");
 }
