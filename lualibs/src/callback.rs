@@ -49,9 +49,10 @@ impl<'a> Installer<'a> {
 
     /// Sets `lib[name]` to a function running `body`; `name` is also the
     /// function name that argument errors cite.
-    pub(crate) fn add<F>(&self, lib: &Table, name: &'static str, numbers: Numbers, body: F) -> mlua::Result<()>
+    pub(crate) fn add<F, R>(&self, lib: &Table, name: &'static str, numbers: Numbers, body: F) -> mlua::Result<()>
     where
-        F: Fn(&Lua, Args) -> Result<MultiValue> + Send + 'static,
+        F: Fn(&Lua, Args) -> Result<R> + Send + 'static,
+        R: Into<Returns>,
     {
         let raw = match numbers {
             Numbers::Rounded => self.lua.create_function(move |lua, values: MultiValue| {
@@ -84,7 +85,7 @@ unsafe extern "C-unwind" fn trampoline_direct(state: *mut ffi::lua_State) -> c_i
     ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
     ffi::lua_insert(state, 1);
     ffi::lua_call(state, nargs, ffi::LUA_MULTRET);
-    finish(state)
+    finish(state, 1)
 }
 
 /// As `trampoline_direct`, but the body receives `(count, {args...})`.
@@ -100,38 +101,68 @@ unsafe extern "C-unwind" fn trampoline_packed(state: *mut ffi::lua_State) -> c_i
     ffi::lua_pushvalue(state, -3);
     // Leaves only the body's results above the original arguments and table.
     ffi::lua_call(state, 2, ffi::LUA_MULTRET);
-    let first = nargs + 2;
-    let nresults = ffi::lua_gettop(state) - first + 1;
+    finish(state, nargs + 2)
+}
+
+/// The body's answer is on the stack from `first` (see `outcome`).
+unsafe fn finish(state: *mut ffi::lua_State, first: c_int) -> c_int {
+    if ffi::lua_type(state, first) == ffi::LUA_TNUMBER {
+        let count = ffi::lua_tointeger(state, first) as c_int;
+        // Keep only the table, then spread it: the results get the whole
+        // frame, as they had in the C function.
+        ffi::lua_pushvalue(state, first + 1);
+        ffi::lua_replace(state, 1);
+        ffi::lua_settop(state, 1);
+        if ffi::lua_checkstack(state, count) == 0 {
+            ffi::lua_pushstring(state, c"stack overflow (too many return values at once; use unpack_one or unpack_limit instead.)".as_ptr());
+            return raise(state, -1);
+        }
+        for i in 1..=count {
+            ffi::lua_rawgeti(state, 1, i.into());
+        }
+        return count;
+    }
     if ffi::lua_toboolean(state, first) != 0 {
-        return nresults - 1;
+        return ffi::lua_gettop(state) - first;
     }
     raise(state, first + 1)
 }
 
-/// Stack holds `ok, ...` from index 1.
-unsafe fn finish(state: *mut ffi::lua_State) -> c_int {
-    if ffi::lua_toboolean(state, 1) != 0 {
-        return ffi::lua_gettop(state) - 1;
-    }
-    raise(state, 2)
-}
-
-/// `luaL_error(L, "%s", msg)` for the message at `index`: prefixed with the
+/// `luaL_error(L, "%s", msg)` for the message at `index` (absolute or
+/// relative to the top before this call): prefixed with the
 /// calling Lua code's "chunk:line:" when there is one.
 unsafe fn raise(state: *mut ffi::lua_State, index: c_int) -> c_int {
+    let index = if index < 0 { ffi::lua_gettop(state) + index + 1 } else { index };
     ffi::luaL_where(state, 1);
     ffi::lua_pushvalue(state, index);
     ffi::lua_concat(state, 2);
     ffi::lua_error(state)
 }
 
-/// The `ok, ...` convention the Lua wrapper unpacks.
-fn outcome(lua: &Lua, result: Result<MultiValue>) -> mlua::Result<MultiValue> {
-    match result {
-        Ok(mut values) => {
+/// What a body returns.
+pub(crate) enum Returns {
+    Values(MultiValue),
+    /// `count` results stored at 1..=count of the table: a body returning
+    /// thousands of values would otherwise hold one mlua handle per value
+    /// (see `handles`).
+    Packed(Table, usize),
+}
+
+impl From<MultiValue> for Returns {
+    fn from(v: MultiValue) -> Self {
+        Returns::Values(v)
+    }
+}
+
+/// The convention the trampoline unpacks: `true, results...`, or
+/// `count, table` for packed results, or `false, message`.
+fn outcome<R: Into<Returns>>(lua: &Lua, result: Result<R>) -> mlua::Result<MultiValue> {
+    match result.map(Into::into) {
+        Ok(Returns::Values(mut values)) => {
             values.push_front(Value::Boolean(true));
             Ok(values)
         }
+        Ok(Returns::Packed(table, count)) => Ok(MultiValue::from_iter([Value::Number(count as f64), Value::Table(table)])),
         Err(e) => {
             let message = lua.create_string(e.into_lua_message())?;
             Ok(MultiValue::from_iter([Value::Boolean(false), Value::String(message)]))

@@ -20,12 +20,14 @@ mod arg;
 mod bit;
 mod callback;
 mod cjson;
+mod cmsgpack;
 mod error;
 mod handles;
 mod number;
 
 pub use bit::open_bit;
 pub use cjson::open_cjson;
+pub use cmsgpack::open_cmsgpack;
 
 use mlua::Lua;
 
@@ -33,6 +35,7 @@ use mlua::Lua;
 pub fn open_all(lua: &Lua) -> mlua::Result<()> {
     let globals = lua.globals();
     globals.set("cjson", open_cjson(lua)?)?;
+    globals.set("cmsgpack", open_cmsgpack(lua)?)?;
     globals.set("bit", open_bit(lua)?)?;
     Ok(())
 }

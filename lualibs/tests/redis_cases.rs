@@ -48,3 +48,8 @@ fn bit_matches_redis() {
 fn cjson_matches_redis() {
     replay("cjson.lua");
 }
+
+#[test]
+fn cmsgpack_matches_redis() {
+    replay("cmsgpack.lua");
+}
