@@ -17,6 +17,13 @@ impl<'a> Args<'a> {
         Args { lua, func, values }
     }
 
+    /// Appends an explicit nil, for functions whose C version pushes one
+    /// above its arguments before reading them (so a missing argument
+    /// reports "got nil").
+    pub(crate) fn push_nil(&mut self) {
+        self.values.push(Value::Nil);
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.values.len()
     }

@@ -24,10 +24,12 @@ mod cmsgpack;
 mod error;
 mod handles;
 mod number;
+mod structpack;
 
 pub use bit::open_bit;
 pub use cjson::open_cjson;
 pub use cmsgpack::open_cmsgpack;
+pub use structpack::open_struct;
 
 use mlua::Lua;
 
@@ -37,5 +39,6 @@ pub fn open_all(lua: &Lua) -> mlua::Result<()> {
     globals.set("cjson", open_cjson(lua)?)?;
     globals.set("cmsgpack", open_cmsgpack(lua)?)?;
     globals.set("bit", open_bit(lua)?)?;
+    globals.set("struct", open_struct(lua)?)?;
     Ok(())
 }

@@ -53,3 +53,8 @@ fn cjson_matches_redis() {
 fn cmsgpack_matches_redis() {
     replay("cmsgpack.lua");
 }
+
+#[test]
+fn struct_matches_redis() {
+    replay("struct.lua");
+}
