@@ -80,6 +80,13 @@ impl<'a> Installer<'a> {
 
 /// Calls the body (upvalue 1) with this call's arguments and returns its
 /// results, or raises its message with the caller's position.
+///
+/// # Safety
+/// Only Lua calls it, as a C closure whose upvalue 1 is the body, created by
+/// `Installer::add`. It holds no Rust value that needs dropping, so Lua's
+/// longjmp-based errors may cross it (as they cross every mlua callback);
+/// stack indices used are within what Lua guarantees a C function
+/// (LUA_MINSTACK) or checked with lua_checkstack.
 unsafe extern "C-unwind" fn trampoline_direct(state: *mut ffi::lua_State) -> c_int {
     let nargs = ffi::lua_gettop(state);
     ffi::lua_pushvalue(state, ffi::lua_upvalueindex(1));
@@ -89,6 +96,9 @@ unsafe extern "C-unwind" fn trampoline_direct(state: *mut ffi::lua_State) -> c_i
 }
 
 /// As `trampoline_direct`, but the body receives `(count, {args...})`.
+///
+/// # Safety
+/// As `trampoline_direct`.
 unsafe extern "C-unwind" fn trampoline_packed(state: *mut ffi::lua_State) -> c_int {
     let nargs = ffi::lua_gettop(state);
     ffi::lua_createtable(state, nargs, 0);
@@ -105,6 +115,9 @@ unsafe extern "C-unwind" fn trampoline_packed(state: *mut ffi::lua_State) -> c_i
 }
 
 /// The body's answer is on the stack from `first` (see `outcome`).
+///
+/// # Safety
+/// Called by the trampolines only, with `first` a valid stack index.
 unsafe fn finish(state: *mut ffi::lua_State, first: c_int) -> c_int {
     if ffi::lua_type(state, first) == ffi::LUA_TNUMBER {
         let count = ffi::lua_tointeger(state, first) as c_int;
@@ -131,6 +144,10 @@ unsafe fn finish(state: *mut ffi::lua_State, first: c_int) -> c_int {
 /// `luaL_error(L, "%s", msg)` for the message at `index` (absolute or
 /// relative to the top before this call): prefixed with the
 /// calling Lua code's "chunk:line:" when there is one.
+///
+/// # Safety
+/// Called by the trampolines only, with `index` a valid stack index; does
+/// not return (lua_error longjmps).
 unsafe fn raise(state: *mut ffi::lua_State, index: c_int) -> c_int {
     let index = if index < 0 { ffi::lua_gettop(state) + index + 1 } else { index };
     ffi::luaL_where(state, 1);

@@ -586,7 +586,8 @@ impl Decoder<'_> {
     fn number_token(&mut self) -> Token {
         let start = self.pos;
         // strtod stops at the terminating NUL the C buffer has.
-        let end = self.data[start..].iter().position(|&b| b == 0).map_or(self.data.len(), |n| start + n);
+        let tail = self.data.get(start..).unwrap_or_default();
+        let end = tail.iter().position(|&b| b == 0).map_or(self.data.len(), |n| start + n);
         let (number, len) = strtod(&self.data[start..end]);
         if len == 0 {
             return self.error_token("invalid number");

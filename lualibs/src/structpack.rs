@@ -320,7 +320,7 @@ fn size(a: &Args) -> Result<MultiValue> {
 pub fn open_struct(lua: &Lua) -> mlua::Result<Table> {
     let lib = lua.create_table()?;
     let inst = Installer::new(lua)?;
-    inst.add(&lib, "pack", Numbers::Exact, |lua, a| pack(lua, a))?;
+    inst.add(&lib, "pack", Numbers::Exact, pack)?;
     inst.add(&lib, "unpack", Numbers::Rounded, |lua, a| unpack(lua, &a))?;
     inst.add(&lib, "size", Numbers::Rounded, |_, a| size(&a))?;
     Ok(lib)
