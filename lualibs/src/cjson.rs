@@ -587,8 +587,7 @@ impl Decoder<'_> {
         let start = self.pos;
         // strtod stops at the terminating NUL the C buffer has.
         let tail = self.data.get(start..).unwrap_or_default();
-        let end = tail.iter().position(|&b| b == 0).map_or(self.data.len(), |n| start + n);
-        let (number, len) = strtod(&self.data[start..end]);
+        let (number, len) = strtod(&tail[..tail.iter().position(|&b| b == 0).unwrap_or(tail.len())]);
         if len == 0 {
             return self.error_token("invalid number");
         }
