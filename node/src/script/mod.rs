@@ -76,6 +76,7 @@ impl Vm {
                 LuaOptions::new(),
             )
         };
+        corvid_lualibs::open_all(&lua)?;
         let api = lua.create_table()?;
         api.set("call", lua.create_function(api_call)?)?;
         api.set("pcall", lua.create_function(api_pcall)?)?;
