@@ -488,7 +488,7 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
         if inv.eval_mode {
             globals.raw_set("KEYS", keys)?;
             globals.raw_set("ARGV", args)?;
-            runner.call((func, Value::Nil))
+            runner.call((func, Value::Nil, Value::Nil))
         } else {
             runner.call((func, keys, args))
         }

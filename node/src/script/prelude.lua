@@ -97,8 +97,11 @@ local function handler(err)
   return err
 end
 
-local function run(f, ...)
-  return xpcall(f, handler, ...)
+-- Lua 5.1's xpcall passes no arguments: a function's (keys, args) go
+-- through a closure.
+local function run(f, keys, args)
+  if keys == nil then return xpcall(f, handler) end
+  return xpcall(function() return f(keys, args) end, handler)
 end
 
 local redis = {
