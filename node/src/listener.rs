@@ -133,7 +133,11 @@ fn load_snapshot(server: &mut Server) -> Result<(), i32> {
     let started = std::time::Instant::now();
     let limits = crate::rdb::object::EncodingLimits::from_config(&server.config);
     let now = crate::clock::now_ms();
-    match crate::rdb::file::load_file(&path, &mut server.db, &limits, now) {
+    let mut functions = Vec::new();
+    let loaded = crate::rdb::file::load_file(&path, &mut server.db, &mut functions, &limits, now)
+        .map_err(|e| e.to_string())
+        .and_then(|_| server.scripting.install_libraries(&functions, false));
+    match loaded {
         Ok(_) => {
             server.db.dirty = 0;
             tracing::info!("DB loaded from disk: {:.3} seconds", started.elapsed().as_secs_f64());

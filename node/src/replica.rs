@@ -207,12 +207,17 @@ async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -
         }
         tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
         srv.db.flush_all();
+        srv.scripting.flush_functions();
         let limits = crate::rdb::object::EncodingLimits::from_config(&srv.config);
         let now = crate::clock::now_ms();
         tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
         // A replica keeps keys whose TTL has passed: the master's DEL
         // says when they go.
-        if let Err(e) = crate::rdb::file::load_prefix(&image, &mut srv.db, &limits, now) {
+        let mut functions = Vec::new();
+        let loaded = crate::rdb::file::load_prefix(&image, &mut srv.db, &mut functions, &limits, now)
+            .map_err(|e| e.to_string())
+            .and_then(|_| srv.scripting.install_libraries(&functions, false));
+        if let Err(e) = loaded {
             srv.db.flush_all();
             return Err(format!("Failed trying to load the MASTER synchronization DB from socket: {e}"));
         }

@@ -216,7 +216,7 @@ pub fn after_command(srv: &mut Server, db: usize, args: &Args<'_>, is_write: boo
 /// `+FULLRESYNC <replid> <offset>`.
 pub fn attach(srv: &mut Server, id: ClientId, out: &mut corvid_proto::resp::Reply, psync: bool) {
     let aux = crate::rdb::file::AuxInfo::current(false);
-    let image = crate::rdb::file::serialize(&srv.db, &aux, srv.config.get_bool("rdbcompression"), true);
+    let image = crate::rdb::file::serialize(&srv.db, &srv.scripting.library_codes(), &aux, srv.config.get_bool("rdbcompression"), true);
     if psync {
         out.raw(format!("+FULLRESYNC {} {}\r\n", srv.replid, srv.replicas.offset).as_bytes());
     }

@@ -167,7 +167,10 @@ fn load_file(srv: &mut Server, client: ClientId, paths: &Paths, name: &str) -> R
         // Keys with a TTL in the past are kept and expire as usual, as
         // Redis loads a preamble.
         let now = crate::clock::now_ms();
-        let used = crate::rdb::file::load_prefix(&image, &mut srv.db, &limits, now)
+        let mut functions = Vec::new();
+        let used = crate::rdb::file::load_prefix(&image, &mut srv.db, &mut functions, &limits, now)
+            .map_err(|e| e.to_string())
+            .and_then(|used| srv.scripting.install_libraries(&functions, false).map(|_| used))
             .map_err(|e| LoadError(format!("Error reading the RDB base file {name}, AOF loading aborted: {e}")))?;
         start = used as u64;
         tail = image.split_off(used);

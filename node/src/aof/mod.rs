@@ -336,10 +336,10 @@ fn rewrite_inner(srv: &mut Server) -> Result<(), RewriteError> {
     let rdb = srv.config.get_bool("aof-use-rdb-preamble");
     let image = if rdb {
         let aux = crate::rdb::file::AuxInfo::current(true);
-        crate::rdb::file::serialize(&srv.db, &aux, srv.config.get_bool("rdbcompression"), srv.config.get_bool("rdbchecksum"))
+        crate::rdb::file::serialize(&srv.db, &srv.scripting.library_codes(), &aux, srv.config.get_bool("rdbcompression"), srv.config.get_bool("rdbchecksum"))
     } else {
         let ts = srv.config.get_bool("aof-timestamp-enabled").then(crate::clock::now_secs);
-        rewrite::dataset_commands(&srv.db, ts)
+        rewrite::dataset_commands(&srv.db, &srv.scripting.library_codes(), ts)
     };
     let mut manifest = srv.aof.manifest.clone();
     let base_name = manifest.new_base(&paths.filename, rdb);

@@ -11,11 +11,15 @@ use crate::keyspace::ValueRef;
 /// Elements per command (AOF_REWRITE_ITEMS_PER_CMD).
 const ITEMS_PER_CMD: usize = 64;
 
-/// The command image of every database.
-pub fn dataset_commands(dbs: &Databases, timestamp: Option<i64>) -> Vec<u8> {
+/// The command image of every database, after a FUNCTION LOAD per
+/// function library.
+pub fn dataset_commands(dbs: &Databases, functions: &[&[u8]], timestamp: Option<i64>) -> Vec<u8> {
     let mut out = Vec::new();
     if let Some(ts) = timestamp {
         out.extend_from_slice(format!("#TS:{ts}\r\n").as_bytes());
+    }
+    for code in functions {
+        encode_command(&mut out, &[&b"FUNCTION"[..], b"LOAD", code]);
     }
     for (index, table) in dbs.dbs.iter().enumerate() {
         if table.is_empty() {

@@ -209,6 +209,10 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             ctx.srv.active_expire_enabled = v != 0;
             ctx.out.ok();
         }
+        (b"set-disable-deny-scripts", 3) => {
+            ctx.srv.scripting.disable_deny_script = super::arg_i64(args.get(2))? != 0;
+            ctx.out.ok();
+        }
         (b"reload", _) => debug_reload(ctx, args)?,
         (b"loadaof", 2) => super::aof::debug_loadaof(ctx)?,
         (b"aof-flush-sleep", 3) => {
@@ -405,7 +409,7 @@ pub fn save_rdb(srv: &mut crate::server::Server) -> std::io::Result<()> {
     let aux = file::AuxInfo::current(false);
     let compress = srv.config.get_bool("rdbcompression");
     let checksum = srv.config.get_bool("rdbchecksum");
-    let image = file::serialize(&srv.db, &aux, compress, checksum);
+    let image = file::serialize(&srv.db, &srv.scripting.library_codes(), &aux, compress, checksum);
     let path = std::path::PathBuf::from(srv.config.get_str("dbfilename"));
     if let Err(e) = file::write_atomically(&path, &image) {
         tracing::warn!("Failed saving the DB: {e}");
@@ -420,10 +424,12 @@ pub fn save_rdb(srv: &mut crate::server::Server) -> std::io::Result<()> {
 /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the dataset, empty it and
 /// load the file back, exercising the whole RDB path.
 fn debug_reload(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let (mut flush, mut save) = (true, true);
+    let (mut flush, mut save, mut merge) = (true, true, false);
     for opt in args.iter().skip(2) {
         if is(opt, "merge") {
-            // Duplicate keys replace what is there either way.
+            // Duplicate keys replace what is there either way; duplicate
+            // libraries do only with MERGE.
+            merge = true;
         } else if is(opt, "noflush") {
             flush = false;
         } else if is(opt, "nosave") {
@@ -441,11 +447,16 @@ fn debug_reload(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     }
     if flush {
         ctx.srv.db.flush_all();
+        ctx.srv.scripting.flush_functions();
     }
     let limits = crate::rdb::object::EncodingLimits::from_config(&ctx.srv.config);
     let path = std::path::PathBuf::from(ctx.srv.config.get_str("dbfilename"));
     let now = ctx.srv.db.now_ms;
-    if let Err(e) = crate::rdb::file::load_file(&path, &mut ctx.srv.db, &limits, now) {
+    let mut functions = Vec::new();
+    let loaded = crate::rdb::file::load_file(&path, &mut ctx.srv.db, &mut functions, &limits, now)
+        .map_err(|e| e.to_string())
+        .and_then(|_| ctx.srv.scripting.install_libraries(&functions, merge));
+    if let Err(e) = loaded {
         tracing::warn!("Error loading the RDB file {}: {e}", path.display());
         return Err(CmdError::err("Error trying to load the RDB dump"));
     }

@@ -67,7 +67,8 @@ impl AuxInfo {
 }
 
 /// The file image of every database.
-pub fn serialize(dbs: &Databases, aux: &AuxInfo, compress: bool, checksum: bool) -> Vec<u8> {
+/// `functions` are the function libraries' codes (rdbSaveFunctions).
+pub fn serialize(dbs: &Databases, functions: &[&[u8]], aux: &AuxInfo, compress: bool, checksum: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
     out.extend_from_slice(format!("REDIS{RDB_VERSION:04}").as_bytes());
     let aux_field = |out: &mut Vec<u8>, k: &str, v: &[u8]| {
@@ -80,6 +81,10 @@ pub fn serialize(dbs: &Databases, aux: &AuxInfo, compress: bool, checksum: bool)
     aux_field(&mut out, "ctime", aux.ctime_secs.to_string().as_bytes());
     aux_field(&mut out, "used-mem", aux.used_mem.to_string().as_bytes());
     aux_field(&mut out, "aof-base", if aux.aof_base { b"1" } else { b"0" });
+    for code in functions {
+        out.push(OPCODE_FUNCTION2);
+        encoding::write_string(&mut out, code, false);
+    }
     for (index, table) in dbs.dbs.iter().enumerate() {
         if table.is_empty() {
             continue;
@@ -132,16 +137,19 @@ struct Loaded {
 
 /// Parse a whole file image; nothing is stored unless all of it is valid.
 /// Keys already expired at `now_ms` are dropped, as a master does.
-pub fn load(image: &[u8], dbs: &mut Databases, limits: &EncodingLimits, now_ms: i64) -> Result<usize, LoadError> {
-    let (keys, _) = parse(image, dbs.dbs.len(), limits, now_ms, false, dbs.policy)?;
+/// The function libraries' codes found go to `functions`.
+pub fn load(image: &[u8], dbs: &mut Databases, functions: &mut Vec<Vec<u8>>, limits: &EncodingLimits, now_ms: i64) -> Result<usize, LoadError> {
+    let (keys, _, codes) = parse(image, dbs.dbs.len(), limits, now_ms, false, dbs.policy)?;
+    *functions = codes;
     Ok(store(keys, dbs))
 }
 
 /// Load an RDB image at the start of `image` (an AOF base or preamble) and
 /// say how many bytes it took. Keys whose TTL has passed are kept, to
 /// expire as usual, as Redis loads a preamble.
-pub fn load_prefix(image: &[u8], dbs: &mut Databases, limits: &EncodingLimits, now_ms: i64) -> Result<usize, LoadError> {
-    let (keys, used) = parse(image, dbs.dbs.len(), limits, now_ms, true, dbs.policy)?;
+pub fn load_prefix(image: &[u8], dbs: &mut Databases, functions: &mut Vec<Vec<u8>>, limits: &EncodingLimits, now_ms: i64) -> Result<usize, LoadError> {
+    let (keys, used, codes) = parse(image, dbs.dbs.len(), limits, now_ms, true, dbs.policy)?;
+    *functions = codes;
     store(keys, dbs);
     Ok(used)
 }
@@ -164,7 +172,7 @@ fn parse(
     now_ms: i64,
     keep_expired: bool,
     policy: crate::access::AccessPolicy,
-) -> Result<(Vec<Loaded>, usize), LoadError> {
+) -> Result<(Vec<Loaded>, usize, Vec<Vec<u8>>), LoadError> {
     if image.len() < 9 || &image[..5] != b"REDIS" {
         return Err(LoadError::Signature);
     }
@@ -174,6 +182,7 @@ fn parse(
     }
     let mut r = Reader::new(&image[9..]);
     let mut keys = Vec::new();
+    let mut functions = Vec::new();
     let mut db = 0usize;
     let (mut expire_at, mut idle, mut freq) = (None, None, None);
     loop {
@@ -199,7 +208,8 @@ fn parse(
             }
             OPCODE_IDLE => idle = Some(r.read_len()?),
             OPCODE_FREQ => freq = Some(r.read_u8()?),
-            OPCODE_MODULE_AUX | OPCODE_FUNCTION2 => return Err(LoadError::Opcode(op)),
+            OPCODE_FUNCTION2 => functions.push(r.read_string()?),
+            OPCODE_MODULE_AUX => return Err(LoadError::Opcode(op)),
             type_byte => {
                 let ty = ValueType::from_byte(type_byte).ok_or(RdbError::UnknownType(type_byte))?;
                 let key = r.read_string()?;
@@ -222,13 +232,13 @@ fn parse(
             return Err(LoadError::Checksum { expected: stored, got: computed });
         }
     }
-    Ok((keys, image.len() - r.remaining()))
+    Ok((keys, image.len() - r.remaining(), functions))
 }
 
 /// Read and load the file at `path` (DEBUG RELOAD, start-up).
-pub fn load_file(path: &Path, dbs: &mut Databases, limits: &EncodingLimits, now_ms: i64) -> Result<usize, LoadError> {
+pub fn load_file(path: &Path, dbs: &mut Databases, functions: &mut Vec<Vec<u8>>, limits: &EncodingLimits, now_ms: i64) -> Result<usize, LoadError> {
     let image = std::fs::read(path)?;
-    load(&image, dbs, limits, now_ms)
+    load(&image, dbs, functions, limits, now_ms)
 }
 
 #[cfg(test)]
@@ -259,18 +269,20 @@ mod tests {
         set.insert(b"1", 512);
         set.insert(b"x", 512);
         a.set_owned(0, b"set", crate::keyspace::OwnedValue::Set(set), None);
-        let image = serialize(&a, &AuxInfo { ctime_secs: 0, used_mem: 0, aof_base: false }, true, true);
+        let image = serialize(&a, &[b"#!lua name=lib\nredis.register_function('f', function() end)"], &AuxInfo { ctime_secs: 0, used_mem: 0, aof_base: false }, true, true);
         let mut b = dbs();
-        assert_eq!(load(&image, &mut b, &limits(), 1).unwrap(), 3);
+        let mut functions = Vec::new();
+        assert_eq!(load(&image, &mut b, &mut functions, &limits(), 1).unwrap(), 3);
+        assert_eq!(functions.len(), 1);
         assert_eq!(b.dbs[3].get(b"n").unwrap().expire_at(), Some(i64::MAX / 2));
         assert_eq!(b.dbs[0].get(b"set").unwrap().value().to_owned(), a.dbs[0].get(b"set").unwrap().value().to_owned());
         // Every truncation is refused.
         for cut in 0..image.len() {
-            assert!(load(&image[..cut], &mut dbs(), &limits(), 1).is_err(), "cut at {cut}");
+            assert!(load(&image[..cut], &mut dbs(), &mut Vec::new(), &limits(), 1).is_err(), "cut at {cut}");
         }
         let mut bad = image.clone();
         let last = bad.len() - 1;
         bad[last] ^= 1;
-        assert!(matches!(load(&bad, &mut dbs(), &limits(), 1), Err(LoadError::Checksum { .. })));
+        assert!(matches!(load(&bad, &mut dbs(), &mut Vec::new(), &limits(), 1), Err(LoadError::Checksum { .. })));
     }
 }

@@ -318,6 +318,22 @@ impl Scripting {
         self.vm = Vm::new(self.watch.clone(), false).expect("a new Lua VM starts");
     }
 
+    /// The libraries' codes, as RDB files and FUNCTION DUMP hold them.
+    pub fn library_codes(&self) -> Vec<&[u8]> {
+        self.libraries.libs.values().map(|l| l.code.as_slice()).collect()
+    }
+
+    /// Load libraries read from an RDB image; with `merge`, one that
+    /// exists already is replaced, else it is an error.
+    pub fn install_libraries(&mut self, codes: &[Vec<u8>], merge: bool) -> Result<(), String> {
+        let mut loaded = functions::Libraries::default();
+        for code in codes {
+            let lib = functions::create(&self.fvm, code)?;
+            loaded.add(lib, false)?;
+        }
+        self.libraries.join(loaded, merge)
+    }
+
     /// FUNCTION FLUSH: no libraries, and a new functions VM.
     pub fn flush_functions(&mut self) {
         self.libraries = Default::default();
