@@ -34,6 +34,9 @@ N_P1=${N_P1:-200000}
 N_P16=${N_P16:-2000000}
 TESTS=${TESTS:-set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100}
 MEM_CASES=${MEM_CASES:-hash,set,zset}
+# Cases redis-benchmark's -t cannot express: EVALSHA of a three-command
+# script, PUBLISH to a channel with 50 subscribers.
+EXTRA=${EXTRA:-evalsha,publish_50}
 CLIENTS=${CLIENTS:-50}
 MEM_KEYS=${MEM_KEYS:-1000000}
 OUT=${BENCH_OUT:-$root/bench/out}
@@ -116,6 +119,35 @@ vmrss_bytes() { # NAME
 }
 
 # --- throughput --------------------------------------------------------------------------
+# The three-command script EVALSHA runs.
+SCRIPT3="redis.call('incr', KEYS[1]); redis.call('set', KEYS[2], ARGV[1]); return redis.call('get', KEYS[2])"
+
+extra_case() { # NAME PIPELINE N CASE: prints ops/s
+  local name=$1 pipeline=$2 n=$3 case=$4 sha pids=() i out
+  cli "$name" FLUSHALL >/dev/null
+  case $case in
+    evalsha)
+      sha=$(cli "$name" SCRIPT LOAD "$SCRIPT3")
+      out=$(timeout 600 redis-benchmark -h 127.0.0.1 -p "${PORT[$name]}" -q -c "$CLIENTS" -n "$n" \
+              -r 1000000 -P "$pipeline" --csv evalsha "$sha" 2 "counter:__rand_int__" "value:__rand_int__" payload) ;;
+    publish_50)
+      for i in $(seq 1 50); do
+        redis-cli -h 127.0.0.1 -p "${PORT[$name]}" subscribe bench-channel >/dev/null &
+        pids+=($!)
+      done
+      for i in $(seq 1 200); do
+        [ "$(cli "$name" PUBSUB NUMSUB bench-channel | tail -1)" = 50 ] && break
+        sleep 0.05
+      done
+      out=$(timeout 600 redis-benchmark -h 127.0.0.1 -p "${PORT[$name]}" -q -c "$CLIENTS" -n "$((n / 10))" \
+              -P "$pipeline" --csv publish bench-channel hello-subscribers) || true
+      kill "${pids[@]}" 2>/dev/null || true
+      wait "${pids[@]}" 2>/dev/null || true ;;
+    *) die "unknown EXTRA case $case" ;;
+  esac
+  tr -d '"' <<<"$out" | awk -F, 'NR > 1 && NF > 1 { print $2; exit }'
+}
+
 start_server corvid
 start_server redis
 corvid_version=$(info_field corvid server redis_version)
@@ -137,6 +169,10 @@ for round in $(seq 1 "$ROUNDS"); do
       # list for LRANGE ("LPUSH (needed to benchmark LRANGE)") is not a result.
       tr -d '"' <<<"$csv" | awk -F, -v s="$name" -v p="$pipeline" -v r="$round" \
         'NR > 1 && NF > 1 && $1 !~ /needed/ { split($1, w, " "); print s "\t" p "\t" w[1] "\t" $2 "\t" r }' >> "$raw"
+      for case in ${EXTRA//,/ }; do
+        ops=$(extra_case "$name" "$pipeline" "$n" "$case") || die "$case against $name failed (round $round, -P $pipeline)"
+        printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$pipeline" "${case^^}" "$ops" "$round" >> "$raw"
+      done
     done
   done
 done

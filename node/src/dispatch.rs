@@ -274,6 +274,9 @@ fn check_and_call(
         reject(srv, Some(def.id), out, &CmdError::Arity(spec.full_name.to_string()));
         return Err(Rejected::Error);
     }
+    // A script's declared flags stand for EVAL's and FCALL's own
+    // (evalGetCommandFlags, fcallGetCommandFlags).
+    let flags = if crate::cmd::scripting::runs_script(spec) { crate::cmd::scripting::command_flags(srv, spec, args) } else { spec.flags };
     let client = srv.clients.map.get_mut(&client_id).expect("client registered");
     if spec.flags.contains(CmdFlags::PROTECTED) && spec.full_name == "debug" {
         let allowed = match srv.config.get_str("enable-debug-command").as_str() {
@@ -299,7 +302,7 @@ fn check_and_call(
     if let Some(p) = srv.pause.filter(|_| !from_master) {
         if p.until_ms > now {
             let held = if p.write_only {
-                spec.flags.contains(CmdFlags::WRITE) || spec.flags.contains(CmdFlags::MAY_REPLICATE)
+                flags.contains(CmdFlags::WRITE) || flags.contains(CmdFlags::MAY_REPLICATE)
             } else {
                 true
             };
@@ -310,17 +313,25 @@ fn check_and_call(
             srv.pause = None;
         }
     }
-    if srv.master.is_some() && spec.flags.contains(CmdFlags::WRITE) && srv.config.get_bool("replica-read-only") {
+    if srv.master.is_some() && flags.contains(CmdFlags::WRITE) && srv.config.get_bool("replica-read-only") {
         let client = srv.clients.map.get(&client_id).expect("client registered");
         if !client.is_master {
             reject(srv, Some(def.id), out, &CmdError::Coded("READONLY You can't write against a read only replica.".into()));
             return Err(Rejected::Error);
         }
     }
+    // With maxmemory and the noeviction policy, commands that may grow the
+    // dataset are refused once memory is over the limit. (The other
+    // policies evict instead: issue 7.)
+    srv.oom = srv.maxmemory > 0 && srv.config.get_str("maxmemory-policy") == "noeviction" && crate::cmd::info::used_memory() > srv.maxmemory;
+    if srv.oom && flags.contains(CmdFlags::DENYOOM) && !from_master {
+        reject(srv, Some(def.id), out, &CmdError::Coded("OOM command not allowed when used memory > 'maxmemory'.".into()));
+        return Err(Rejected::Error);
+    }
     if srv.min_replicas.0 > 0 && !crate::replication::enough_good_replicas(srv) {
         let client = srv.clients.map.get(&client_id).expect("client registered");
         let queued_writes = spec.name == "exec" && client.multi.as_ref().is_some_and(|m| m.has_writes());
-        if spec.flags.contains(CmdFlags::WRITE) || queued_writes {
+        if flags.contains(CmdFlags::WRITE) || queued_writes {
             reject(srv, Some(def.id), out, &CmdError::Coded("NOREPLICAS Not enough good replicas to write.".into()));
             return Err(Rejected::Error);
         }
@@ -328,7 +339,7 @@ fn check_and_call(
     if let Some(e) = srv.aof.write_error.as_ref().filter(|_| srv.aof.on && !from_master) {
         // Writes that could not reach the AOF would be lost on restart
         // (writeCommandsDeniedByDiskError); PING too, as Redis refuses it.
-        if spec.flags.contains(CmdFlags::WRITE) || spec.full_name == "ping" {
+        if flags.contains(CmdFlags::WRITE) || spec.full_name == "ping" {
             let e = CmdError::Coded(format!("MISCONF Errors writing to the AOF file: {e}"));
             reject(srv, Some(def.id), out, &e);
             return Err(Rejected::Error);

@@ -174,6 +174,11 @@ pub struct Server {
     pub metrics_sampled_ms: i64,
     /// Lua scripting: the EVAL VM, its scripts, the running script.
     pub scripting: crate::script::Scripting,
+    /// Cached `maxmemory` (0: no limit).
+    pub maxmemory: u64,
+    /// Memory was over `maxmemory` when the current command started
+    /// (pre_command_oom_state).
+    pub oom: bool,
 }
 
 impl Server {
@@ -221,6 +226,8 @@ impl Server {
             wake_paused: false,
             metrics_sampled_ms: 0,
             scripting: crate::script::Scripting::new(script_client),
+            maxmemory: 0,
+            oom: false,
             config,
         };
         s.refresh_cached_config();
@@ -231,6 +238,7 @@ impl Server {
     /// start and after every CONFIG SET.
     pub fn refresh_cached_config(&mut self) {
         self.proto_max_bulk_len = self.config.get_i64("proto-max-bulk-len");
+        self.maxmemory = self.config.get_i64("maxmemory").max(0) as u64;
         self.query_buffer_limit = self.config.get_i64("client-query-buffer-limit") as usize;
         let pass = self.config.get_str("requirepass");
         self.requirepass = if pass.is_empty() { None } else { Some(pass.into_bytes()) };

@@ -77,6 +77,11 @@ macro_rules! flag_set {
                 $name(self.0 | other.0)
             }
 
+            /// `self` without the flags of `other`.
+            pub const fn difference(self, other: Self) -> Self {
+                $name(self.0 & !other.0)
+            }
+
             /// The reply names of the flags set, in Redis's reply order
             /// (hidden flags left out).
             pub fn names(self) -> impl Iterator<Item = &'static str> + Clone {

@@ -59,6 +59,13 @@ pub fn memory_stats() -> MemoryStats {
     MemoryStats { allocated, active, resident, rss: process_rss() }
 }
 
+/// Bytes allocated now (used_memory), for the maxmemory check.
+pub fn used_memory() -> u64 {
+    use tikv_jemalloc_ctl::{epoch, stats};
+    let _ = epoch::advance();
+    stats::allocated::read().unwrap_or(0) as u64
+}
+
 /// Resident set size from /proc/self/statm.
 pub fn process_rss() -> usize {
     let page = 4096;

@@ -2,12 +2,43 @@
 //! FCALL, FCALL_RO and FUNCTION (functions.c). The engine is in
 //! [`crate::script`].
 
+use corvid_proto::command_table::{CmdFlags, CommandSpec};
 use corvid_proto::resp::Args;
 
 use super::{arg_i64, is, reply_help};
 use crate::dispatch::{Ctx, Registry};
 use crate::errors::{CmdError, CmdResult};
 use crate::script::{self, Invocation};
+use crate::server::Server;
+
+/// EVAL, EVALSHA, FCALL and their read-only forms: their flags depend on
+/// the script's.
+pub fn runs_script(spec: &CommandSpec) -> bool {
+    matches!(spec.name, "eval" | "evalsha" | "eval_ro" | "evalsha_ro" | "fcall" | "fcall_ro")
+}
+
+/// The flags a script command runs with: the declared script's, when it
+/// declared any (evalGetCommandFlags, fcallGetCommandFlags).
+pub fn command_flags(srv: &Server, spec: &CommandSpec, args: &Args<'_>) -> CmdFlags {
+    if args.len() < 2 {
+        return spec.flags;
+    }
+    let name = args.get(1);
+    let flags = if spec.name.starts_with('f') {
+        srv.scripting.libraries.find(name).map(|f| f.flags)
+    } else if spec.name.starts_with("evalsha") {
+        (name.len() == 40).then(|| srv.scripting.scripts.get(&String::from_utf8_lossy(name).to_ascii_lowercase()).map(|s| s.flags)).flatten()
+    } else {
+        match srv.scripting.scripts.get(&script::sha1_hex(name)) {
+            Some(s) => Some(s.flags),
+            None => script::eval_shebang(name).ok().map(|(f, _)| f),
+        }
+    };
+    match flags {
+        Some(f) => f.command_flags(spec.flags),
+        None => spec.flags,
+    }
+}
 
 /// EVAL script numkeys [key ...] [arg ...]
 fn eval(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {

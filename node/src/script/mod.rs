@@ -192,12 +192,8 @@ impl ScriptFlags {
         if self.compat {
             return cmd;
         }
-        let mut f = CmdFlags::empty();
-        for flag in [CmdFlags::ADMIN, CmdFlags::NOSCRIPT, CmdFlags::LOADING, CmdFlags::SKIP_MONITOR, CmdFlags::NO_MULTI, CmdFlags::ALLOW_BUSY, CmdFlags::NO_MANDATORY_KEYS] {
-            if cmd.contains(flag) {
-                f = f.union(flag);
-            }
-        }
+        // MAY_REPLICATE goes too: the flags say whether it writes.
+        let mut f = cmd.difference(CmdFlags::STALE.union(CmdFlags::DENYOOM).union(CmdFlags::WRITE).union(CmdFlags::MAY_REPLICATE));
         if !self.no_writes {
             f = f.union(CmdFlags::WRITE);
             if !self.allow_oom {
@@ -427,6 +423,10 @@ fn prepare(srv: &Server, inv: &Invocation<'_>) -> Result<(), CmdError> {
         if !crate::replication::enough_good_replicas(srv) {
             return Err(CmdError::Coded("NOREPLICAS Not enough good replicas to write.".into()));
         }
+    }
+    // no-writes implies allow-oom, and was checked first.
+    if srv.oom && !inv.flags.allow_oom && !inv.flags.no_writes {
+        return Err(CmdError::Coded("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'".into()));
     }
     Ok(())
 }
@@ -768,8 +768,11 @@ fn call_command(srv: &mut Server, st: &mut RunState) -> Result<(), CmdError> {
             return reject(srv, CmdError::Coded("NOREPLICAS Not enough good replicas to write.".into()));
         }
     }
-    // allow-oom matters once maxmemory is enforced (issue 7).
-    let _ = st.allow_oom;
+    // Memory was over the limit when the script started: no command that
+    // may grow it, unless the script allows it or already wrote.
+    if !st.allow_oom && srv.oom && !running.from_master && !running.wrote && spec.flags.contains(CmdFlags::DENYOOM) {
+        return reject(srv, CmdError::Coded("OOM command not allowed when used memory > 'maxmemory'.".into()));
+    }
     if is_write {
         srv.scripting.running.as_mut().expect("a script is running").wrote = true;
     }
