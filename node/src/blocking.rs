@@ -139,7 +139,9 @@ pub fn time_out(srv: &mut Server, id: ClientId, out: &mut Reply) {
 /// is handed to its connection, which is woken.
 #[inline]
 pub fn serve_ready(srv: &mut Server) {
-    if srv.blocking.serving || srv.blocking.ready.is_empty() {
+    // Not in the middle of a busy script (its hook runs other clients'
+    // commands): the script's writes are seen whole, once it is done.
+    if srv.blocking.serving || srv.blocking.ready.is_empty() || srv.scripting.running.is_some() {
         return;
     }
     srv.blocking.serving = true;

@@ -82,6 +82,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
 
         let mut next = 0;
         let mut close = false;
+        let mut shutting_down = false;
         loop {
             let mut paused_until = None;
             let mut blocked = false;
@@ -166,6 +167,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                 (limits, qbuf_limit) = limits_of(&srv, id);
                 if srv.shutdown.is_some() {
                     shared.shutdown.notify_one();
+                    shutting_down = true;
                 }
                 if std::mem::take(&mut srv.wake_paused) {
                     shared.unpaused.notify_waiters();
@@ -179,6 +181,12 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                 if out.buf.capacity() > OUT_KEEP {
                     out.buf = Vec::with_capacity(READ_CHUNK);
                 }
+            }
+            if shutting_down {
+                // The process exits next; closing first would let the
+                // client reconnect before the listener is gone (Redis
+                // exits from within SHUTDOWN).
+                std::future::pending::<()>().await;
             }
             if close {
                 break 'conn;
@@ -368,19 +376,44 @@ fn prefetch_keys(srv: &crate::server::Server, id: ClientId, parser: &RequestPars
         return;
     }
     let mut hashes = [0u64; WINDOW];
+    // A script's second declared key (EVALSHA sha 2 k1 k2 ...).
+    let mut second = [None::<u64>; WINDOW];
     for window in cmds.chunks(WINDOW) {
-        for (h, &cmd) in hashes.iter_mut().zip(window) {
+        for ((h, h2), &cmd) in hashes.iter_mut().zip(second.iter_mut()).zip(window) {
             let args = parser.args(buf, cmd);
+            *h2 = None;
             if args.len() >= 2 {
-                *h = crate::keyspace::hash_of(args.get(1));
+                let (first, count) = script_keys(&args).unwrap_or((1, 1));
+                *h = crate::keyspace::hash_of(args.get(first));
                 table.prefetch(*h, 1);
+                if count >= 2 {
+                    let h = crate::keyspace::hash_of(args.get(first + 1));
+                    table.prefetch(h, 1);
+                    *h2 = Some(h);
+                }
             }
         }
-        for &h in &hashes[..window.len()] {
+        for (&h, h2) in hashes[..window.len()].iter().zip(&second) {
             table.prefetch(h, 2);
+            if let Some(h2) = h2 {
+                table.prefetch(*h2, 2);
+            }
         }
         prefetch_elements(table, parser, buf, window, &hashes);
     }
+}
+
+/// For EVAL, EVALSHA and FCALL (and their _RO forms): where their declared
+/// keys start and how many there are; None for other commands or no keys.
+fn script_keys(args: &corvid_proto::resp::Args<'_>) -> Option<(usize, usize)> {
+    let name = args.get(0);
+    if !matches!(name.first(), Some(b'e' | b'E' | b'f' | b'F')) || args.len() < 4 {
+        return None;
+    }
+    let is_script = [&b"evalsha"[..], b"eval", b"fcall", b"evalsha_ro", b"eval_ro", b"fcall_ro"].iter().any(|n| name.eq_ignore_ascii_case(n));
+    let n = corvid_proto::resp::parse_i64(args.get(2)).filter(|_| is_script)?;
+    let n = usize::try_from(n).ok().filter(|&n| n >= 1)?.min(args.len() - 3);
+    Some((3, n))
 }
 
 /// The same two passes for the element a set, hash or sorted-set command

@@ -320,6 +320,12 @@ fn check_and_call(
             return Err(Rejected::Error);
         }
     }
+    // A replica cut off from its master with replica-serve-stale-data no
+    // serves only what is flagged stale.
+    if srv.master.is_some() && !flags.contains(CmdFlags::STALE) && crate::replica::serving_stale_refused(srv) {
+        reject(srv, Some(def.id), out, &CmdError::Coded("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.".into()));
+        return Err(Rejected::Error);
+    }
     // With maxmemory and the noeviction policy, commands that may grow the
     // dataset are refused once memory is over the limit. (The other
     // policies evict instead: issue 7.)

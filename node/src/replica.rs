@@ -59,6 +59,12 @@ pub struct Master {
     pub down_since_ms: i64,
 }
 
+/// This node replicates a master whose link is not up, and
+/// `replica-serve-stale-data` is off: only commands flagged stale run.
+pub fn serving_stale_refused(srv: &Server) -> bool {
+    srv.master.as_ref().is_some_and(|m| m.state != LinkState::Connected) && !srv.config.get_bool("replica-serve-stale-data")
+}
+
 impl Master {
     pub fn new(host: String, port: u16, generation: u64) -> Master {
         Master {

@@ -239,6 +239,7 @@ impl Server {
     pub fn refresh_cached_config(&mut self) {
         self.proto_max_bulk_len = self.config.get_i64("proto-max-bulk-len");
         self.maxmemory = self.config.get_i64("maxmemory").max(0) as u64;
+        self.scripting.busy_threshold_ms = self.config.get_i64("busy-reply-threshold").max(0) as u64;
         self.query_buffer_limit = self.config.get_i64("client-query-buffer-limit") as usize;
         let pass = self.config.get_str("requirepass");
         self.requirepass = if pass.is_empty() { None } else { Some(pass.into_bytes()) };

@@ -85,19 +85,24 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, by_sha: bool, read_only: boo
         return Err(no_script());
     }
     let nkeys = numkeys(args)?;
+    let mut lower = [0u8; 40];
     let sha = if by_sha {
-        String::from_utf8_lossy(args.get(1)).to_ascii_lowercase()
+        lower.copy_from_slice(args.get(1));
+        lower.make_ascii_lowercase();
+        std::str::from_utf8(&lower).map_err(|_| no_script())?
     } else {
-        ctx.srv.scripting.create(args.get(1))?
+        let sha = ctx.srv.scripting.create(args.get(1))?;
+        lower.copy_from_slice(sha.as_bytes());
+        std::str::from_utf8(&lower).expect("hex digits")
     };
-    let Some(s) = ctx.srv.scripting.scripts.get(&sha) else {
+    let Some(s) = ctx.srv.scripting.scripts.get(sha) else {
         return Err(no_script());
     };
-    let (func, flags) = (s.func.clone(), s.flags);
+    let (func, flags, funcname) = (s.func.clone(), s.flags, s.funcname.clone());
     let argv: Vec<&[u8]> = args.iter().collect();
     let inv = Invocation {
         caller: ctx.client_id,
-        funcname: format!("f_{sha}"),
+        funcname,
         flags,
         read_only,
         eval_mode: true,
@@ -212,7 +217,7 @@ fn fcall_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, read_only: bool) -> CmdResu
     let argv: Vec<&[u8]> = args.iter().collect();
     let inv = Invocation {
         caller: ctx.client_id,
-        funcname: name,
+        funcname: name.into(),
         flags,
         read_only,
         eval_mode: false,

@@ -121,9 +121,10 @@ fn sort_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, readonly: bool) -> CmdResult
     let is_set = matches!(value, Some(ValueRef::Set(_)));
     let ordered = matches!(value, Some(ValueRef::List(_) | ValueRef::ZSet(_)));
     let mut elements = elements(value)?;
-    // An unsorted set would store (or replicate) in an arbitrary order:
-    // sort it by its members instead.
-    if o.dont_sort && is_set && o.store.is_some() {
+    // An unsorted set would store (or replicate, or give a script) an
+    // arbitrary order: sort it by its members instead.
+    let from_script = ctx.client().is_script;
+    if o.dont_sort && is_set && (o.store.is_some() || from_script) {
         o.dont_sort = false;
         o.alpha = true;
         o.by = None;

@@ -103,11 +103,16 @@ impl Watch {
         std::mem::take(&mut *self.queue.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
-    /// The script is over: stop the I/O thread, run what is still queued.
-    pub fn end(&self, srv: &mut Server) {
+    /// Stop the I/O thread of this busy period, if any.
+    pub fn stop_io(&self) {
         if let Some(stop) = self.io_stop.lock().unwrap_or_else(|e| e.into_inner()).take() {
             stop.store(true, Ordering::Release);
         }
+    }
+
+    /// The script is over: stop the I/O thread, run what is still queued.
+    pub fn end(&self, srv: &mut Server) {
+        self.stop_io();
         let jobs = {
             let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
             self.timed_out.store(false, Ordering::Release);
@@ -180,5 +185,9 @@ pub fn serve(srv: &mut Server, client: ClientId, argv: &ArgVec) -> Option<Answer
     let flow = crate::dispatch::execute(srv, client, &args, &mut out);
     srv.in_exec = in_exec;
     srv.db.now_ms = now_ms;
+    if srv.shutdown.is_some() {
+        // No more clients: the process is about to exit.
+        srv.scripting.watch.stop_io();
+    }
     Some(Answer { bytes: out.buf, close: flow == crate::dispatch::Flow::Close })
 }

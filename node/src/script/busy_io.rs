@@ -70,7 +70,7 @@ fn run(watch: &Arc<Watch>, stop: &AtomicBool, mut conns: Vec<Conn>, listeners: &
             continue;
         }
         for (k, p) in fds.iter().enumerate().take(listeners.len()) {
-            if p.revents & libc::POLLIN != 0 {
+            if p.revents & libc::POLLIN != 0 && !stop.load(Ordering::Acquire) {
                 if let Some(c) = accept(watch, listeners[k]) {
                     conns.push(c);
                 }
@@ -82,7 +82,7 @@ fn run(watch: &Arc<Watch>, stop: &AtomicBool, mut conns: Vec<Conn>, listeners: &
                 continue;
             }
             read_some(&mut conns[i]);
-            if !serve(watch, &mut conns[i], &limits) {
+            if !serve(watch, &mut conns[i], &limits) || stop.load(Ordering::Acquire) {
                 break 'outer;
             }
         }

@@ -239,6 +239,8 @@ pub fn eval_shebang(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
 
 /// An EVAL script in the cache.
 pub struct EvalScript {
+    /// "f_<sha>", the name errors and logs give it.
+    pub funcname: Arc<str>,
     pub body: Vec<u8>,
     pub flags: ScriptFlags,
     pub func: Function,
@@ -257,7 +259,7 @@ pub struct Running {
     /// The client that called the script.
     pub caller: ClientId,
     /// "f_<sha>" for EVAL, the function's name for FCALL.
-    pub funcname: String,
+    pub funcname: Arc<str>,
     /// The calling command's arguments (FUNCTION STATS shows them).
     pub command: Vec<Vec<u8>>,
     pub start: Instant,
@@ -284,6 +286,10 @@ pub struct Scripting {
     pub disable_deny_script: bool,
     /// Script calls until the next incremental GC step.
     gc_countdown: u32,
+    /// The argument and reply buffers of redis.call, kept between scripts.
+    buffers: Option<(ArgVec, Reply)>,
+    /// Cached `busy-reply-threshold`.
+    pub busy_threshold_ms: u64,
 }
 
 impl Scripting {
@@ -304,6 +310,8 @@ impl Scripting {
             client_id,
             disable_deny_script: false,
             gc_countdown: GC_PERIOD,
+            buffers: None,
+            busy_threshold_ms: 5000,
         }
     }
 
@@ -350,7 +358,8 @@ impl Scripting {
         code.extend_from_slice(&body[shebang_len..]);
         let func = self.vm.compile(&code, "@user_script").map_err(|e| CmdError::err(format!("Error compiling script (new function): {e}")))?;
         self.scripts_mem += sha.len() + body.len();
-        self.scripts.insert(sha.clone(), EvalScript { body: body.to_vec(), flags, func });
+        let funcname: Arc<str> = Arc::from(format!("f_{sha}"));
+        self.scripts.insert(sha.clone(), EvalScript { funcname, body: body.to_vec(), flags, func });
         Ok(sha)
     }
 }
@@ -391,7 +400,7 @@ struct RunState {
 /// One script call's inputs.
 pub struct Invocation<'a> {
     pub caller: ClientId,
-    pub funcname: String,
+    pub funcname: Arc<str>,
     pub flags: ScriptFlags,
     /// Run by EVAL_RO / EVALSHA_RO / FCALL_RO: no writes.
     pub read_only: bool,
@@ -405,8 +414,17 @@ pub struct Invocation<'a> {
 /// may write is refused where writes are.
 fn prepare(srv: &Server, inv: &Invocation<'_>) -> Result<(), CmdError> {
     let from_master = srv.clients.map.get(&inv.caller).is_some_and(|c| c.is_master);
+    let stale = crate::replica::serving_stale_refused(srv);
     if inv.flags.compat {
+        if stale {
+            return Err(CmdError::Coded("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.".into()));
+        }
         return Ok(());
+    }
+    if stale && !inv.flags.allow_stale {
+        return Err(CmdError::Coded(
+            "MASTERDOWN Link with MASTER is down, replica-serve-stale-data is set to 'no' and 'allow-stale' flag is not set on the script.".into(),
+        ));
     }
     if !inv.flags.no_writes {
         if srv.master.is_some() && srv.config.get_bool("replica-read-only") && !from_master {
@@ -482,12 +500,13 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
         funcname: inv.funcname.clone(),
         command: inv.command,
         start: Instant::now(),
-        threshold_ms: srv.config.get_i64("busy-reply-threshold").max(0) as u64,
+        threshold_ms: srv.scripting.busy_threshold_ms,
     });
     let own_tx = crate::replication::begin_script(srv);
     let was_in_exec = std::mem::replace(&mut srv.in_exec, true);
     let read_only = inv.read_only || (!inv.flags.compat && inv.flags.no_writes);
 
+    let (argv, reply) = srv.scripting.buffers.take().unwrap_or_else(|| (ArgVec::default(), Reply::new(false)));
     let result = (|| -> mlua::Result<(bool, Value)> {
         let keys = sequence(&lua, inv.keys)?;
         let args = sequence(&lua, inv.args)?;
@@ -498,8 +517,8 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
             allow_oom: !inv.flags.compat && inv.flags.allow_oom,
             repl: crate::replication::TO_ALL,
             resp: 2,
-            argv: ArgVec::default(),
-            reply: Reply::new(false),
+            argv,
+            reply,
         });
         if inv.eval_mode {
             globals.raw_set("KEYS", keys)?;
@@ -511,7 +530,12 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
     })();
     let state = lua.remove_app_data::<RunState>();
     // From here on the server is ours again.
-    let script_resp3 = state.is_some_and(|s| s.resp == 3);
+    let script_resp3 = state.as_ref().is_some_and(|s| s.resp == 3);
+    if let Some(st) = state {
+        if st.reply.buf.capacity() <= 64 * 1024 {
+            srv.scripting.buffers = Some((st.argv, st.reply));
+        }
+    }
 
     let running = srv.scripting.running.take().expect("set above");
     let watch = srv.scripting.watch.clone();
@@ -748,6 +772,9 @@ fn call_command(srv: &mut Server, st: &mut RunState) -> Result<(), CmdError> {
     }
     if spec.flags.contains(CmdFlags::NOSCRIPT) && !srv.scripting.disable_deny_script {
         return reject(srv, CmdError::err("This Redis command is not allowed from script"));
+    }
+    if !spec.flags.contains(CmdFlags::STALE) && crate::replica::serving_stale_refused(srv) {
+        return reject(srv, CmdError::err("Can not execute the command on a stale replica"));
     }
     let running = srv.scripting.running.as_ref().expect("a script is running");
     let is_write = spec.flags.contains(CmdFlags::WRITE);
