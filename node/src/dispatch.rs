@@ -264,14 +264,14 @@ fn check_and_call(
     let def = match reg.find(args) {
         Ok(def) => def,
         Err(e) => {
-            reject(srv, None, out, &e);
+            reject(srv, client_id, None, out, &e);
             return Err(Rejected::Error);
         }
     };
     let spec = def.spec;
     let argc = args.len() as i32;
     if (spec.arity > 0 && spec.arity != argc) || argc < -spec.arity {
-        reject(srv, Some(def.id), out, &CmdError::Arity(spec.full_name.to_string()));
+        reject(srv, client_id, Some(def.id), out, &CmdError::Arity(spec.full_name.to_string()));
         return Err(Rejected::Error);
     }
     // A script's declared flags stand for EVAL's and FCALL's own
@@ -286,13 +286,13 @@ fn check_and_call(
         };
         if !allowed {
             let e = CmdError::err("DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
-            reject(srv, Some(def.id), out, &e);
+            reject(srv, client_id, Some(def.id), out, &e);
             return Err(Rejected::Error);
         }
     }
     let client = srv.clients.map.get_mut(&client_id).expect("client registered");
     if !client.authenticated && srv.requirepass.is_some() && !spec.flags.contains(CmdFlags::NO_AUTH) {
-        reject(srv, Some(def.id), out, &CmdError::NoAuth);
+        reject(srv, client_id, Some(def.id), out, &CmdError::NoAuth);
         return Err(Rejected::Error);
     }
     // The master's stream is applied as it comes: holding it would need
@@ -316,14 +316,14 @@ fn check_and_call(
     if srv.master.is_some() && flags.contains(CmdFlags::WRITE) && srv.config.get_bool("replica-read-only") {
         let client = srv.clients.map.get(&client_id).expect("client registered");
         if !client.is_master {
-            reject(srv, Some(def.id), out, &CmdError::Coded("READONLY You can't write against a read only replica.".into()));
+            reject(srv, client_id, Some(def.id), out, &CmdError::Coded("READONLY You can't write against a read only replica.".into()));
             return Err(Rejected::Error);
         }
     }
     // A replica cut off from its master with replica-serve-stale-data no
     // serves only what is flagged stale.
     if srv.master.is_some() && !flags.contains(CmdFlags::STALE) && crate::replica::serving_stale_refused(srv) {
-        reject(srv, Some(def.id), out, &CmdError::Coded("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.".into()));
+        reject(srv, client_id, Some(def.id), out, &CmdError::Coded("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.".into()));
         return Err(Rejected::Error);
     }
     // With maxmemory and the noeviction policy, commands that may grow the
@@ -331,14 +331,14 @@ fn check_and_call(
     // policies evict instead: issue 7.)
     srv.oom = srv.maxmemory > 0 && srv.config.get_str("maxmemory-policy") == "noeviction" && crate::cmd::info::used_memory() > srv.maxmemory;
     if srv.oom && flags.contains(CmdFlags::DENYOOM) && !from_master {
-        reject(srv, Some(def.id), out, &CmdError::Coded("OOM command not allowed when used memory > 'maxmemory'.".into()));
+        reject(srv, client_id, Some(def.id), out, &CmdError::Coded("OOM command not allowed when used memory > 'maxmemory'.".into()));
         return Err(Rejected::Error);
     }
     if srv.min_replicas.0 > 0 && !crate::replication::enough_good_replicas(srv) {
         let client = srv.clients.map.get(&client_id).expect("client registered");
         let queued_writes = spec.name == "exec" && client.multi.as_ref().is_some_and(|m| m.has_writes());
         if flags.contains(CmdFlags::WRITE) || queued_writes {
-            reject(srv, Some(def.id), out, &CmdError::Coded("NOREPLICAS Not enough good replicas to write.".into()));
+            reject(srv, client_id, Some(def.id), out, &CmdError::Coded("NOREPLICAS Not enough good replicas to write.".into()));
             return Err(Rejected::Error);
         }
     }
@@ -347,7 +347,7 @@ fn check_and_call(
         // (writeCommandsDeniedByDiskError); PING too, as Redis refuses it.
         if flags.contains(CmdFlags::WRITE) || spec.full_name == "ping" {
             let e = CmdError::Coded(format!("MISCONF Errors writing to the AOF file: {e}"));
-            reject(srv, Some(def.id), out, &e);
+            reject(srv, client_id, Some(def.id), out, &e);
             return Err(Rejected::Error);
         }
     }
@@ -357,12 +357,12 @@ fn check_and_call(
             "Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
             spec.full_name
         ));
-        reject(srv, Some(def.id), out, &e);
+        reject(srv, client_id, Some(def.id), out, &e);
         return Err(Rejected::Error);
     }
     if let Some(tx) = client.multi.as_mut().filter(|_| !crate::cmd::multi::runs_inside_multi(spec.name)) {
         if spec.flags.contains(CmdFlags::NO_MULTI) {
-            reject(srv, Some(def.id), out, &CmdError::err("Command not allowed inside a transaction"));
+            reject(srv, client_id, Some(def.id), out, &CmdError::err("Command not allowed inside a transaction"));
             return Err(Rejected::Error);
         }
         tx.queue(args, spec.flags.contains(CmdFlags::WRITE));
@@ -568,8 +568,22 @@ pub fn after_expiry(srv: &mut Server) {
     }
 }
 
-fn reject(srv: &mut Server, id: Option<usize>, out: &mut Reply, e: &CmdError) {
+/// Refuse a command before it runs (rejectCommand): it dooms the
+/// client's transaction, and a refused EXEC discards it.
+pub fn reject(srv: &mut Server, client_id: ClientId, id: Option<usize>, out: &mut Reply, e: &CmdError) {
     count_rejection(srv, id, e);
+    let is_exec = id.is_some_and(|id| registry().defs[id].spec.name == "exec");
+    if let Some(m) = srv.clients.map.get_mut(&client_id).and_then(|c| c.multi.as_mut()) {
+        if is_exec {
+            if let Some(c) = srv.clients.map.get_mut(&client_id) {
+                c.multi = None;
+            }
+            crate::cmd::multi::unwatch_all(srv, client_id);
+            out.error(&format!("EXECABORT Transaction discarded because of: {e}"));
+            return;
+        }
+        m.abort();
+    }
     out.error(&e.to_string());
 }
 

@@ -207,14 +207,19 @@ pub fn publish(srv: &mut Server, kind: Kind, channel: &[u8], message: &[u8], me:
     let mut receivers = 0;
     let direct: Vec<ClientId> = srv.pubsub.table_ref(kind).get(channel).cloned().unwrap_or_default();
     let word: &[u8] = if kind == Kind::Shard { b"smessage" } else { b"message" };
-    for id in direct {
-        deliver(srv, id, me, out, |r| {
+    // Each message is encoded once per protocol, not once per subscriber.
+    let mut sink = Delivery::new(srv, me);
+    if !direct.is_empty() {
+        let msg = Message::new(|r| {
             header(r, 3);
             r.bulk(word);
             r.bulk(channel);
             r.bulk(message);
         });
-        receivers += 1;
+        for id in direct {
+            sink.deliver(srv, id, out, &msg);
+            receivers += 1;
+        }
     }
     if kind == Kind::Channel && !srv.pubsub.patterns.is_empty() {
         let matching: Vec<(Vec<u8>, Vec<ClientId>)> = srv
@@ -225,14 +230,15 @@ pub fn publish(srv: &mut Server, kind: Kind, channel: &[u8], message: &[u8], me:
             .map(|(p, ids)| (p.clone(), ids.clone()))
             .collect();
         for (pattern, ids) in matching {
+            let msg = Message::new(|r| {
+                header(r, 4);
+                r.bulk(b"pmessage");
+                r.bulk(&pattern);
+                r.bulk(channel);
+                r.bulk(message);
+            });
             for id in ids {
-                deliver(srv, id, me, out, |r| {
-                    header(r, 4);
-                    r.bulk(b"pmessage");
-                    r.bulk(&pattern);
-                    r.bulk(channel);
-                    r.bulk(message);
-                });
+                sink.deliver(srv, id, out, &msg);
                 receivers += 1;
             }
         }
@@ -245,18 +251,52 @@ fn header(r: &mut Reply, n: usize) {
     r.push(n);
 }
 
-fn deliver(srv: &mut Server, id: ClientId, me: Option<ClientId>, out: &mut Reply, write: impl Fn(&mut Reply)) {
-    if Some(id) == me {
-        to_caller(srv, id, out, write);
-        return;
+/// A message encoded for RESP2 and RESP3 subscribers.
+struct Message {
+    resp2: Vec<u8>,
+    resp3: Vec<u8>,
+}
+
+impl Message {
+    fn new(write: impl Fn(&mut Reply)) -> Message {
+        let mut r = Reply { buf: Vec::new(), resp3: false };
+        write(&mut r);
+        let resp2 = std::mem::take(&mut r.buf);
+        r.resp3 = true;
+        write(&mut r);
+        Message { resp2, resp3: r.buf }
     }
-    let limit = srv.config.client_output_buffer_limits()[2];
-    let now = crate::clock::now_ms();
-    let Some(c) = srv.clients.map.get_mut(&id) else { return };
-    let mut r = Reply::new(c.resp == 3);
-    write(&mut r);
-    c.send(&r.buf);
-    check_output_limit(c, limit, now);
+
+    fn bytes(&self, resp3: bool) -> &[u8] {
+        if resp3 {
+            &self.resp3
+        } else {
+            &self.resp2
+        }
+    }
+}
+
+/// What one PUBLISH reads once for all its deliveries.
+struct Delivery {
+    me: Option<ClientId>,
+    limit: crate::config::OutputBufferLimit,
+    now_ms: i64,
+}
+
+impl Delivery {
+    fn new(srv: &Server, me: Option<ClientId>) -> Delivery {
+        Delivery { me, limit: srv.config.client_output_buffer_limits()[2], now_ms: crate::clock::now_ms() }
+    }
+
+    fn deliver(&mut self, srv: &mut Server, id: ClientId, out: &mut Reply, msg: &Message) {
+        if Some(id) == self.me {
+            to_caller(srv, id, out, |r| r.raw(msg.bytes(r.resp3)));
+            return;
+        }
+        let Some(c) = srv.clients.map.get_mut(&id) else { return };
+        c.send(msg.bytes(c.resp == 3));
+        check_output_limit(c, self.limit, self.now_ms);
+    }
 }
 
 /// Close a client whose pending output passed its class's limits

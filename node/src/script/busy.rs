@@ -175,8 +175,7 @@ pub fn serve(srv: &mut Server, client: ClientId, argv: &ArgVec) -> Option<Answer
             "BUSY Redis is busy running a script. You can only call {} or SHUTDOWN NOSAVE.",
             if eval { "SCRIPT KILL" } else { "FUNCTION KILL" }
         ));
-        crate::dispatch::count_rejection(srv, def.map(|d| d.id), &e);
-        out.error(&e.to_string());
+        crate::dispatch::reject(srv, client, def.map(|d| d.id), &mut out, &e);
         return Some(Answer { bytes: out.buf, close: false });
     }
     // The script's time stands still for its own commands.

@@ -228,7 +228,8 @@ pub fn eval_shebang(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
         let Some(list) = part.strip_prefix(b"flags=") else {
             return Err(format!("Unknown lua shebang option: {}", String::from_utf8_lossy(part)));
         };
-        for f in list.split(|&b| b == b',') {
+        // An empty list is no flags (sdssplitlen of "" has no parts).
+        for f in list.split(|&b| b == b',').filter(|_| !list.is_empty()) {
             if !flags.set(f) {
                 return Err(format!("Unexpected flag in script shebang: {}", String::from_utf8_lossy(f)));
             }
@@ -239,7 +240,7 @@ pub fn eval_shebang(body: &[u8]) -> Result<(ScriptFlags, usize), String> {
 
 /// An EVAL script in the cache.
 pub struct EvalScript {
-    /// "f_<sha>", the name errors and logs give it.
+    /// The SHA, the name errors and logs give it.
     pub funcname: Arc<str>,
     pub body: Vec<u8>,
     pub flags: ScriptFlags,
@@ -258,7 +259,7 @@ pub struct Running {
     pub from_master: bool,
     /// The client that called the script.
     pub caller: ClientId,
-    /// "f_<sha>" for EVAL, the function's name for FCALL.
+    /// The SHA for EVAL, the function's name for FCALL.
     pub funcname: Arc<str>,
     /// The calling command's arguments (FUNCTION STATS shows them).
     pub command: Vec<Vec<u8>>,
@@ -358,7 +359,7 @@ impl Scripting {
         code.extend_from_slice(&body[shebang_len..]);
         let func = self.vm.compile(&code, "@user_script").map_err(|e| CmdError::err(format!("Error compiling script (new function): {e}")))?;
         self.scripts_mem += sha.len() + body.len();
-        let funcname: Arc<str> = Arc::from(format!("f_{sha}"));
+        let funcname: Arc<str> = Arc::from(sha.as_str());
         self.scripts.insert(sha.clone(), EvalScript { funcname, body: body.to_vec(), flags, func });
         Ok(sha)
     }
@@ -968,6 +969,7 @@ mod tests {
         assert_eq!(eval_shebang(b"#!python\n").unwrap_err(), "Unexpected engine in script shebang: #!python");
         assert_eq!(eval_shebang(b"#!lua name=x\n").unwrap_err(), "Unknown lua shebang option: name=x");
         assert_eq!(eval_shebang(b"#!lua flags=bad\n").unwrap_err(), "Unexpected flag in script shebang: bad");
+        assert_eq!(eval_shebang(b"#!lua flags=\n").unwrap().0, ScriptFlags::default());
     }
 
     #[test]
