@@ -313,7 +313,17 @@ fn check_and_call(
             srv.pause = None;
         }
     }
-    if srv.master.is_some() && flags.contains(CmdFlags::WRITE) && srv.config.get_bool("replica-read-only") {
+    // EXEC is what it queued: a write if one of them is, and so on
+    // (processCommand's is_write_command, is_denyoom_command...).
+    let (queued, queued_not_stale) = if spec.name == "exec" {
+        srv.clients.map.get(&client_id).and_then(|c| c.multi.as_ref()).map_or((CmdFlags::empty(), false), |m| m.queued_flags())
+    } else {
+        (CmdFlags::empty(), false)
+    };
+    let is_write = flags.contains(CmdFlags::WRITE) || queued.contains(CmdFlags::WRITE);
+    let is_denyoom = flags.contains(CmdFlags::DENYOOM) || queued.contains(CmdFlags::DENYOOM);
+    let is_denystale = !flags.contains(CmdFlags::STALE) || queued_not_stale;
+    if srv.master.is_some() && is_write && srv.config.get_bool("replica-read-only") {
         let client = srv.clients.map.get(&client_id).expect("client registered");
         if !client.is_master {
             reject(srv, client_id, Some(def.id), out, &CmdError::Coded("READONLY You can't write against a read only replica.".into()));
@@ -322,7 +332,7 @@ fn check_and_call(
     }
     // A replica cut off from its master with replica-serve-stale-data no
     // serves only what is flagged stale.
-    if srv.master.is_some() && !flags.contains(CmdFlags::STALE) && crate::replica::serving_stale_refused(srv) {
+    if srv.master.is_some() && is_denystale && crate::replica::serving_stale_refused(srv) {
         reject(srv, client_id, Some(def.id), out, &CmdError::Coded("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.".into()));
         return Err(Rejected::Error);
     }
@@ -330,14 +340,12 @@ fn check_and_call(
     // dataset are refused once memory is over the limit. (The other
     // policies evict instead: issue 7.)
     srv.oom = srv.maxmemory > 0 && srv.config.get_str("maxmemory-policy") == "noeviction" && crate::cmd::info::used_memory() > srv.maxmemory;
-    if srv.oom && flags.contains(CmdFlags::DENYOOM) && !from_master {
+    if srv.oom && is_denyoom && !from_master {
         reject(srv, client_id, Some(def.id), out, &CmdError::Coded("OOM command not allowed when used memory > 'maxmemory'.".into()));
         return Err(Rejected::Error);
     }
     if srv.min_replicas.0 > 0 && !crate::replication::enough_good_replicas(srv) {
-        let client = srv.clients.map.get(&client_id).expect("client registered");
-        let queued_writes = spec.name == "exec" && client.multi.as_ref().is_some_and(|m| m.has_writes());
-        if flags.contains(CmdFlags::WRITE) || queued_writes {
+        if is_write {
             reject(srv, client_id, Some(def.id), out, &CmdError::Coded("NOREPLICAS Not enough good replicas to write.".into()));
             return Err(Rejected::Error);
         }
@@ -345,7 +353,7 @@ fn check_and_call(
     if let Some(e) = srv.aof.write_error.as_ref().filter(|_| srv.aof.on && !from_master) {
         // Writes that could not reach the AOF would be lost on restart
         // (writeCommandsDeniedByDiskError); PING too, as Redis refuses it.
-        if flags.contains(CmdFlags::WRITE) || spec.full_name == "ping" {
+        if is_write || spec.full_name == "ping" {
             let e = CmdError::Coded(format!("MISCONF Errors writing to the AOF file: {e}"));
             reject(srv, client_id, Some(def.id), out, &e);
             return Err(Rejected::Error);
@@ -365,7 +373,7 @@ fn check_and_call(
             reject(srv, client_id, Some(def.id), out, &CmdError::err("Command not allowed inside a transaction"));
             return Err(Rejected::Error);
         }
-        tx.queue(args, spec.flags.contains(CmdFlags::WRITE));
+        tx.queue(args, flags);
         out.simple(b"QUEUED");
         return Ok(());
     }

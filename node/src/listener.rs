@@ -17,8 +17,8 @@ use crate::server::{Server, Shared};
 
 const PROTECTED_MODE_ERR: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
 
-/// Run a node until SHUTDOWN or a termination signal. Returns the process
-/// exit code.
+/// Run a node until SHUTDOWN or a termination signal, then exit the
+/// process with its exit code.
 pub fn run(config: Config) -> i32 {
     crate::log::init(&config.get_str("loglevel"), &config.get_str("logfile"));
     let io_threads = config.get_i64("io-threads").max(1) as usize;
@@ -34,7 +34,11 @@ pub fn run(config: Config) -> i32 {
             return 1;
         }
     };
-    rt.block_on(serve(config))
+    let code = rt.block_on(serve(config));
+    // Exit with the runtime still standing: dropping it would close the
+    // client sockets one task at a time while the listener still accepts;
+    // the kernel closes them all at once, as when Redis exits.
+    std::process::exit(code)
 }
 
 async fn serve(config: Config) -> i32 {

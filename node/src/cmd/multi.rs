@@ -6,6 +6,7 @@
 //! The queue keeps each command as its RESP bytes and EXEC parses them again,
 //! so queued commands go through the same dispatcher as any other.
 
+use corvid_proto::command_table::CmdFlags;
 use corvid_proto::resp::{Args, Limits, Parsed, RequestParser};
 
 use crate::client::ClientId;
@@ -21,20 +22,30 @@ pub struct Multi {
     count: usize,
     /// A command was refused while queuing: EXEC will refuse them all.
     aborted: bool,
-    /// A write is queued (EXEC then counts as a write: min-replicas-to-write).
-    writes: bool,
+    /// The union of the queued commands' flags (EXEC is a write if one of
+    /// them is, may be refused when out of memory if one may grow it...).
+    flags: CmdFlags,
+    /// A queued command may not run on a stale replica.
+    not_stale: bool,
 }
 
 impl Multi {
-    pub fn queue(&mut self, args: &Args<'_>, write: bool) {
+    pub fn queue(&mut self, args: &Args<'_>, flags: CmdFlags) {
         let argv: Vec<&[u8]> = args.iter().collect();
         corvid_proto::resp::encode_command(&mut self.queue, &argv);
         self.count += 1;
-        self.writes |= write;
+        self.flags = self.flags.union(flags);
+        self.not_stale |= !flags.contains(CmdFlags::STALE);
     }
 
     pub fn has_writes(&self) -> bool {
-        self.writes
+        self.flags.contains(CmdFlags::WRITE)
+    }
+
+    /// What EXEC adds to its own flags for the checks before it runs
+    /// (mstate.cmd_flags, and cmd_inv_flags for STALE).
+    pub fn queued_flags(&self) -> (CmdFlags, bool) {
+        (self.flags, self.not_stale)
     }
 
     pub fn abort(&mut self) {

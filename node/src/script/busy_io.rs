@@ -85,6 +85,13 @@ fn run(watch: &Arc<Watch>, stop: &AtomicBool, mut conns: Vec<Conn>, listeners: &
             if !serve(watch, &mut conns[i], &limits) || stop.load(Ordering::Acquire) {
                 break 'outer;
             }
+            if conns[i].done && conns[i].buf.is_empty() {
+                // The peer went away: a replica stops counting now, as when
+                // Redis frees it between two script hooks.
+                if let Some(id) = conns[i].id {
+                    let _ = watch.submit(move |srv| crate::replication::detach(srv, id));
+                }
+            }
         }
     }
     hand_back(watch, conns);

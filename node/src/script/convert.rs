@@ -181,8 +181,23 @@ fn parse_double(s: &[u8]) -> Option<f64> {
     }
 }
 
+/// Registry name of the prelude's `flat_pairs`.
+pub const FLAT_PAIRS: &str = "corvid.flat_pairs";
+
+/// A table's pairs, in `next` order, flattened into one Lua array
+/// {k1, v1, k2, v2, ...} and its length. Walking a user's table with
+/// mlua's own pairs is unsafe: a key that mlua's number conversion changes
+/// (-0.0, a tiny float) makes `next` raise outside any protected call; the
+/// prelude's flat_pairs walks it in Lua instead. Read the array by index,
+/// one pair at a time: mlua holds a limited number of values at once.
+pub fn flat_pairs(lua: &Lua, t: &Table) -> mlua::Result<(Table, usize)> {
+    let f: mlua::Function = lua.named_registry_value(FLAT_PAIRS)?;
+    f.call(t)
+}
+
 /// How a script's return value becomes the reply (luaReplyToRedisReply).
-pub struct ReplyWriter {
+pub struct ReplyWriter<'a> {
+    pub lua: &'a Lua,
     /// The protocol the script chose with redis.setresp: booleans are 1/nil
     /// under RESP2 and true/false under RESP3.
     pub script_resp3: bool,
@@ -190,7 +205,7 @@ pub struct ReplyWriter {
     pub error: Option<(Vec<u8>, bool)>,
 }
 
-impl ReplyWriter {
+impl ReplyWriter<'_> {
     pub fn write(&mut self, out: &mut Reply, v: &Value, depth: usize) {
         if depth > MAX_DEPTH {
             out.error("ERR reached lua stack limit");
@@ -256,11 +271,14 @@ impl ReplyWriter {
         if let Value::Table(m) = field("map") {
             let start = out.len();
             let mut n = 0;
-            for pair in m.pairs::<Value, Value>() {
-                let Ok((k, v)) = pair else { break };
-                self.write(out, &k, depth + 1);
-                self.write(out, &v, depth + 1);
-                n += 1;
+            if let Ok((flat, len)) = flat_pairs(self.lua, &m) {
+                for i in (1..=len).step_by(2) {
+                    let k = flat.raw_get::<Value>(i).unwrap_or(Value::Nil);
+                    let v = flat.raw_get::<Value>(i + 1).unwrap_or(Value::Nil);
+                    self.write(out, &k, depth + 1);
+                    self.write(out, &v, depth + 1);
+                    n += 1;
+                }
             }
             insert_header(out, start, if out.resp3 { b'%' } else { b'*' }, if out.resp3 { n } else { 2 * n });
             return;
@@ -268,10 +286,12 @@ impl ReplyWriter {
         if let Value::Table(s) = field("set") {
             let start = out.len();
             let mut n = 0;
-            for pair in s.pairs::<Value, Value>() {
-                let Ok((k, _)) = pair else { break };
-                self.write(out, &k, depth + 1);
-                n += 1;
+            if let Ok((flat, len)) = flat_pairs(self.lua, &s) {
+                for i in (1..=len).step_by(2) {
+                    let k = flat.raw_get::<Value>(i).unwrap_or(Value::Nil);
+                    self.write(out, &k, depth + 1);
+                    n += 1;
+                }
             }
             insert_header(out, start, if out.resp3 { b'~' } else { b'*' }, n);
             return;
@@ -346,7 +366,8 @@ mod tests {
         let lua = Lua::new();
         let v: Value = lua.load("return {1, 'two', {ok='fine'}, false, 3.7, nil, 9}").eval().unwrap();
         let mut out = Reply::new(false);
-        let mut w = ReplyWriter { script_resp3: false, error: None };
+        lua.set_named_registry_value(FLAT_PAIRS, lua.load("return function(t) local r, n = {}, 0 for k, v in next, t do r[n+1] = k r[n+2] = v n = n + 2 end return r, n end").eval::<mlua::Function>().unwrap()).unwrap();
+        let mut w = ReplyWriter { script_resp3: false, error: None, lua: &lua };
         w.write(&mut out, &v, 0);
         assert_eq!(out.buf, b"*5\r\n:1\r\n$3\r\ntwo\r\n+fine\r\n$-1\r\n:3\r\n");
         let v: Value = lua.load("local a = {} a[1] = a return a").eval().unwrap();

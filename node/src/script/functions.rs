@@ -216,7 +216,7 @@ pub fn api_register_function(lua: &Lua, args: Variadic<Value>) -> mlua::Result<(
         return Err(raise("redis.register_function can only be called on FUNCTION LOAD command"));
     }
     let f = match args.as_slice() {
-        [Value::Table(t)] => named_args(t)?,
+        [Value::Table(t)] => named_args(lua, t)?,
         [_] => {
             return Err(raise(
                 "calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).",
@@ -252,10 +252,11 @@ fn string_of(v: &Value) -> Option<String> {
     }
 }
 
-fn named_args(t: &Table) -> mlua::Result<FunctionInfo> {
+fn named_args(lua: &Lua, t: &Table) -> mlua::Result<FunctionInfo> {
     let (mut name, mut desc, mut func, mut flags) = (None, None, None, ScriptFlags::default());
-    for pair in t.pairs::<Value, Value>() {
-        let (k, v) = pair?;
+    let (flat, len) = super::convert::flat_pairs(lua, t)?;
+    for i in (1..=len).step_by(2) {
+        let (k, v): (Value, Value) = (flat.raw_get(i)?, flat.raw_get(i + 1)?);
         let Some(key) = string_of(&k) else {
             return Err(raise("named argument key given to redis.register_function is not a string"));
         };

@@ -97,6 +97,7 @@ impl Vm {
         let seed: u32 = rand::random();
         lua.load(format!("math.randomseed({seed})")).set_name("=[redis]").exec()?;
         let helpers: Table = lua.load(PRELUDE).set_name("=[redis]").call(api)?;
+        lua.set_named_registry_value(convert::FLAT_PAIRS, helpers.get::<Function>("flat_pairs")?)?;
         let vm = Vm {
             run: helpers.get("run")?,
             env: helpers.get("env")?,
@@ -565,7 +566,7 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
     }
     match result {
         Ok((true, value)) => {
-            let mut w = convert::ReplyWriter { script_resp3, error: None };
+            let mut w = convert::ReplyWriter { script_resp3, error: None, lua: &lua };
             if let Value::Table(t) = &value {
                 // An error table as the whole reply fails the command.
                 if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
