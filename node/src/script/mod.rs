@@ -98,6 +98,7 @@ impl Vm {
         lua.load(format!("math.randomseed({seed})")).set_name("=[redis]").exec()?;
         let helpers: Table = lua.load(PRELUDE).set_name("=[redis]").call(api)?;
         lua.set_named_registry_value(convert::FLAT_PAIRS, helpers.get::<Function>("flat_pairs")?)?;
+        lua.set_app_data(RunState::idle());
         let vm = Vm {
             run: helpers.get("run")?,
             env: helpers.get("env")?,
@@ -288,8 +289,6 @@ pub struct Scripting {
     pub disable_deny_script: bool,
     /// Script calls until the next incremental GC step.
     gc_countdown: u32,
-    /// The argument and reply buffers of redis.call, kept between scripts.
-    buffers: Option<(ArgVec, Reply)>,
     /// Cached `busy-reply-threshold`.
     pub busy_threshold_ms: u64,
 }
@@ -312,7 +311,6 @@ impl Scripting {
             client_id,
             disable_deny_script: false,
             gc_countdown: GC_PERIOD,
-            buffers: None,
             busy_threshold_ms: 5000,
         }
     }
@@ -385,7 +383,9 @@ struct ServerPtr(*mut Server);
 // script, while the lock holder (the EVAL handler) waits for it.
 unsafe impl Send for ServerPtr {}
 
-/// What the API functions need while a script runs, in the VM's app data.
+/// What the API functions need while a script runs, in the VM's app data
+/// for the VM's whole life (inserting it per call would allocate); `srv`
+/// is null between scripts.
 struct RunState {
     srv: ServerPtr,
     client: ClientId,
@@ -397,6 +397,26 @@ struct RunState {
     resp: u8,
     argv: ArgVec,
     reply: Reply,
+}
+
+impl RunState {
+    fn idle() -> RunState {
+        RunState {
+            srv: ServerPtr(std::ptr::null_mut()),
+            client: 0,
+            read_only: false,
+            allow_oom: false,
+            repl: crate::replication::TO_ALL,
+            resp: 2,
+            argv: ArgVec::default(),
+            reply: Reply::new(false),
+        }
+    }
+}
+
+/// The run state, if a script is running in this VM.
+fn active(lua: &Lua) -> Option<mlua::AppDataRefMut<'_, RunState>> {
+    lua.app_data_mut::<RunState>().filter(|s| !s.srv.0.is_null())
 }
 
 /// One script call's inputs.
@@ -508,20 +528,18 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
     let was_in_exec = std::mem::replace(&mut srv.in_exec, true);
     let read_only = inv.read_only || (!inv.flags.compat && inv.flags.no_writes);
 
-    let (argv, reply) = srv.scripting.buffers.take().unwrap_or_else(|| (ArgVec::default(), Reply::new(false)));
     let result = (|| -> mlua::Result<(bool, Value)> {
         let keys = sequence(&lua, inv.keys)?;
         let args = sequence(&lua, inv.args)?;
-        lua.set_app_data(RunState {
-            srv: ServerPtr(srv as *mut Server),
-            client: script_client,
-            read_only,
-            allow_oom: !inv.flags.compat && inv.flags.allow_oom,
-            repl: crate::replication::TO_ALL,
-            resp: 2,
-            argv,
-            reply,
-        });
+        {
+            let mut st = lua.app_data_mut::<RunState>().expect("installed with the VM");
+            st.srv = ServerPtr(srv as *mut Server);
+            st.client = script_client;
+            st.read_only = read_only;
+            st.allow_oom = !inv.flags.compat && inv.flags.allow_oom;
+            st.repl = crate::replication::TO_ALL;
+            st.resp = 2;
+        }
         if inv.eval_mode {
             globals.raw_set("KEYS", keys)?;
             globals.raw_set("ARGV", args)?;
@@ -530,14 +548,15 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
             runner.call((func, keys, args))
         }
     })();
-    let state = lua.remove_app_data::<RunState>();
     // From here on the server is ours again.
-    let script_resp3 = state.as_ref().is_some_and(|s| s.resp == 3);
-    if let Some(st) = state {
-        if st.reply.buf.capacity() <= 64 * 1024 {
-            srv.scripting.buffers = Some((st.argv, st.reply));
+    let script_resp3 = {
+        let mut st = lua.app_data_mut::<RunState>().expect("installed with the VM");
+        st.srv = ServerPtr(std::ptr::null_mut());
+        if st.reply.buf.capacity() > 64 * 1024 {
+            st.reply = Reply::new(false);
         }
-    }
+        st.resp == 3
+    };
 
     let running = srv.scripting.running.take().expect("set above");
     let watch = srv.scripting.watch.clone();
@@ -633,8 +652,8 @@ fn install_hook(lua: &Lua, watch: Arc<Watch>, triggers: HookTriggers) {
             return Err(raise("FUNCTION LOAD timeout"));
         }
         let ptr = match lua.app_data_ref::<RunState>() {
-            Some(st) => st.srv.0,
-            None => return Ok(VmState::Continue),
+            Some(st) if !st.srv.0.is_null() => st.srv.0,
+            _ => return Ok(VmState::Continue),
         };
         // SAFETY: see ServerPtr; no other reference to the server is in use
         // while the script runs.
@@ -718,7 +737,7 @@ fn api_pcall(lua: &Lua, args: Variadic<Value>) -> mlua::Result<Value> {
 /// Run one command as the script's client and convert its reply
 /// (luaRedisGenericCommand); Err for a refused command or an error reply.
 fn call_generic(lua: &Lua, args: Variadic<Value>) -> mlua::Result<Result<Value, ScriptError>> {
-    let Some(mut st) = lua.app_data_mut::<RunState>() else {
+    let Some(mut st) = active(lua) else {
         return Err(raise("redis.call/pcall can only be called inside a script invocation"));
     };
     let st = &mut *st;
@@ -816,7 +835,7 @@ fn call_command(srv: &mut Server, st: &mut RunState) -> Result<(), CmdError> {
 
 /// redis.setresp(2|3)
 fn api_setresp(lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
-    let Some(mut st) = lua.app_data_mut::<RunState>() else {
+    let Some(mut st) = active(lua) else {
         return Err(raise("redis.setresp can only be called inside a script invocation"));
     };
     if args.len() != 1 {
@@ -831,7 +850,7 @@ fn api_setresp(lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
 
 /// redis.set_repl(flags)
 fn api_set_repl(lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
-    let Some(mut st) = lua.app_data_mut::<RunState>() else {
+    let Some(mut st) = active(lua) else {
         return Err(raise("redis.set_repl can only be called inside a script invocation"));
     };
     if args.len() != 1 {
@@ -936,7 +955,7 @@ fn api_status_reply(lua: &Lua, args: Variadic<Value>) -> mlua::Result<Value> {
 /// redis.acl_check_cmd(command, args...): whether the user may run it.
 /// Corvid's only user is the default one, allowed every command.
 fn api_acl_check_cmd(lua: &Lua, args: Variadic<Value>) -> mlua::Result<bool> {
-    if lua.app_data_ref::<RunState>().is_none() {
+    if active(lua).is_none() {
         return Err(raise("redis.acl_check_cmd can only be called inside a script invocation"));
     }
     if args.is_empty() {
