@@ -344,11 +344,9 @@ fn check_and_call(
         reject(srv, client_id, Some(def.id), out, &CmdError::Coded("OOM command not allowed when used memory > 'maxmemory'.".into()));
         return Err(Rejected::Error);
     }
-    if srv.min_replicas.0 > 0 && !crate::replication::enough_good_replicas(srv) {
-        if is_write {
-            reject(srv, client_id, Some(def.id), out, &CmdError::Coded("NOREPLICAS Not enough good replicas to write.".into()));
-            return Err(Rejected::Error);
-        }
+    if is_write && srv.min_replicas.0 > 0 && !crate::replication::enough_good_replicas(srv) {
+        reject(srv, client_id, Some(def.id), out, &CmdError::Coded("NOREPLICAS Not enough good replicas to write.".into()));
+        return Err(Rejected::Error);
     }
     if let Some(e) = srv.aof.write_error.as_ref().filter(|_| srv.aof.on && !from_master) {
         // Writes that could not reach the AOF would be lost on restart

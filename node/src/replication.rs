@@ -27,11 +27,15 @@ pub struct Replicas {
     /// Inside EXEC: the transaction's writes (database, arguments), held
     /// back until EXEC ends so that one write goes out alone and several
     /// are wrapped in MULTI/EXEC (Redis 7.0's propagatePendingCommands).
-    tx: Option<Vec<(usize, Vec<Vec<u8>>, u8)>>,
+    tx: Option<Vec<HeldWrite>>,
     /// Where writes go now ([`TO_AOF`], [`TO_REPLICAS`]): a script narrows
     /// it with redis.set_repl.
     pub targets: u8,
 }
+
+/// A write held back until its transaction ends: its database, its
+/// arguments, and where it goes.
+type HeldWrite = (usize, Vec<Vec<u8>>, u8);
 
 /// Propagation targets (PROPAGATE_AOF, PROPAGATE_REPL).
 pub const TO_AOF: u8 = 1;

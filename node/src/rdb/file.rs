@@ -126,6 +126,9 @@ pub fn write_atomically(path: &Path, image: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// A parsed image: its keys, the bytes it took, its function libraries.
+type Parsed = (Vec<Loaded>, usize, Vec<Vec<u8>>);
+
 /// A key read from the file, before it goes into a database.
 struct Loaded {
     db: usize,
@@ -172,7 +175,7 @@ fn parse(
     now_ms: i64,
     keep_expired: bool,
     policy: crate::access::AccessPolicy,
-) -> Result<(Vec<Loaded>, usize, Vec<Vec<u8>>), LoadError> {
+) -> Result<Parsed, LoadError> {
     if image.len() < 9 || &image[..5] != b"REDIS" {
         return Err(LoadError::Signature);
     }

@@ -141,9 +141,12 @@ fn valid_name(name: &[u8]) -> bool {
 
 const BAD_NAME: &str = "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long";
 
+/// A library's engine, name, and code after the shebang line.
+type Metadata<'a> = (Vec<u8>, Vec<u8>, &'a [u8]);
+
 /// The `#!<engine> name=<name>` line of a library: (engine, name, the code
 /// after the shebang line, newline included) (functionExtractLibMetaData).
-fn metadata(code: &[u8]) -> Result<(Vec<u8>, Vec<u8>, &[u8]), String> {
+fn metadata(code: &[u8]) -> Result<Metadata<'_>, String> {
     if !code.starts_with(b"#!") {
         return Err("Missing library metadata".into());
     }
