@@ -40,6 +40,11 @@ impl EntryLister {
         Ok(EntryLister(lua.load(LIST_ENTRIES).set_name("=corvid_lualibs").call(())?))
     }
 
+    /// The raw listing: the sequence and the number of entries.
+    pub(crate) fn entries(&self, t: &Table) -> mlua::Result<(Table, usize)> {
+        self.0.call(t)
+    }
+
     pub(crate) fn list(&self, t: &Table) -> Result<Entries> {
         let (seq, count): (Table, usize) = self.0.call(t)?;
         Ok(Entries { seq, count })

@@ -31,6 +31,25 @@ pub use cjson::open_cjson;
 pub use cmsgpack::open_cmsgpack;
 pub use structpack::open_struct;
 
+/// Lists a table's entries in `next` order without mlua's `Table::pairs`,
+/// which feeds the keys it converted back to `lua_next` and makes it raise
+/// outside any protected call when a number key did not round-trip (see
+/// [`handles`]). For code outside this crate that walks scripts' tables.
+pub struct TableWalker(handles::EntryLister);
+
+impl TableWalker {
+    pub fn new(lua: &Lua) -> mlua::Result<TableWalker> {
+        handles::EntryLister::new(lua).map(TableWalker).map_err(mlua::Error::external)
+    }
+
+    /// `t`'s entries as one sequence {k1, v1, k2, v2, ...} and the number
+    /// of entries: read it by index, one entry at a time (every live mlua
+    /// handle takes one of a few thousand slots).
+    pub fn entries(&self, t: &mlua::Table) -> mlua::Result<(mlua::Table, usize)> {
+        self.0.entries(t)
+    }
+}
+
 use mlua::Lua;
 
 /// Sets the globals `cjson`, `cmsgpack`, `bit` and `struct`.

@@ -181,18 +181,12 @@ fn parse_double(s: &[u8]) -> Option<f64> {
     }
 }
 
-/// Registry name of the prelude's `flat_pairs`.
-pub const FLAT_PAIRS: &str = "corvid.flat_pairs";
-
-/// A table's pairs, in `next` order, flattened into one Lua array
-/// {k1, v1, k2, v2, ...} and its length. Walking a user's table with
-/// mlua's own pairs is unsafe: a key that mlua's number conversion changes
-/// (-0.0, a tiny float) makes `next` raise outside any protected call; the
-/// prelude's flat_pairs walks it in Lua instead. Read the array by index,
-/// one pair at a time: mlua holds a limited number of values at once.
+/// A table's entries, in `next` order, as one sequence {k1, v1, ...} and
+/// the number of entries; read it by index (see corvid_lualibs::TableWalker:
+/// mlua's own pairs can raise outside any protected call).
 pub fn flat_pairs(lua: &Lua, t: &Table) -> mlua::Result<(Table, usize)> {
-    let f: mlua::Function = lua.named_registry_value(FLAT_PAIRS)?;
-    f.call(t)
+    let walker = lua.app_data_ref::<corvid_lualibs::TableWalker>().ok_or_else(|| mlua::Error::runtime("no table walker in this VM"))?;
+    walker.entries(t)
 }
 
 /// How a script's return value becomes the reply (luaReplyToRedisReply).
@@ -271,8 +265,8 @@ impl ReplyWriter<'_> {
         if let Value::Table(m) = field("map") {
             let start = out.len();
             let mut n = 0;
-            if let Ok((flat, len)) = flat_pairs(self.lua, &m) {
-                for i in (1..=len).step_by(2) {
+            if let Ok((flat, entries)) = flat_pairs(self.lua, &m) {
+                for i in (1..=2 * entries).step_by(2) {
                     let k = flat.raw_get::<Value>(i).unwrap_or(Value::Nil);
                     let v = flat.raw_get::<Value>(i + 1).unwrap_or(Value::Nil);
                     self.write(out, &k, depth + 1);
@@ -286,8 +280,8 @@ impl ReplyWriter<'_> {
         if let Value::Table(s) = field("set") {
             let start = out.len();
             let mut n = 0;
-            if let Ok((flat, len)) = flat_pairs(self.lua, &s) {
-                for i in (1..=len).step_by(2) {
+            if let Ok((flat, entries)) = flat_pairs(self.lua, &s) {
+                for i in (1..=2 * entries).step_by(2) {
                     let k = flat.raw_get::<Value>(i).unwrap_or(Value::Nil);
                     self.write(out, &k, depth + 1);
                     n += 1;
@@ -366,7 +360,7 @@ mod tests {
         let lua = Lua::new();
         let v: Value = lua.load("return {1, 'two', {ok='fine'}, false, 3.7, nil, 9}").eval().unwrap();
         let mut out = Reply::new(false);
-        lua.set_named_registry_value(FLAT_PAIRS, lua.load("return function(t) local r, n = {}, 0 for k, v in next, t do r[n+1] = k r[n+2] = v n = n + 2 end return r, n end").eval::<mlua::Function>().unwrap()).unwrap();
+        lua.set_app_data(corvid_lualibs::TableWalker::new(&lua).unwrap());
         let mut w = ReplyWriter { script_resp3: false, error: None, lua: &lua };
         w.write(&mut out, &v, 0);
         assert_eq!(out.buf, b"*5\r\n:1\r\n$3\r\ntwo\r\n+fine\r\n$-1\r\n:3\r\n");

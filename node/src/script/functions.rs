@@ -257,8 +257,8 @@ fn string_of(v: &Value) -> Option<String> {
 
 fn named_args(lua: &Lua, t: &Table) -> mlua::Result<FunctionInfo> {
     let (mut name, mut desc, mut func, mut flags) = (None, None, None, ScriptFlags::default());
-    let (flat, len) = super::convert::flat_pairs(lua, t)?;
-    for i in (1..=len).step_by(2) {
+    let (flat, entries) = super::convert::flat_pairs(lua, t)?;
+    for i in (1..=2 * entries).step_by(2) {
         let (k, v): (Value, Value) = (flat.raw_get(i)?, flat.raw_get(i + 1)?);
         let Some(key) = string_of(&k) else {
             return Err(raise("named argument key given to redis.register_function is not a string"));

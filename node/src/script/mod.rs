@@ -97,7 +97,7 @@ impl Vm {
         let seed: u32 = rand::random();
         lua.load(format!("math.randomseed({seed})")).set_name("=[redis]").exec()?;
         let helpers: Table = lua.load(PRELUDE).set_name("=[redis]").call(api)?;
-        lua.set_named_registry_value(convert::FLAT_PAIRS, helpers.get::<Function>("flat_pairs")?)?;
+        lua.set_app_data(corvid_lualibs::TableWalker::new(&lua)?);
         lua.set_app_data(RunState::idle());
         let vm = Vm {
             run: helpers.get("run")?,

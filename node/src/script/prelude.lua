@@ -164,17 +164,4 @@ if api.register_function then
   end
 end
 
--- A table's pairs as one flat array {k1, v1, k2, v2, ...} and its length:
--- the Rust side walks that by index, never handing keys back to `next`
--- (its conversion of numbers would not round-trip every key).
-local function flat_pairs(t)
-  local r, n = {}, 0
-  for k, v in next, t do
-    r[n + 1] = k
-    r[n + 2] = v
-    n = n + 2
-  end
-  return r, n
-end
-
-return {protect = protect, run = run, env = env, set_loading = set_loading, flat_pairs = flat_pairs}
+return {protect = protect, run = run, env = env, set_loading = set_loading}
