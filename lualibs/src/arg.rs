@@ -93,7 +93,7 @@ impl<'a> Args<'a> {
     }
 
     /// `luaL_checklstring`: strings, and numbers formatted as Lua does.
-    pub(crate) fn check_string(&self, i: usize) -> Result<mlua::String> {
+    pub(crate) fn check_string(&self, i: usize) -> Result<mlua::LuaString> {
         match self.get(i) {
             Value::String(s) => Ok(s.clone()),
             v @ Value::Number(_) | v @ Value::Integer(_) => {

@@ -138,6 +138,12 @@ unsafe fn finish(state: *mut ffi::lua_State, first: c_int) -> c_int {
     if ffi::lua_toboolean(state, first) != 0 {
         return ffi::lua_gettop(state) - first;
     }
+    if ffi::lua_toboolean(state, first + 2) != 0 {
+        // An error of the Lua core (a nil table key): raised inside a C
+        // function it carries no position.
+        ffi::lua_pushvalue(state, first + 1);
+        return ffi::lua_error(state);
+    }
     raise(state, first + 1)
 }
 
@@ -172,7 +178,8 @@ impl From<MultiValue> for Returns {
 }
 
 /// The convention the trampoline unpacks: `true, results...`, or
-/// `count, table` for packed results, or `false, message`.
+/// `count, table` for packed results, or `false, message, raw` (raw: an
+/// error of the Lua core, raised without the caller's position).
 fn outcome<R: Into<Returns>>(lua: &Lua, result: Result<R>) -> mlua::Result<MultiValue> {
     match result.map(Into::into) {
         Ok(Returns::Values(mut values)) => {
@@ -181,8 +188,9 @@ fn outcome<R: Into<Returns>>(lua: &Lua, result: Result<R>) -> mlua::Result<Multi
         }
         Ok(Returns::Packed(table, count)) => Ok(MultiValue::from_iter([Value::Number(count as f64), Value::Table(table)])),
         Err(e) => {
+            let raw = e.is_lua_core();
             let message = lua.create_string(e.into_lua_message())?;
-            Ok(MultiValue::from_iter([Value::Boolean(false), Value::String(message)]))
+            Ok(MultiValue::from_iter([Value::Boolean(false), Value::String(message), Value::Boolean(raw)]))
         }
     }
 }

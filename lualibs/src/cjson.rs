@@ -674,7 +674,7 @@ impl Decoder<'_> {
 
     /// An object key and its colon; leaves the key for the caller to hold
     /// while the value is parsed (which reuses the string buffer).
-    fn key(&mut self, token: &Token) -> Result<mlua::String> {
+    fn key(&mut self, token: &Token) -> Result<mlua::LuaString> {
         if token.kind != TokenKind::Str {
             return Err(parse_error("object key string", token));
         }

@@ -30,6 +30,12 @@ impl Error {
         Error::Message(msg.into())
     }
 
+    /// An error the Lua core raised in one of our operations (no position
+    /// is added to it, as none is in Redis's C library).
+    pub(crate) fn is_lua_core(&self) -> bool {
+        matches!(self, Error::Lua(mlua::Error::RuntimeError(_)))
+    }
+
     /// The text a script receives as the error value.
     pub(crate) fn into_lua_message(self) -> String {
         match self {
@@ -43,7 +49,8 @@ impl Error {
 /// error from a metamethod called by a library reaches the script unchanged.
 fn lua_error_text(e: &mlua::Error) -> String {
     match e {
-        mlua::Error::RuntimeError(s) | mlua::Error::MemoryError(s) | mlua::Error::SyntaxError { message: s, .. } => s.clone(),
+        mlua::Error::RuntimeError(s) => bare_runtime_message(s),
+        mlua::Error::MemoryError(s) | mlua::Error::SyntaxError { message: s, .. } => s.clone(),
         mlua::Error::CallbackError { cause, .. } => lua_error_text(cause),
         other => other.to_string(),
     }
@@ -57,6 +64,23 @@ impl fmt::Display for Error {
             Error::Lua(e) => f.write_str(&lua_error_text(e)),
         }
     }
+}
+
+/// A runtime error the Lua core raised inside one of our operations (a nil
+/// table key...), as Redis's C library gets it: mlua runs the operation
+/// under the script's frames, so the text gains the script's position and a
+/// traceback that a C function's raise would not have.
+fn bare_runtime_message(s: &str) -> String {
+    let s = s.split("\nstack traceback:").next().unwrap_or(s);
+    // "chunk:line: message" -> "message"
+    if let Some((head, rest)) = s.split_once(": ") {
+        if let Some((_, line)) = head.rsplit_once(':') {
+            if !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()) && !head.contains(' ') {
+                return rest.to_string();
+            }
+        }
+    }
+    s.to_string()
 }
 
 impl From<mlua::Error> for Error {

@@ -89,88 +89,90 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
             let mut waiting = None;
             // A script past its time limit holds the lock: its hook serves
             // this client's commands meanwhile (BUSY for most of them).
-            let guard = loop {
-                if let Some(g) = shared.lock_unless_busy().await {
-                    break Some(g);
-                }
-                serve_while_busy(&shared, id, &parser, &buf, &cmds, &mut next, &mut out, &mut close).await;
-                if close || (next == cmds.len() && protocol_error.is_none()) {
-                    break None;
-                }
-            };
-            if let Some(mut srv) = guard {
-                srv.stats.net_input_bytes += n as u64;
-                srv.stats.total_reads_processed += 1;
-                // While its commands run, the batch is the client's query
-                // buffer (what CLIENT LIST shows as qbuf, as in Redis).
-                if let Some(c) = srv.clients.map.get_mut(&id) {
-                    c.qbuf = buf.len();
-                    c.qbuf_free = buf.capacity() - buf.len();
-                    // Messages published before this batch go out before its replies.
-                    if !c.pending_out.is_empty() {
-                        out.raw(&std::mem::take(&mut c.pending_out));
+            {
+                let guard = loop {
+                    if let Some(g) = shared.lock_unless_busy().await {
+                        break Some(g);
                     }
-                }
-                if cmds.len() - next > 1 {
-                    prefetch_keys(&srv, id, &parser, &buf, &cmds[next..]);
-                }
-                while next < cmds.len() {
-                    let args = parser.args(&buf, cmds[next]);
-                    if args.is_empty() {
-                        next += 1;
-                        continue;
+                    serve_while_busy(&shared, id, &parser, &buf, &cmds, &mut next, &mut out, &mut close).await;
+                    if close || (next == cmds.len() && protocol_error.is_none()) {
+                        break None;
                     }
-                    match dispatch::execute(&mut srv, id, &args, &mut out) {
-                        Flow::Continue => next += 1,
-                        Flow::Close => {
+                };
+                if let Some(mut srv) = guard {
+                    srv.stats.net_input_bytes += n as u64;
+                    srv.stats.total_reads_processed += 1;
+                    // While its commands run, the batch is the client's query
+                    // buffer (what CLIENT LIST shows as qbuf, as in Redis).
+                    if let Some(c) = srv.clients.map.get_mut(&id) {
+                        c.qbuf = buf.len();
+                        c.qbuf_free = buf.capacity() - buf.len();
+                        // Messages published before this batch go out before its replies.
+                        if !c.pending_out.is_empty() {
+                            out.raw(&std::mem::take(&mut c.pending_out));
+                        }
+                    }
+                    if cmds.len() - next > 1 {
+                        prefetch_keys(&srv, id, &parser, &buf, &cmds[next..]);
+                    }
+                    while next < cmds.len() {
+                        let args = parser.args(&buf, cmds[next]);
+                        if args.is_empty() {
+                            next += 1;
+                            continue;
+                        }
+                        match dispatch::execute(&mut srv, id, &args, &mut out) {
+                            Flow::Continue => next += 1,
+                            Flow::Close => {
+                                close = true;
+                                break;
+                            }
+                            Flow::Paused => {
+                                paused_until = srv.pause.map(|p| p.until_ms);
+                                break;
+                            }
+                            Flow::Blocked => {
+                                blocked = true;
+                                break;
+                            }
+                            Flow::Wait(deadline) => {
+                                waiting = Some(deadline);
+                                break;
+                            }
+                        }
+                    }
+                    if !close && paused_until.is_none() && waiting.is_none() {
+                        if let Some(e) = protocol_error {
+                            out.error(&format!("ERR {e}"));
+                            tracing::debug!("Protocol error ({e}) from client: id={id}");
                             close = true;
-                            break;
-                        }
-                        Flow::Paused => {
-                            paused_until = srv.pause.map(|p| p.until_ms);
-                            break;
-                        }
-                        Flow::Blocked => {
-                            blocked = true;
-                            break;
-                        }
-                        Flow::Wait(deadline) => {
-                            waiting = Some(deadline);
-                            break;
+                        } else if buf.len() > qbuf_limit {
+                            tracing::warn!("Closing client that reached max query buffer length: id={id} (qbuf initial bytes: {:?})", String::from_utf8_lossy(&buf[..buf.len().min(64)]));
+                            srv.stats.client_query_buffer_limit_disconnections += 1;
+                            close = true;
                         }
                     }
-                }
-                if !close && paused_until.is_none() && waiting.is_none() {
-                    if let Some(e) = protocol_error {
-                        out.error(&format!("ERR {e}"));
-                        tracing::debug!("Protocol error ({e}) from client: id={id}");
-                        close = true;
-                    } else if buf.len() > qbuf_limit {
-                        tracing::warn!("Closing client that reached max query buffer length: id={id} (qbuf initial bytes: {:?})", String::from_utf8_lossy(&buf[..buf.len().min(64)]));
-                        srv.stats.client_query_buffer_limit_disconnections += 1;
-                        close = true;
+                    // The batch's writes reach the AOF before its replies
+                    // reach the client.
+                    if !srv.aof.buf.is_empty() {
+                        srv.aof.flush();
                     }
-                }
-                // The batch's writes reach the AOF before its replies
-                // reach the client.
-                if !srv.aof.buf.is_empty() {
-                    srv.aof.flush();
-                }
-                srv.stats.net_output_bytes += out.len() as u64;
-                if let Some(c) = srv.clients.map.get_mut(&id) {
-                    // What is left once the batch is consumed.
-                    c.qbuf = buf.len() - parser.parsed_len();
-                    c.qbuf_free = buf.capacity() - c.qbuf;
-                    c.argv_mem = 0;
-                    c.rbp = c.rbp.max(out.len());
-                }
-                (limits, qbuf_limit) = limits_of(&srv, id);
-                if srv.shutdown.is_some() {
-                    shared.shutdown.notify_one();
-                    shutting_down = true;
-                }
-                if std::mem::take(&mut srv.wake_paused) {
-                    shared.unpaused.notify_waiters();
+                    srv.stats.net_output_bytes += out.len() as u64;
+                    if let Some(c) = srv.clients.map.get_mut(&id) {
+                        // What is left once the batch is consumed.
+                        c.qbuf = buf.len() - parser.parsed_len();
+                        c.qbuf_free = buf.capacity() - c.qbuf;
+                        c.argv_mem = 0;
+                        c.rbp = c.rbp.max(out.len());
+                    }
+                    (limits, qbuf_limit) = limits_of(&srv, id);
+                    if srv.shutdown.is_some() {
+                        shared.shutdown.notify_one();
+                        shutting_down = true;
+                    }
+                    if std::mem::take(&mut srv.wake_paused) {
+                        shared.unpaused.notify_waiters();
+                    }
                 }
             }
             if !out.is_empty() {

@@ -118,7 +118,7 @@ impl Vm {
         self.lua
             .load(body)
             .set_name(chunk_name)
-            .set_mode(mlua::ChunkMode::Text)
+            .set_mode(mlua::chunk::ChunkMode::Text)
             .set_environment(self.env.clone())
             .into_function()
             .map_err(|e| match e {
@@ -574,7 +574,8 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
     srv.scripting.gc_countdown -= 1;
     if srv.scripting.gc_countdown == 0 {
         srv.scripting.gc_countdown = GC_PERIOD;
-        let _ = lua.gc_step_kbytes(GC_PERIOD as i32);
+        // A failed step only leaves the work to the automatic collector.
+        let _ = lua.gc_step();
     }
     if running.killed {
         return Err(CmdError::Coded(format!(
@@ -646,7 +647,7 @@ fn error_from_lua(err: &Value, funcname: &str) -> CmdError {
 
 /// Install the count hook that watches running scripts (luaMaskCountHook).
 fn install_hook(lua: &Lua, watch: Arc<Watch>, triggers: HookTriggers) {
-    lua.set_hook(triggers, move |lua, _| {
+    let installed = lua.set_hook(triggers, move |lua, _| {
         if lua.app_data_ref::<functions::LoadState>().is_some_and(|l| l.timed_out()) {
             install_hook(lua, watch.clone(), HookTriggers::new().every_line());
             return Err(raise("FUNCTION LOAD timeout"));
@@ -666,6 +667,10 @@ fn install_hook(lua: &Lua, watch: Arc<Watch>, triggers: HookTriggers) {
         install_hook(lua, watch.clone(), HookTriggers::new().every_line());
         Err(raise("Script killed by user with SCRIPT KILL..."))
     });
+    if let Err(e) = installed {
+        // Without it a runaway script could not be timed out or killed.
+        tracing::warn!("Could not install the Lua script hook: {e}");
+    }
 }
 
 /// An error an API function raises: Redis raises a table {err=...}, and
