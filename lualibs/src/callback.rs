@@ -142,7 +142,7 @@ unsafe fn finish(state: *mut ffi::lua_State, first: c_int) -> c_int {
         // An error of the Lua core (a nil table key): raised inside a C
         // function it carries no position.
         ffi::lua_pushvalue(state, first + 1);
-        return ffi::lua_error(state);
+        ffi::lua_error(state)
     }
     raise(state, first + 1)
 }

@@ -11,6 +11,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::client::ClientId;
+use crate::clock::BatchClock;
 use crate::dispatch::{self, Flow};
 use crate::server::Shared;
 
@@ -115,13 +116,14 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                     if cmds.len() - next > 1 {
                         prefetch_keys(&srv, id, &parser, &buf, &cmds[next..]);
                     }
+                    let mut clock = BatchClock::default();
                     while next < cmds.len() {
                         let args = parser.args(&buf, cmds[next]);
                         if args.is_empty() {
                             next += 1;
                             continue;
                         }
-                        match dispatch::execute(&mut srv, id, &args, &mut out) {
+                        match dispatch::execute(&mut srv, id, &args, &mut out, &mut clock) {
                             Flow::Continue => next += 1,
                             Flow::Close => {
                                 close = true;

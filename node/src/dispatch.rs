@@ -12,6 +12,7 @@ use corvid_proto::command_table::{self, CmdFlags, CommandSpec};
 use corvid_proto::resp::{Args, Reply};
 
 use crate::client::{Client, ClientId, ReplyMode};
+use crate::clock::BatchClock;
 use crate::errors::{CmdError, CmdResult};
 use crate::server::Server;
 
@@ -187,12 +188,13 @@ pub enum Flow {
     Wait(Option<i64>),
 }
 
-/// Run one command for `client_id` (processCommand + call).
-pub fn execute(srv: &mut Server, client_id: ClientId, args: &Args<'_>, out: &mut Reply) -> Flow {
+/// Run one command for `client_id` (processCommand + call), on the clock
+/// of the batch it belongs to.
+pub fn execute(srv: &mut Server, client_id: ClientId, args: &Args<'_>, out: &mut Reply, clock: &mut BatchClock) -> Flow {
     let reg = registry();
-    // One wall-clock read gives the command's time and the start of its
+    // One wall-clock time is the command's time and the start of its
     // duration, as Redis's call() times commands with ustime().
-    let start_us = crate::clock::now_us();
+    let start_us = clock.start_us();
     let now = start_us / 1000;
     srv.db.now_ms = now;
     let Some(client) = srv.clients.map.get_mut(&client_id) else {
@@ -204,7 +206,7 @@ pub fn execute(srv: &mut Server, client_id: ClientId, args: &Args<'_>, out: &mut
     client.last_interaction_ms = now;
     let reply_start = out.len();
     let skipping = client.reply_mode == ReplyMode::Skipping;
-    let result = check_and_call(srv, reg, client_id, args, out, start_us);
+    let result = check_and_call(srv, reg, client_id, args, out, start_us, clock);
     if let Err(Rejected::Paused) = result {
         return Flow::Paused;
     }
@@ -259,6 +261,7 @@ fn check_and_call(
     args: &Args<'_>,
     out: &mut Reply,
     start_us: i64,
+    clock: &mut BatchClock,
 ) -> Result<(), Rejected> {
     let now = start_us / 1000;
     let def = match reg.find(args) {
@@ -375,17 +378,18 @@ fn check_and_call(
         out.simple(b"QUEUED");
         return Ok(());
     }
-    run(srv, def, client_id, args, out, start_us);
+    run(srv, def, client_id, args, out, start_us, clock);
     Ok(())
 }
 
 /// A command EXEC runs from its queue: checked when it was queued, so it
 /// goes straight to its handler (execCommand's call()).
 pub fn execute_queued(srv: &mut Server, client_id: ClientId, args: &Args<'_>, out: &mut Reply) {
-    let start_us = crate::clock::now_us();
+    let mut clock = BatchClock::default();
+    let start_us = clock.start_us();
     srv.db.now_ms = start_us / 1000;
     match registry().find(args) {
-        Ok(def) => run(srv, def, client_id, args, out, start_us),
+        Ok(def) => run(srv, def, client_id, args, out, start_us, &mut clock),
         // Queued commands were found when queued; the registry is fixed.
         Err(e) => out.error(&e.to_string()),
     }
@@ -414,13 +418,23 @@ pub fn execute_loaded(srv: &mut Server, client_id: ClientId, args: &Args<'_>, ou
 /// A command a script runs with redis.call, checked by the script
 /// (scriptCall): straight to its handler, at the script's frozen time.
 pub fn run_from_script(srv: &mut Server, def: &CommandDef, client_id: ClientId, args: &Args<'_>, out: &mut Reply) {
-    run(srv, def, client_id, args, out, crate::clock::now_us());
+    let mut clock = BatchClock::default();
+    let start_us = clock.start_us();
+    run(srv, def, client_id, args, out, start_us, &mut clock);
 }
 
 /// Run a command's handler and everything that follows it: statistics,
 /// watched keys, the replication stream (call()).
 #[inline]
-fn run(srv: &mut Server, def: &CommandDef, client_id: ClientId, args: &Args<'_>, out: &mut Reply, start_us: i64) {
+fn run(
+    srv: &mut Server,
+    def: &CommandDef,
+    client_id: ClientId,
+    args: &Args<'_>,
+    out: &mut Reply,
+    start_us: i64,
+    clock: &mut BatchClock,
+) {
     let reg = registry();
     let spec = def.spec;
     let Some(client) = srv.clients.map.get_mut(&client_id) else { return };
@@ -435,7 +449,7 @@ fn run(srv: &mut Server, def: &CommandDef, client_id: ClientId, args: &Args<'_>,
     let result = (def.handler)(&mut ctx, args);
     after_command(ctx.srv, spec, db, args, dirty_before, flushed, notify_before);
     // A wall clock stepped backwards must not make a negative duration.
-    let elapsed = (crate::clock::now_us() - start_us).max(0) as u64;
+    let elapsed = (clock.end_us() - start_us).max(0) as u64;
     let srv = ctx.srv;
     if srv.cmd_stats.len() < reg.defs.len() {
         srv.cmd_stats.resize(reg.defs.len(), Default::default());

@@ -17,6 +17,13 @@
 //! [`Listpack::from_bytes`] accepts only well-formed buffers (a RESTORE
 //! payload is hostile input): every entry must lie inside the buffer, every
 //! backlen must match its entry, the count must match, the terminator must end it.
+//!
+//! The buffer is as large as the allocator's size class for the listpack
+//! (what an exact-size listpack takes anyway, as Redis reallocs them to the
+//! byte), and the slack is free room before or after the listpack. A
+//! list's head node takes every LPUSH and LPOP, so there the room is kept
+//! in front ([`Listpack::push_front`]): pushing or popping at the front
+//! moves the 6-byte header instead of the whole node.
 
 use corvid_proto::resp::parse_i64;
 
@@ -65,10 +72,30 @@ pub enum ListpackError {
     Terminator,
 }
 
-#[derive(Clone, PartialEq, Eq)]
 pub struct Listpack {
-    buf: Vec<u8>,
+    /// The listpack starts at `front` and is as long as its header says;
+    /// the bytes around it are free room.
+    buf: Box<[u8]>,
+    front: u32,
 }
+
+// A small hash or sorted set is a Listpack inside the keyspace's 32-byte
+// HeapValue: a `Vec` and a `usize` would push every value past it.
+const _: () = assert!(std::mem::size_of::<Listpack>() == 24);
+
+impl Clone for Listpack {
+    fn clone(&self) -> Self {
+        Listpack { buf: self.as_bytes().into(), front: 0 }
+    }
+}
+
+impl PartialEq for Listpack {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for Listpack {}
 
 impl std::fmt::Debug for Listpack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -88,7 +115,7 @@ impl Listpack {
         buf.extend_from_slice(&((HEADER + 1) as u32).to_le_bytes());
         buf.extend_from_slice(&0u16.to_le_bytes());
         buf.push(EOF);
-        Listpack { buf }
+        Listpack { buf: buf.into_boxed_slice(), front: 0 }
     }
 
     /// Take a buffer from outside (DUMP payload, RDB file), checking all of it.
@@ -108,9 +135,8 @@ impl Listpack {
             }
             // Exactly the canonical backlen, so walking backwards always
             // lands where walking forwards does.
-            let mut expected = Vec::with_capacity(5);
-            encode_backlen(size, &mut expected);
-            if buf[off + size..off + size + width] != expected[..] {
+            let (expected, _) = backlen_bytes(size);
+            if buf[off + size..off + size + width] != expected[..width] {
                 return Err(ListpackError::Backlen);
             }
             off += size + width;
@@ -122,41 +148,51 @@ impl Listpack {
         if declared != COUNT_UNKNOWN && declared as usize != count {
             return Err(ListpackError::Count);
         }
-        Ok(Listpack { buf })
+        Ok(Listpack { buf: buf.into_boxed_slice(), front: 0 })
     }
 
     /// The exact bytes, as DUMP and RDB files carry them.
     pub fn as_bytes(&self) -> &[u8] {
-        &self.buf
+        let (front, total) = self.span();
+        &self.buf[front..front + total]
+    }
+
+    /// Where the listpack starts in the buffer, and its length.
+    #[inline]
+    fn span(&self) -> (usize, usize) {
+        let front = self.front as usize;
+        let total = u32::from_le_bytes(self.buf[front..front + 4].try_into().unwrap());
+        (front, total as usize)
     }
 
     /// Number of elements.
     pub fn len(&self) -> usize {
-        match u16::from_le_bytes(self.buf[4..6].try_into().unwrap()) {
+        match u16::from_le_bytes(self.as_bytes()[4..6].try_into().unwrap()) {
             COUNT_UNKNOWN => self.iter().count(),
             n => n as usize,
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.buf[HEADER] == EOF
+        self.as_bytes()[HEADER] == EOF
     }
 
     /// Offset of the first element, if any.
     pub fn first(&self) -> Option<usize> {
-        (self.buf[HEADER] != EOF).then_some(HEADER)
+        (self.as_bytes()[HEADER] != EOF).then_some(HEADER)
     }
 
     /// Offset of the last element, if any.
     pub fn last(&self) -> Option<usize> {
-        self.prev(self.buf.len() - 1)
+        self.prev(self.as_bytes().len() - 1)
     }
 
     /// Offset of the element after the one at `off`.
     pub fn next(&self, off: usize) -> Option<usize> {
-        let size = encoded_size(&self.buf[off..]).expect("validated");
+        let bytes = self.as_bytes();
+        let size = encoded_size(&bytes[off..]).expect("validated");
         let next = off + size + backlen_width(size);
-        (self.buf[next] != EOF).then_some(next)
+        (bytes[next] != EOF).then_some(next)
     }
 
     /// Offset of the element before `off` (which may be the terminator's).
@@ -164,13 +200,13 @@ impl Listpack {
         if off <= HEADER {
             return None;
         }
-        let size = decode_backlen(&self.buf[..off]).expect("validated");
+        let size = decode_backlen(&self.as_bytes()[..off]).expect("validated");
         Some(off - backlen_width(size) - size)
     }
 
     /// The element at `off`.
     pub fn get(&self, off: usize) -> LpValue<'_> {
-        decode(&self.buf[off..])
+        decode(&self.as_bytes()[off..]).0
     }
 
     pub fn iter(&self) -> Entries<'_> {
@@ -180,50 +216,108 @@ impl Listpack {
     /// Insert `value` before the element at `off` (or at the end when `off`
     /// is the terminator's offset, `self.as_bytes().len() - 1`).
     pub fn insert(&mut self, off: usize, value: &[u8]) {
-        let entry = encode_entry(value);
-        // Grow to the exact size, as Redis's lpInsert reallocs: doubling
-        // would leave up to half of every list node unused (jemalloc still
-        // grows in place within a size class, so this costs no copies there).
-        self.buf.reserve_exact(entry.len());
-        self.buf.splice(off..off, entry.iter().copied());
-        self.set_header(1);
+        self.put(off, 0, &Entry::new(value));
+        self.set_count(1);
+    }
+
+    /// Put `entry` where the `width` bytes at `off` were, using the room
+    /// after the listpack or, when there is too little, a new buffer with
+    /// room after it.
+    fn put(&mut self, off: usize, width: usize, entry: &Entry<'_>) {
+        let n = entry.len();
+        let (mut front, total) = self.span();
+        if front + total + n > self.buf.len() + width {
+            self.regrow(n - width, false);
+            front = 0;
+        }
+        let at = front + off;
+        self.buf.copy_within(at + width..front + total, at + n);
+        entry.write(&mut self.buf[at..at + n]);
+        self.set_total(total + n - width);
     }
 
     /// Append at the end (RPUSH on a list node).
     pub fn push_back(&mut self, value: &[u8]) {
-        self.insert(self.buf.len() - 1, value);
+        self.insert(self.as_bytes().len() - 1, value);
     }
 
-    /// Prepend at the start (LPUSH on a list node).
+    /// Prepend at the start (LPUSH on a list node): into the room in front
+    /// when the entry fits there, the header moving down to make way.
     pub fn push_front(&mut self, value: &[u8]) {
-        self.insert(HEADER, value);
+        let entry = Entry::new(value);
+        let n = entry.len();
+        if (self.front as usize) < n {
+            self.regrow(n, true);
+        }
+        let (old, total) = self.span();
+        let front = old - n;
+        self.buf.copy_within(old..old + HEADER, front);
+        entry.write(&mut self.buf[front + HEADER..old + HEADER]);
+        self.front = front as u32;
+        self.set_total(total + n);
+        self.set_count(1);
+    }
+
+    /// Move the listpack to a new buffer with at least `need` bytes of room
+    /// in front of it (`in_front`) or after it. The buffer is the
+    /// allocator's size class for the listpack and `need`, all of the
+    /// class's slack going to the room.
+    fn regrow(&mut self, need: usize, in_front: bool) {
+        let live = self.as_bytes();
+        let want = live.len() + need;
+        // SAFETY: nallocx only computes the size jemalloc would allocate for
+        // a request (0 on overflow); it reads and allocates no memory.
+        let class = unsafe { tikv_jemalloc_sys::nallocx(want, 0) }.max(want);
+        let room = class - live.len();
+        let mut buf = Vec::with_capacity(class);
+        if in_front {
+            buf.resize(room, 0);
+        }
+        buf.extend_from_slice(live);
+        buf.resize(class, 0);
+        self.buf = buf.into_boxed_slice();
+        self.front = if in_front { room as u32 } else { 0 };
     }
 
     /// Delete the element at `off`; the offset then names its successor.
     pub fn delete(&mut self, off: usize) {
-        let size = encoded_size(&self.buf[off..]).expect("validated");
-        self.buf.drain(off..off + size + backlen_width(size));
-        // Give memory back once a node has shrunk well below its buffer.
-        if self.buf.capacity() > 2 * self.buf.len() + 64 {
-            self.buf.shrink_to_fit();
+        let (front, total) = self.span();
+        let at = front + off;
+        let width = {
+            let size = encoded_size(&self.buf[at..]).expect("validated");
+            size + backlen_width(size)
+        };
+        if off == HEADER {
+            // The first element (LPOP): the header moves up over it.
+            self.buf.copy_within(front..front + HEADER, front + width);
+            self.front += width as u32;
+        } else {
+            self.buf.copy_within(at + width..front + total, at);
         }
-        self.set_header(-1);
+        self.set_total(total - width);
+        // Give memory back once a node has shrunk well below its buffer.
+        if self.buf.len() > 2 * (total - width) + 64 {
+            *self = self.clone();
+        }
+        self.set_count(-1);
     }
 
     /// Replace the element at `off`.
     pub fn replace(&mut self, off: usize, value: &[u8]) {
-        let size = encoded_size(&self.buf[off..]).expect("validated");
-        let entry = encode_entry(value);
-        self.buf.reserve_exact(entry.len().saturating_sub(size + backlen_width(size)));
-        self.buf.splice(off..off + size + backlen_width(size), entry.iter().copied());
-        self.set_header(0);
+        let size = encoded_size(&self.as_bytes()[off..]).expect("validated");
+        self.put(off, size + backlen_width(size), &Entry::new(value));
     }
 
-    /// Rewrite the header after a change of `delta` elements.
-    fn set_header(&mut self, delta: i64) {
-        let total = self.buf.len() as u32;
-        self.buf[0..4].copy_from_slice(&total.to_le_bytes());
-        let count = u16::from_le_bytes(self.buf[4..6].try_into().unwrap());
+    /// Rewrite the header's length.
+    fn set_total(&mut self, total: usize) {
+        let front = self.front as usize;
+        self.buf[front..front + 4].copy_from_slice(&(total as u32).to_le_bytes());
+    }
+
+    /// Rewrite the header's count after a change of `delta` elements.
+    fn set_count(&mut self, delta: i64) {
+        let at = self.front as usize + 4;
+        let count = u16::from_le_bytes(self.buf[at..at + 2].try_into().unwrap());
         let count = if count == COUNT_UNKNOWN {
             // Recount: small enough again to be stored?
             let n = self.iter().count();
@@ -232,7 +326,7 @@ impl Listpack {
             let n = count as i64 + delta;
             if n >= COUNT_UNKNOWN as i64 { COUNT_UNKNOWN } else { n as u16 }
         };
-        self.buf[4..6].copy_from_slice(&count.to_le_bytes());
+        self.buf[at..at + 2].copy_from_slice(&count.to_le_bytes());
     }
 }
 
@@ -247,15 +341,20 @@ pub struct Entries<'a> {
 impl<'a> Iterator for Entries<'a> {
     type Item = LpValue<'a>;
 
+    #[inline]
     fn next(&mut self) -> Option<LpValue<'a>> {
         let off = self.front?;
+        let bytes = self.lp.as_bytes();
+        // One decoding gives the element and where the next one starts.
+        let (value, size) = decode(&bytes[off..]);
         if Some(off) == self.back {
             self.front = None;
             self.back = None;
         } else {
-            self.front = self.lp.next(off);
+            let next = off + size + backlen_width(size);
+            self.front = (bytes[next] != EOF).then_some(next);
         }
-        Some(self.lp.get(off))
+        Some(value)
     }
 }
 
@@ -315,16 +414,23 @@ fn decode_backlen(p: &[u8]) -> Option<usize> {
     None
 }
 
-fn encode_backlen(size: usize, out: &mut Vec<u8>) {
+/// The backlen of an entry of `size` bytes, and its width.
+fn backlen_bytes(size: usize) -> ([u8; 5], usize) {
     let width = backlen_width(size);
-    for i in (0..width).rev() {
+    let mut out = [0u8; 5];
+    for (at, i) in (0..width).rev().enumerate() {
         let group = ((size >> (7 * i)) & 0x7f) as u8;
-        out.push(if i == width - 1 { group } else { group | 0x80 });
+        out[at] = if i == width - 1 { group } else { group | 0x80 };
     }
+    (out, width)
 }
 
-/// The element at the start of `p` (an entry already known to fit).
-fn decode(p: &[u8]) -> LpValue<'_> {
+/// The element at the start of `p` (an entry already known to fit), and
+/// the size of its encoding and data, as [`encoded_size`] gives it.
+// Inlined: returned through memory, the value costs a store-forwarding
+// stall per element on every scan (LRANGE, HGETALL, ZRANGE...).
+#[inline(always)]
+fn decode(p: &[u8]) -> (LpValue<'_>, usize) {
     let le = |n: usize| {
         let mut v = 0u64;
         for (i, &b) in p[1..1 + n].iter().enumerate() {
@@ -335,65 +441,102 @@ fn decode(p: &[u8]) -> LpValue<'_> {
     // Sign-extend an n-bit two's complement value.
     let signed = |v: u64, bits: u32| ((v << (64 - bits)) as i64) >> (64 - bits);
     match p[0] {
-        b @ 0x00..=0x7f => LpValue::Int(b as i64),
-        b @ 0x80..=0xbf => LpValue::Str(&p[1..1 + (b & 0x3f) as usize]),
-        b @ 0xc0..=0xdf => LpValue::Int(signed(((b & 0x1f) as u64) << 8 | p[1] as u64, 13)),
+        b @ 0x00..=0x7f => (LpValue::Int(b as i64), 1),
+        b @ 0x80..=0xbf => {
+            let len = (b & 0x3f) as usize;
+            (LpValue::Str(&p[1..1 + len]), 1 + len)
+        }
+        b @ 0xc0..=0xdf => (LpValue::Int(signed(((b & 0x1f) as u64) << 8 | p[1] as u64, 13)), 2),
         b @ 0xe0..=0xef => {
             let len = ((b & 0x0f) as usize) << 8 | p[1] as usize;
-            LpValue::Str(&p[2..2 + len])
+            (LpValue::Str(&p[2..2 + len]), 2 + len)
         }
-        0xf0 => LpValue::Str(&p[5..5 + le(4) as usize]),
-        0xf1 => LpValue::Int(signed(le(2), 16)),
-        0xf2 => LpValue::Int(signed(le(3), 24)),
-        0xf3 => LpValue::Int(signed(le(4), 32)),
-        _ => LpValue::Int(le(8) as i64),
+        0xf0 => {
+            let len = le(4) as usize;
+            (LpValue::Str(&p[5..5 + len]), 5 + len)
+        }
+        0xf1 => (LpValue::Int(signed(le(2), 16)), 3),
+        0xf2 => (LpValue::Int(signed(le(3), 24)), 4),
+        0xf3 => (LpValue::Int(signed(le(4), 32)), 5),
+        _ => (LpValue::Int(le(8) as i64), 9),
     }
 }
 
-/// One whole entry for `value`: a canonical integer string as an integer
-/// (lpEncodeGetType), anything else as a string; then its backlen.
-fn encode_entry(value: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(value.len() + 7);
-    match parse_i64(value).filter(|_| value.len() <= 20) {
-        Some(v) => {
-            let (tag, bytes): (Option<u8>, usize) = match v {
-                0..=127 => {
-                    out.push(v as u8);
-                    (None, 0)
+/// One whole entry for a value, built on the stack: the encoding byte(s)
+/// (with an integer's bytes), a string's bytes, then the backlen.
+struct Entry<'v> {
+    head: [u8; 9],
+    head_len: usize,
+    data: &'v [u8],
+    backlen: [u8; 5],
+    backlen_len: usize,
+}
+
+impl<'v> Entry<'v> {
+    /// The entry for `value`: a canonical integer string as an integer
+    /// (lpEncodeGetType), anything else as a string.
+    fn new(value: &'v [u8]) -> Self {
+        let mut head = [0u8; 9];
+        let (head_len, data): (usize, &[u8]) = match parse_i64(value).filter(|_| value.len() <= 20) {
+            Some(v) => {
+                let (tag, bytes) = match v {
+                    0..=127 => {
+                        head[0] = v as u8;
+                        (None, 1)
+                    }
+                    -4096..=4095 => {
+                        let u = (v as u64) & 0x1fff;
+                        head[0] = 0xc0 | (u >> 8) as u8;
+                        head[1] = u as u8;
+                        (None, 2)
+                    }
+                    -32768..=32767 => (Some(0xf1), 2),
+                    -8388608..=8388607 => (Some(0xf2), 3),
+                    -2147483648..=2147483647 => (Some(0xf3), 4),
+                    _ => (Some(0xf4), 8),
+                };
+                match tag {
+                    Some(tag) => {
+                        head[0] = tag;
+                        head[1..1 + bytes].copy_from_slice(&(v as u64).to_le_bytes()[..bytes]);
+                        (1 + bytes, &[])
+                    }
+                    None => (bytes, &[]),
                 }
-                -4096..=4095 => {
-                    let u = (v as u64) & 0x1fff;
-                    out.push(0xc0 | (u >> 8) as u8);
-                    out.push(u as u8);
-                    (None, 0)
-                }
-                -32768..=32767 => (Some(0xf1), 2),
-                -8388608..=8388607 => (Some(0xf2), 3),
-                -2147483648..=2147483647 => (Some(0xf3), 4),
-                _ => (Some(0xf4), 8),
-            };
-            if let Some(tag) = tag {
-                out.push(tag);
-                out.extend_from_slice(&(v as u64).to_le_bytes()[..bytes]);
             }
-        }
-        None => {
-            let len = value.len();
-            if len < 64 {
-                out.push(0x80 | len as u8);
-            } else if len < 4096 {
-                out.push(0xe0 | (len >> 8) as u8);
-                out.push(len as u8);
-            } else {
-                out.push(0xf0);
-                out.extend_from_slice(&(len as u32).to_le_bytes());
+            None => {
+                let len = value.len();
+                let head_len = if len < 64 {
+                    head[0] = 0x80 | len as u8;
+                    1
+                } else if len < 4096 {
+                    head[0] = 0xe0 | (len >> 8) as u8;
+                    head[1] = len as u8;
+                    2
+                } else {
+                    head[0] = 0xf0;
+                    head[1..5].copy_from_slice(&(len as u32).to_le_bytes());
+                    5
+                };
+                (head_len, value)
             }
-            out.extend_from_slice(value);
-        }
+        };
+        let (backlen, backlen_len) = backlen_bytes(head_len + data.len());
+        Entry { head, head_len, data, backlen, backlen_len }
     }
-    let size = out.len();
-    encode_backlen(size, &mut out);
-    out
+
+    fn len(&self) -> usize {
+        self.head_len + self.data.len() + self.backlen_len
+    }
+
+    /// Write the entry into `out`, which is exactly [`Entry::len`] long.
+    fn write(&self, out: &mut [u8]) {
+        let (head, rest) = out.split_at_mut(self.head_len);
+        head.copy_from_slice(&self.head[..self.head_len]);
+        let (data, backlen) = rest.split_at_mut(self.data.len());
+        data.copy_from_slice(self.data);
+        backlen.copy_from_slice(&self.backlen[..self.backlen_len]);
+    }
 }
 
 #[cfg(test)]
@@ -477,6 +620,52 @@ mod tests {
         assert_eq!(it.next_back(), Some(LpValue::Int(300)));
         assert_eq!(it.next().map(|v| v.to_bytes().len()), Some(200));
         assert_eq!((it.next(), it.next_back()), (None, None));
+    }
+
+    /// Pushes and pops at the front use the room before the listpack, and
+    /// edits elsewhere work around it: the bytes stay those of a listpack
+    /// built without it, as DUMP and RDB files must carry them.
+    #[test]
+    fn room_in_front_keeps_the_bytes() {
+        let mut lp = Listpack::new();
+        let mut model: Vec<Vec<u8>> = Vec::new();
+        for i in 0..3000usize {
+            let v = match i % 4 {
+                0 => i.to_string(),
+                1 => "x".repeat(i % 100),
+                2 => (-(i as i64) * 1000).to_string(),
+                _ => "y".repeat(60 + i % 5000),
+            };
+            lp.push_front(v.as_bytes());
+            model.insert(0, v.into_bytes());
+            if i % 3 == 0 {
+                let first = lp.first().unwrap();
+                assert_eq!(lp.get(first).to_bytes(), model.remove(0));
+                lp.delete(first);
+            }
+            if i % 11 == 0 && model.len() > 3 {
+                let second = lp.next(lp.first().unwrap()).unwrap();
+                lp.replace(second, b"replaced");
+                model[1] = b"replaced".to_vec();
+                let third = lp.next(second).unwrap();
+                lp.insert(third, b"-7");
+                model.insert(2, b"-7".to_vec());
+                lp.delete(lp.last().unwrap());
+                model.pop();
+            }
+            if i % 97 == 0 {
+                let plain = build(&model.iter().map(Vec::as_slice).collect::<Vec<_>>());
+                assert_eq!(lp.as_bytes(), plain.as_bytes());
+                assert_eq!(lp, plain);
+                assert_eq!(lp.clone().as_bytes(), plain.as_bytes());
+            }
+        }
+        while let Some(first) = lp.first() {
+            assert_eq!(lp.get(first).to_bytes(), model.remove(0));
+            lp.delete(first);
+        }
+        assert!(model.is_empty());
+        assert_eq!(lp.as_bytes(), Listpack::new().as_bytes());
     }
 
     #[test]

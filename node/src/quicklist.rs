@@ -172,27 +172,30 @@ impl QuickList {
     }
 
     pub fn pop_front(&mut self) -> Option<Vec<u8>> {
-        let node = self.nodes.front_mut()?;
-        let off = node.first().expect("nodes are never empty");
-        let value = node.get(off).to_bytes();
-        node.delete(off);
-        if node.is_empty() {
-            self.nodes.pop_front();
-        }
-        self.len -= 1;
-        Some(value)
+        self.pop_with(true, |v| v.to_bytes())
     }
 
     pub fn pop_back(&mut self) -> Option<Vec<u8>> {
-        let node = self.nodes.back_mut()?;
-        let off = node.last().expect("nodes are never empty");
-        let value = node.get(off).to_bytes();
+        self.pop_with(false, |v| v.to_bytes())
+    }
+
+    /// Remove the first (`front`) or last element, handing it to `take`
+    /// before it goes: LPOP replies straight from the node this way,
+    /// without a copy of its own.
+    pub fn pop_with<R>(&mut self, front: bool, take: impl FnOnce(LpValue<'_>) -> R) -> Option<R> {
+        let node = if front { self.nodes.front_mut()? } else { self.nodes.back_mut()? };
+        let off = if front { node.first() } else { node.last() }.expect("nodes are never empty");
+        let taken = take(node.get(off));
         node.delete(off);
         if node.is_empty() {
-            self.nodes.pop_back();
+            if front {
+                self.nodes.pop_front();
+            } else {
+                self.nodes.pop_back();
+            }
         }
         self.len -= 1;
-        Some(value)
+        Some(taken)
     }
 
     /// Node number and element offset of element `index` (0-based from the head).
@@ -303,7 +306,18 @@ impl QuickList {
 
     /// Elements `start..=stop` (positions already clamped), head to tail.
     pub fn range(&self, start: usize, stop: usize) -> impl Iterator<Item = LpValue<'_>> {
-        self.iter().skip(start).take(stop.saturating_sub(start) + 1)
+        // Whole nodes before `start` are passed over by their counts.
+        let mut skip = start;
+        let first = self.nodes.iter().position(|n| {
+            let count = n.len();
+            if skip < count {
+                return true;
+            }
+            skip -= count;
+            false
+        });
+        let first = first.unwrap_or(self.nodes.len());
+        self.nodes.range(first..).flat_map(|n| n.iter()).skip(skip).take(stop.saturating_sub(start) + 1)
     }
 
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = LpValue<'_>> {

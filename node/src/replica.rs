@@ -308,6 +308,7 @@ async fn stream_commands(shared: &Arc<Shared>, generation: u64, id: ClientId, li
                 return Ok(());
             }
             let mut processed = 0i64;
+            let mut clock = crate::clock::BatchClock::default();
             loop {
                 let start = parser.parsed_len();
                 match parser.parse(&buf, &limits) {
@@ -325,7 +326,7 @@ async fn stream_commands(shared: &Arc<Shared>, generation: u64, id: ClientId, li
                             // as Redis counts what it has read.
                             srv.master.as_mut().expect("current").offset += processed;
                             processed = 0;
-                            crate::dispatch::execute(&mut srv, id, &args, &mut out);
+                            crate::dispatch::execute(&mut srv, id, &args, &mut out, &mut clock);
                             out.buf.clear();
                         }
                     }

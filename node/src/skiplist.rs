@@ -27,7 +27,7 @@
 
 use std::cmp::Ordering;
 
-/// Redis's ZSKIPLIST_MAXLEVEL: enough for 2^64 elements at p = 1/4.
+/// Redis's ZSKIPLIST_MAXLEVEL: enough for 2^32 elements at p = 1/2.
 pub const MAX_LEVEL: usize = 32;
 
 /// Index of the header node; as a link target it means "none", since no
@@ -162,19 +162,18 @@ impl SkipList {
         self.set_word(w, self.word(w) & 0xffff_ffff | u64::from(span) << 32);
     }
 
-    /// A level with probability 1/4 of each further level (ZSKIPLIST_P):
-    /// two random bits per level, 64 bits being enough for MAX_LEVEL.
+    /// A level with probability 1/2 of each further level, where Redis's
+    /// ZSKIPLIST_P is 1/4. A search lands on about (1/p - 1) log_{1/p} N
+    /// nodes, a cache miss each on a large set: 1.44 ln N at 1/2 against
+    /// 2.16 ln N at 1/4, a third fewer, for two thirds of a link (11 bytes)
+    /// more per node. Levels are not visible to clients.
     fn random_level(&mut self) -> usize {
         self.seed ^= self.seed << 13;
         self.seed ^= self.seed >> 7;
         self.seed ^= self.seed << 17;
-        let mut bits = self.seed;
-        let mut level = 1;
-        while level < MAX_LEVEL && bits & 3 == 0 {
-            level += 1;
-            bits >>= 2;
-        }
-        level
+        // One random bit per level; the top bit ends the run, so 64 bits
+        // always decide a level within MAX_LEVEL.
+        (self.seed | 1 << (MAX_LEVEL - 1)).trailing_zeros() as usize + 1
     }
 
     /// A new, unlinked node block.
@@ -219,24 +218,45 @@ impl SkipList {
     /// The predecessor of (`score`, `member`) on every level, and the rank
     /// of each predecessor.
     fn path(&self, score: f64, member: &[u8]) -> ([u32; MAX_LEVEL], [u32; MAX_LEVEL]) {
-        let mut update = [HEAD; MAX_LEVEL];
-        let mut rank = [0u32; MAX_LEVEL];
-        let mut x = HEAD;
-        for i in (0..self.level).rev() {
-            rank[i] = if i + 1 == self.level { 0 } else { rank[i + 1] };
-            loop {
-                let (f, span, s) = self.link(x, i);
-                // The member is only read on a tie: it is the one access
-                // that lands on the forward node.
-                if f == NONE || !(s < score || (s == score && self.member(f) < member)) {
-                    break;
-                }
-                rank[i] += span;
-                x = f;
-            }
-            update[i] = x;
+        let mut s = Search::new(self, score, member);
+        while s.levels > 0 {
+            self.step(&mut s);
         }
-        (update, rank)
+        (s.update, s.ranks)
+    }
+
+    /// [`SkipList::path`] for two elements at once, a step of each in turn:
+    /// the searches do not depend on each other, so the cache misses of
+    /// one overlap those of the other and both take about as long as one.
+    fn paths(&self, a: (f64, &[u8]), b: (f64, &[u8])) -> [([u32; MAX_LEVEL], [u32; MAX_LEVEL]); 2] {
+        let mut a = Search::new(self, a.0, a.1);
+        let mut b = Search::new(self, b.0, b.1);
+        while a.levels > 0 || b.levels > 0 {
+            if a.levels > 0 {
+                self.step(&mut a);
+            }
+            if b.levels > 0 {
+                self.step(&mut b);
+            }
+        }
+        [(a.update, a.ranks), (b.update, b.ranks)]
+    }
+
+    /// One step of a search: along the current level, or down from it.
+    #[inline(always)]
+    fn step(&self, s: &mut Search<'_>) {
+        let i = s.levels - 1;
+        let (f, span, score) = self.link(s.x, i);
+        // The member is only read on a tie: it is the one access that
+        // lands on the forward node.
+        if f != NONE && (score < s.score || (score == s.score && self.member(f) < s.member)) {
+            s.rank += span;
+            s.x = f;
+        } else {
+            s.update[i] = s.x;
+            s.ranks[i] = s.rank;
+            s.levels = i;
+        }
     }
 
     /// Add an element known to be absent.
@@ -318,7 +338,9 @@ impl SkipList {
     /// in place when the element keeps its position, else moved (the same
     /// block, relinked).
     pub fn update_score(&mut self, member: &[u8], old: f64, new: f64) {
-        let (update, _) = self.path(old, member);
+        // Both places are searched at once: on a large set the searches
+        // are most of the cost, and a moved element needs both.
+        let [(update, old_rank), (mut new_update, mut new_rank)] = self.paths((old, member), (new, member));
         let x = self.forward(update[0], 0);
         debug_assert!(x != NONE && self.member(x) == member);
         let (back, next) = (self.backward(x), self.forward(x, 0));
@@ -335,8 +357,19 @@ impl SkipList {
         }
         self.unlink(x, &update);
         self.set_word(x as usize, new.to_bits());
-        let (update, rank) = self.path(new, self.member(x));
-        self.link_in(x, update, rank);
+        // The new place was searched for while `x` was still linked: where
+        // `x` itself came last before it, its own predecessor now does,
+        // and predecessors past it have one element fewer before them.
+        let x_rank = old_rank[0] + 1;
+        let old_path = update.iter().zip(&old_rank);
+        for ((u, r), (&old_u, &old_r)) in new_update.iter_mut().zip(&mut new_rank).zip(old_path) {
+            if *u == x {
+                (*u, *r) = (old_u, old_r);
+            } else if *r > x_rank {
+                *r -= 1;
+            }
+        }
+        self.link_in(x, new_update, new_rank);
     }
 
     /// 1-based rank of (`score`, `member`), if present.
@@ -481,6 +514,27 @@ impl SkipList {
         self.tail = renamed(self.tail);
         self.free = Vec::new();
         self.free_words = 0;
+    }
+}
+
+/// A search for the place of (`score`, `member`) under way.
+struct Search<'m> {
+    score: f64,
+    member: &'m [u8],
+    /// The node the search stands on.
+    x: u32,
+    /// Levels left to search; the current one is `levels - 1`.
+    levels: usize,
+    /// Rank of `x` (the header's is 0).
+    rank: u32,
+    /// The last node before the place on each level searched, and its rank.
+    update: [u32; MAX_LEVEL],
+    ranks: [u32; MAX_LEVEL],
+}
+
+impl<'m> Search<'m> {
+    fn new(list: &SkipList, score: f64, member: &'m [u8]) -> Self {
+        Search { score, member, x: HEAD, levels: list.level, rank: 0, update: [HEAD; MAX_LEVEL], ranks: [0; MAX_LEVEL] }
     }
 }
 

@@ -553,7 +553,13 @@ impl Reply {
 
     #[inline]
     pub fn bulk(&mut self, s: &[u8]) {
-        self.prefixed_num(b'$', s.len() as i64);
+        if s.len() < 10 {
+            // A one-digit length, as most elements of LRANGE and the like
+            // have, without formatting it and copying the digits.
+            self.buf.extend_from_slice(&[b'$', b'0' + s.len() as u8, b'\r', b'\n']);
+        } else {
+            self.prefixed_num(b'$', s.len() as i64);
+        }
         self.buf.extend_from_slice(s);
         self.buf.extend_from_slice(b"\r\n");
     }

@@ -126,8 +126,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, end: End) -> CmdResult {
     };
     let popped = match count {
         None => {
-            let v = pop(q, end).expect("stored lists are never empty");
-            ctx.out.bulk(&v);
+            q.pop_with(end == End::Head, |v| bulk_element(ctx.out, v)).expect("stored lists are never empty");
             1
         }
         Some(0) => {
@@ -138,7 +137,7 @@ fn pop_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, end: End) -> CmdResult {
             let n = (n as usize).min(q.len());
             ctx.out.array(n);
             for _ in 0..n {
-                ctx.out.bulk(&pop(q, end).expect("counted"));
+                q.pop_with(end == End::Head, |v| bulk_element(ctx.out, v)).expect("counted");
             }
             n
         }
@@ -175,9 +174,8 @@ fn lrange(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         None => ctx.out.array(0),
         Some((from, to)) => {
             ctx.out.array(to - from + 1);
-            for v in q.range(from, to) {
-                bulk_element(ctx.out, v);
-            }
+            // Internal iteration: the node and element loops compile to one.
+            q.range(from, to).for_each(|v| bulk_element(ctx.out, v));
         }
     }
     Ok(())

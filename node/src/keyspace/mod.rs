@@ -61,6 +61,8 @@ pub enum HeapValue {
     ZSet(ZSet),
 }
 
+const _: () = assert!(std::mem::size_of::<HeapValue>() == 32);
+
 impl HeapValue {
     fn as_ref(&self) -> ValueRef<'_> {
         match self {

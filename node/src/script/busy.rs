@@ -181,7 +181,7 @@ pub fn serve(srv: &mut Server, client: ClientId, argv: &ArgVec) -> Option<Answer
     // The script's time stands still for its own commands.
     let now_ms = srv.db.now_ms;
     let in_exec = std::mem::replace(&mut srv.in_exec, false);
-    let flow = crate::dispatch::execute(srv, client, &args, &mut out);
+    let flow = crate::dispatch::execute(srv, client, &args, &mut out, &mut crate::clock::BatchClock::default());
     srv.in_exec = in_exec;
     srv.db.now_ms = now_ms;
     if srv.shutdown.is_some() {
