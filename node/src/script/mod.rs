@@ -52,8 +52,6 @@ pub struct Vm {
     run: Function,
     /// The locked view of the globals that script functions run in.
     pub env: Table,
-    /// The real globals (KEYS and ARGV are set there).
-    globals: Table,
     /// The functions VM's switch between load-time and call-time globals.
     set_loading: Option<Function>,
     watch: Arc<Watch>,
@@ -104,7 +102,6 @@ impl Vm {
             env: helpers.get("env")?,
             set_loading: helpers.get("set_loading")?,
             watch: watch.clone(),
-            globals: lua.globals(),
             lua,
         };
         install_hook(&vm.lua, watch, HookTriggers::new().every_nth_instruction(HOOK_EVERY));
@@ -477,22 +474,12 @@ fn prepare(srv: &Server, inv: &Invocation<'_>) -> Result<(), CmdError> {
 pub struct VmHandle {
     lua: Lua,
     run: Function,
-    globals: Table,
 }
 
 impl Vm {
     pub fn handle(&self) -> VmHandle {
-        VmHandle { lua: self.lua.clone(), run: self.run.clone(), globals: self.globals.clone() }
+        VmHandle { lua: self.lua.clone(), run: self.run.clone() }
     }
-}
-
-/// A Lua array of byte strings (luaCreateArray).
-fn sequence(lua: &Lua, items: &[&[u8]]) -> mlua::Result<Table> {
-    let t = lua.create_table_with_capacity(items.len(), 0)?;
-    for (i, item) in items.iter().enumerate() {
-        t.raw_set(i + 1, lua.create_string(item)?)?;
-    }
-    Ok(t)
 }
 
 /// Run `func` for `inv` and write its reply to `out` (luaCallFunction).
@@ -504,7 +491,7 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
         return Err(CmdError::err("This Redis command is not allowed from script"));
     }
     prepare(srv, &inv)?;
-    let VmHandle { lua, run: runner, globals } = vm;
+    let VmHandle { lua, run: runner } = vm;
     let from_master = srv.clients.map.get(&inv.caller).is_some_and(|c| c.is_master);
     let caller_db = srv.clients.map.get(&inv.caller).map_or(0, |c| c.db);
     let script_client = srv.scripting.client_id;
@@ -529,8 +516,6 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
     let read_only = inv.read_only || (!inv.flags.compat && inv.flags.no_writes);
 
     let result = (|| -> mlua::Result<(bool, Value)> {
-        let keys = sequence(&lua, inv.keys)?;
-        let args = sequence(&lua, inv.args)?;
         {
             let mut st = lua.app_data_mut::<RunState>().expect("installed with the VM");
             st.srv = ServerPtr(srv as *mut Server);
@@ -540,13 +525,15 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
             st.repl = crate::replication::TO_ALL;
             st.resp = 2;
         }
-        if inv.eval_mode {
-            globals.raw_set("KEYS", keys)?;
-            globals.raw_set("ARGV", args)?;
-            runner.call((func, Value::Nil, Value::Nil))
-        } else {
-            runner.call((func, keys, args))
+        let mode = if inv.eval_mode { 1 } else { 2 };
+        let mut call = mlua::MultiValue::with_capacity(3 + inv.keys.len() + inv.args.len());
+        call.push_back(Value::Function(func.clone()));
+        call.push_back(Value::Integer(mode));
+        call.push_back(Value::Integer(inv.keys.len() as i64));
+        for s in inv.keys.iter().chain(inv.args) {
+            call.push_back(Value::String(lua.create_string(s)?));
         }
+        runner.call(call)
     })();
     // From here on the server is ours again.
     let script_resp3 = {

@@ -97,10 +97,21 @@ local function handler(err)
   return err
 end
 
--- Lua 5.1's xpcall passes no arguments: a function's (keys, args) go
--- through a closure.
-local function run(f, keys, args)
-  if keys == nil then return xpcall(f, handler) end
+-- Calls f under the handler, building KEYS and ARGV here from the strings
+-- after nkeys (one call from Rust instead of one per table and element).
+-- mode 0: no arguments (a library loading); 1: EVAL, KEYS and ARGV are
+-- globals; 2: a function, called with (keys, args) through a closure, as
+-- Lua 5.1's xpcall passes no arguments.
+local function run(f, mode, nkeys, ...)
+  if mode == 0 then return xpcall(f, handler) end
+  local all, keys, args = {...}, {}, {}
+  for i = 1, nkeys do keys[i] = all[i] end
+  for i = nkeys + 1, select('#', ...) do args[i - nkeys] = all[i] end
+  if mode == 1 then
+    rawset(G, 'KEYS', keys)
+    rawset(G, 'ARGV', args)
+    return xpcall(f, handler)
+  end
   return xpcall(function() return f(keys, args) end, handler)
 end
 
