@@ -417,10 +417,9 @@ pub fn execute_loaded(srv: &mut Server, client_id: ClientId, args: &Args<'_>, ou
 
 /// A command a script runs with redis.call, checked by the script
 /// (scriptCall): straight to its handler, at the script's frozen time.
-pub fn run_from_script(srv: &mut Server, def: &CommandDef, client_id: ClientId, args: &Args<'_>, out: &mut Reply) {
-    let mut clock = BatchClock::default();
+pub fn run_from_script(srv: &mut Server, def: &CommandDef, client_id: ClientId, args: &Args<'_>, out: &mut Reply, clock: &mut BatchClock) {
     let start_us = clock.start_us();
-    run(srv, def, client_id, args, out, start_us, &mut clock);
+    run(srv, def, client_id, args, out, start_us, clock);
 }
 
 /// Run a command's handler and everything that follows it: statistics,

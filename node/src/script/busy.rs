@@ -112,6 +112,11 @@ impl Watch {
 
     /// The script is over: stop the I/O thread, run what is still queued.
     pub fn end(&self, srv: &mut Server) {
+        // Nothing is queued, and no I/O thread runs, unless the script
+        // timed out (submit checks the flag under the queue's lock).
+        if !self.timed_out() {
+            return;
+        }
         self.stop_io();
         let jobs = {
             let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());

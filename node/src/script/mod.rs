@@ -273,7 +273,7 @@ pub struct Scripting {
     pub fvm: Vm,
     pub libraries: functions::Libraries,
     /// By lowercase SHA1 hex.
-    pub scripts: HashMap<String, EvalScript>,
+    pub scripts: HashMap<String, EvalScript, foldhash::fast::RandomState>,
     /// Bytes of script bodies and SHAs (used_memory_scripts_eval).
     pub scripts_mem: usize,
     pub running: Option<Running>,
@@ -300,7 +300,7 @@ impl Scripting {
             vm: Vm::new(watch.clone(), false).expect("a new Lua VM starts"),
             fvm: Vm::new(watch.clone(), true).expect("a new Lua VM starts"),
             libraries: Default::default(),
-            scripts: HashMap::new(),
+            scripts: HashMap::default(),
             scripts_mem: 0,
             running: None,
             watch,
@@ -394,6 +394,8 @@ struct RunState {
     resp: u8,
     argv: ArgVec,
     reply: Reply,
+    /// Times the script's commands back to back, as a pipelined batch's.
+    clock: crate::clock::BatchClock,
 }
 
 impl RunState {
@@ -407,6 +409,7 @@ impl RunState {
             resp: 2,
             argv: ArgVec::default(),
             reply: Reply::new(false),
+            clock: Default::default(),
         }
     }
 }
@@ -524,6 +527,7 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
             st.allow_oom = !inv.flags.compat && inv.flags.allow_oom;
             st.repl = crate::replication::TO_ALL;
             st.resp = 2;
+            st.clock = Default::default();
         }
         let mode = if inv.eval_mode { 1 } else { 2 };
         let mut call = mlua::MultiValue::with_capacity(3 + inv.keys.len() + inv.args.len());
@@ -820,7 +824,7 @@ fn call_command(srv: &mut Server, st: &mut RunState) -> Result<(), CmdError> {
         c.resp = st.resp;
     }
     srv.replicas.targets = st.repl;
-    crate::dispatch::run_from_script(srv, def, st.client, &args, &mut st.reply);
+    crate::dispatch::run_from_script(srv, def, st.client, &args, &mut st.reply, &mut st.clock);
     srv.replicas.targets = crate::replication::TO_ALL;
     Ok(())
 }
