@@ -30,7 +30,7 @@ fn open_functions_return_independent_tables() {
     let bit = corvid_lualibs::open_bit(&lua).unwrap();
     assert_eq!(bit.get::<mlua::Function>("bxor").unwrap().call::<i64>((5, 3)).unwrap(), 6);
     let mp = corvid_lualibs::open_cmsgpack(&lua).unwrap();
-    assert_eq!(mp.get::<mlua::Function>("pack").unwrap().call::<mlua::String>(1).unwrap().as_bytes().to_vec(), vec![1]);
+    assert_eq!(mp.get::<mlua::Function>("pack").unwrap().call::<mlua::LuaString>(1).unwrap().as_bytes().to_vec(), vec![1]);
     let st = corvid_lualibs::open_struct(&lua).unwrap();
     assert_eq!(st.get::<mlua::Function>("size").unwrap().call::<i64>("i").unwrap(), 4);
 }
