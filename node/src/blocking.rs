@@ -82,10 +82,29 @@ pub fn parse_timeout(a: &[u8], now_ms: i64) -> Result<Option<i64>, CmdError> {
     Ok((ms > 0.0).then(|| now_ms + ms as i64))
 }
 
+/// A timeout in milliseconds (XREAD's BLOCK), as an absolute deadline; 0
+/// means none (getTimeoutFromObjectOrReply with UNIT_MILLISECONDS).
+pub fn parse_timeout_ms(a: &[u8], now_ms: i64) -> Result<Option<i64>, CmdError> {
+    let ms = corvid_proto::resp::parse_i64(a).ok_or_else(|| CmdError::err("timeout is not an integer or out of range"))?;
+    if ms < 0 {
+        return Err(CmdError::err("timeout is negative"));
+    }
+    if ms > i64::MAX - now_ms {
+        return Err(CmdError::err("timeout is out of range"));
+    }
+    Ok((ms > 0).then(|| now_ms + ms))
+}
+
 /// Block the calling client on `keys` until `deadline_ms`. Inside MULTI (and
 /// while serving) there is no waiting: the reply is a null array, as for a
 /// timeout.
 pub fn block(ctx: &mut Ctx<'_>, args: &Args<'_>, keys: &[&[u8]], deadline_ms: Option<i64>) {
+    block_as(ctx, &args.iter().collect::<Vec<_>>(), keys, deadline_ms)
+}
+
+/// Block as [`block`], keeping `argv` as the command to run again (XREAD
+/// keeps its `$` IDs resolved to what they meant when it blocked).
+pub fn block_as(ctx: &mut Ctx<'_>, argv: &[&[u8]], keys: &[&[u8]], deadline_ms: Option<i64>) {
     let in_exec = ctx.srv.in_exec;
     if ctx.srv.blocking.serving {
         ctx.srv.blocking.blocked_now = true;
@@ -96,7 +115,7 @@ pub fn block(ctx: &mut Ctx<'_>, args: &Args<'_>, keys: &[&[u8]], deadline_ms: Op
         return;
     }
     let mut command = Vec::new();
-    corvid_proto::resp::encode_command(&mut command, &args.iter().collect::<Vec<_>>());
+    corvid_proto::resp::encode_command(&mut command, argv);
     let db = ctx.db;
     let b = &mut ctx.srv.blocking;
     for k in keys {
@@ -158,15 +177,29 @@ pub fn serve_ready(srv: &mut Server) {
 }
 
 /// Whether one of the keys `id` waits on holds a list (or, for the sorted-set
-/// pops, a sorted set).
+/// pops, a sorted set; for XREAD and XREADGROUP, a stream).
 fn has_wanted_value(srv: &Server, id: ClientId, command: &[u8]) -> bool {
+    use crate::keyspace::ValueRef;
     let wants_zset = command.len() > 2 && command[..2].eq_ignore_ascii_case(b"bz");
+    let wants_stream = command.len() >= 5 && command[..5].eq_ignore_ascii_case(b"xread");
     let Some(b) = srv.clients.map.get(&id).and_then(|c| c.blocked.as_ref()) else { return false };
     b.keys.iter().any(|k| match srv.db.dbs[b.db].get(k).map(|e| e.value()) {
-        Some(crate::keyspace::ValueRef::List(_)) => !wants_zset,
-        Some(crate::keyspace::ValueRef::ZSet(_)) => wants_zset,
+        Some(ValueRef::List(_)) => !wants_zset && !wants_stream,
+        Some(ValueRef::ZSet(_)) => wants_zset,
+        Some(ValueRef::Stream(_)) => wants_stream,
         _ => false,
     })
+}
+
+/// An XREADGROUP waits on a group of a stream: once one of its keys holds no
+/// stream any more, the group is gone with it, and it is told so at once
+/// (unblockDeletedStreamReadgroupClients).
+fn lost_stream(srv: &Server, id: ClientId, command: &[u8]) -> bool {
+    if !command.eq_ignore_ascii_case(b"xreadgroup") {
+        return false;
+    }
+    let Some(b) = srv.clients.map.get(&id).and_then(|c| c.blocked.as_ref()) else { return false };
+    b.keys.iter().any(|k| !matches!(srv.db.dbs[b.db].get(k).map(|e| e.value()), Some(crate::keyspace::ValueRef::Stream(_))))
 }
 
 /// Run a blocked client's command again; if it replied, it is served.
@@ -180,6 +213,18 @@ fn serve_one(srv: &mut Server, id: ClientId) {
     let limits = Limits { max_bulk_len: i64::MAX, auth_required: false };
     let Ok(Parsed::Command(cmd)) = parser.parse(&command, &limits) else { return };
     let args = parser.args(&command, cmd);
+    if lost_stream(srv, id, args.get(0)) {
+        let mut out = Reply { buf: Vec::new(), resp3 };
+        let e = CmdError::Coded("UNBLOCKED the stream key no longer exists".into());
+        crate::dispatch::count_error(srv, &e);
+        out.error(&e.to_string());
+        unblock(srv, id);
+        if let Some(c) = srv.clients.map.get_mut(&id) {
+            c.blocked_reply = Some(out.buf);
+            c.wake.notify_one();
+        }
+        return;
+    }
     // Redis serves a waiter only from a key holding the type it waits on;
     // a key that now holds something else leaves it waiting.
     if !has_wanted_value(srv, id, args.get(0)) {

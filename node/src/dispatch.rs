@@ -520,10 +520,12 @@ fn after_command(
     let modified_for_notify = if notify_before.is_some() { modified.clone() } else { None };
     let listening = srv.watching_clients > 0 || !srv.blocking.is_empty();
     if changed && is_write && listening {
-        if spec.full_name == "swapdb" {
-            for d in args.iter().skip(1).filter_map(db_index) {
-                srv.blocking.signal_db(d);
-            }
+        match spec.full_name {
+            "swapdb" => args.iter().skip(1).filter_map(db_index).for_each(|d| srv.blocking.signal_db(d)),
+            // A flushed stream wakes its XREADGROUP waiters (with an error).
+            "flushdb" => srv.blocking.signal_db(db),
+            "flushall" => (0..srv.db.dbs.len()).for_each(|d| srv.blocking.signal_db(d)),
+            _ => {}
         }
         crate::cmd::multi::apply_flush_effects(srv, flushed);
         for (d, k) in changed_keys(spec, db, args, modified) {

@@ -56,6 +56,7 @@ pub mod replica;
 pub mod replication;
 pub mod set;
 pub mod skiplist;
+pub mod stream;
 pub mod server;
 pub mod zset;
 

@@ -118,6 +118,27 @@ impl Listpack {
         Listpack { buf: buf.into_boxed_slice(), front: 0 }
     }
 
+    /// A listpack of `values` in order, built in one pass (a whole stream
+    /// node for an RDB file, where appending one by one would copy the
+    /// buffer each time).
+    pub fn build<'v>(values: impl IntoIterator<Item = &'v [u8]>) -> Self {
+        let mut buf = vec![0u8; HEADER];
+        let mut count = 0usize;
+        for v in values {
+            let e = Entry::new(v);
+            buf.extend_from_slice(&e.head[..e.head_len]);
+            buf.extend_from_slice(e.data);
+            buf.extend_from_slice(&e.backlen[..e.backlen_len]);
+            count += 1;
+        }
+        buf.push(EOF);
+        let total = buf.len() as u32;
+        buf[0..4].copy_from_slice(&total.to_le_bytes());
+        let declared = if count < COUNT_UNKNOWN as usize { count as u16 } else { COUNT_UNKNOWN };
+        buf[4..6].copy_from_slice(&declared.to_le_bytes());
+        Listpack { buf: buf.into_boxed_slice(), front: 0 }
+    }
+
     /// Take a buffer from outside (DUMP payload, RDB file), checking all of it.
     pub fn from_bytes(buf: Vec<u8>) -> Result<Self, ListpackError> {
         if buf.len() < HEADER + 1 || u32::from_le_bytes(buf[0..4].try_into().unwrap()) as usize != buf.len() {

@@ -38,6 +38,7 @@ pub fn dataset_commands(dbs: &Databases, functions: &[&[u8]], timestamp: Option<
                     z.iter().map(|(m, score)| vec![format_double_17g(score).into_bytes(), m.to_bytes()]),
                 ),
                 ValueRef::Hash(h) => batched(&mut out, b"HMSET", key, h.iter().map(|(f, v)| vec![f.to_bytes(), v.to_bytes()])),
+                ValueRef::Stream(s) => stream_commands(&mut out, key, s),
                 string => {
                     let bytes = string.string_bytes().expect("a string");
                     encode_command(&mut out, &[&b"SET"[..], key, &bytes]);
@@ -70,5 +71,46 @@ fn batched(out: &mut Vec<u8>, name: &[u8], key: &[u8], items: impl Iterator<Item
     }
     if count > 0 {
         flush(&mut argv, out);
+    }
+}
+
+/// The commands that rebuild a stream (rewriteStreamObject): its entries,
+/// its counters, then each group with its consumers and pending entries.
+fn stream_commands(out: &mut Vec<u8>, key: &[u8], s: &crate::stream::Stream) {
+    use crate::stream::StreamId;
+    if s.length > 0 {
+        for e in s.range(StreamId::MIN, StreamId::MAX, false) {
+            let id = e.id.to_bytes();
+            let mut argv: Vec<&[u8]> = vec![b"XADD", key, &id];
+            for (f, v) in e.fields() {
+                argv.push(f);
+                argv.push(v);
+            }
+            encode_command(out, &argv);
+        }
+    } else {
+        // An empty stream still exists: add an entry and trim it away.
+        encode_command(out, &[&b"XADD"[..], key, b"MAXLEN", b"0", b"0-1", b"x", b"y"]);
+    }
+    let (last, added, maxdel) = (s.last_id.to_bytes(), s.entries_added.to_string(), s.max_deleted_id.to_bytes());
+    encode_command(out, &[&b"XSETID"[..], key, &last, b"ENTRIESADDED", added.as_bytes(), b"MAXDELETEDID", &maxdel]);
+    for (name, g) in &s.groups {
+        let read = g.entries_read.map_or(-1, |n| n as i64).to_string();
+        encode_command(out, &[&b"XGROUP"[..], b"CREATE", key, name, &g.last_id.to_bytes(), b"ENTRIESREAD", read.as_bytes()]);
+        for (cname, c) in &g.consumers {
+            if c.pel.is_empty() {
+                encode_command(out, &[&b"XGROUP"[..], b"CREATECONSUMER", key, name, cname]);
+                continue;
+            }
+            for id in &c.pel {
+                let nack = &g.pel[id];
+                let (time, count) = (nack.delivery_time.to_string(), nack.delivery_count.to_string());
+                let id = id.to_bytes();
+                encode_command(
+                    out,
+                    &[&b"XCLAIM"[..], key, name, cname, b"0", &id, b"TIME", time.as_bytes(), b"RETRYCOUNT", count.as_bytes(), b"JUSTID", b"FORCE"],
+                );
+            }
+        }
     }
 }

@@ -20,6 +20,7 @@ pub fn type_name(v: &ValueRef<'_>) -> &'static str {
         ValueRef::Hash(_) => "hash",
         ValueRef::Set(_) => "set",
         ValueRef::ZSet(_) => "zset",
+        ValueRef::Stream(_) => "stream",
     }
 }
 
@@ -34,6 +35,7 @@ pub fn encoding_name(v: &ValueRef<'_>) -> &'static str {
         ValueRef::Hash(h) => h.encoding_name(),
         ValueRef::Set(x) => x.encoding_name(),
         ValueRef::ZSet(z) => z.encoding_name(),
+        ValueRef::Stream(_) => "stream",
     }
 }
 

@@ -52,6 +52,7 @@ fn value_bytes(v: &ValueRef<'_>, samples: usize) -> usize {
             // back link, about two levels).
             Some(d) => HEAP + 64 + sampled(d.len(), samples, d.iter()) * 2 + d.len() * 16,
         },
+        ValueRef::Stream(s) => HEAP + s.allocated(),
     }
 }
 

@@ -16,6 +16,8 @@
 //! - [`info`]: the INFO sections; [`memory`]: MEMORY USAGE.
 //! - [`multi`]: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
 //! - [`scripting`]: EVAL, EVALSHA, SCRIPT.
+//! - [`stream`]: XADD, XRANGE, XREAD and the other stream commands;
+//!   [`stream_group`]: XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM.
 //!
 //! The helpers below are the argument parsing every family shares.
 
@@ -38,6 +40,8 @@ pub mod scripting;
 pub mod server;
 pub mod set;
 pub mod sort;
+pub mod stream;
+pub mod stream_group;
 pub mod string;
 pub mod zset;
 
@@ -70,6 +74,8 @@ pub fn register_all(r: &mut Registry) {
     memory::register(r);
     multi::register(r);
     scripting::register(r);
+    stream::register(r);
+    stream_group::register(r);
 }
 
 /// An integer argument (getLongLongFromObjectOrReply).
@@ -137,6 +143,21 @@ collection!(crate::quicklist::QuickList, List);
 collection!(crate::hash::Hash, Hash);
 collection!(crate::set::Set, Set);
 collection!(crate::zset::ZSet, ZSet);
+
+impl Collection for crate::stream::Stream {
+    fn of<'a>(v: ValueRef<'a>) -> Option<&'a Self> {
+        match v {
+            ValueRef::Stream(x) => Some(x),
+            _ => None,
+        }
+    }
+    fn of_mut(v: &mut HeapValue) -> Option<&mut Self> {
+        match v {
+            HeapValue::Stream(x) => Some(&mut **x),
+            _ => None,
+        }
+    }
+}
 
 /// The value at `key` for reading as a `T`: None when absent, WRONGTYPE for
 /// another type (lookupKeyRead + checkType).

@@ -521,6 +521,16 @@ fn value_digest(digest: &mut [u8; 20], e: &Entry<'_>) {
                 xor_digest(digest, &pair_digest(&[&f.to_bytes(), &v.to_bytes()]));
             }
         }
+        ValueRef::Stream(s) => {
+            mix_digest(digest, &6u32.to_be_bytes());
+            for entry in s.range(crate::stream::StreamId::MIN, crate::stream::StreamId::MAX, false) {
+                mix_digest(digest, format!("{}.{}", entry.id.ms, entry.id.seq).as_bytes());
+                for (f, v) in entry.fields() {
+                    mix_digest(digest, f);
+                    mix_digest(digest, v);
+                }
+            }
+        }
         string => {
             mix_digest(digest, &0u32.to_be_bytes());
             mix_digest(digest, &string.string_bytes().expect("a string"));

@@ -30,6 +30,7 @@ use crate::hash::Hash;
 use crate::quicklist::QuickList;
 use crate::set::Set;
 use crate::zset::ZSet;
+use crate::stream::Stream;
 
 pub use entry::EMBSTR_MAX;
 
@@ -59,6 +60,7 @@ pub enum HeapValue {
     Hash(Hash),
     Set(Set),
     ZSet(ZSet),
+    Stream(Box<Stream>),
 }
 
 const _: () = assert!(std::mem::size_of::<HeapValue>() == 32);
@@ -71,6 +73,7 @@ impl HeapValue {
             HeapValue::Hash(h) => ValueRef::Hash(h),
             HeapValue::Set(x) => ValueRef::Set(x),
             HeapValue::ZSet(z) => ValueRef::ZSet(z),
+            HeapValue::Stream(x) => ValueRef::Stream(x),
         }
     }
 
@@ -81,6 +84,7 @@ impl HeapValue {
             HeapValue::Hash(h) => OwnedValue::Hash(h),
             HeapValue::Set(x) => OwnedValue::Set(x),
             HeapValue::ZSet(z) => OwnedValue::ZSet(z),
+            HeapValue::Stream(x) => OwnedValue::Stream(x),
         }
     }
 }
@@ -102,6 +106,7 @@ pub enum ValueRef<'a> {
     Hash(&'a Hash),
     Set(&'a Set),
     ZSet(&'a ZSet),
+    Stream(&'a Stream),
 }
 
 impl ValueRef<'_> {
@@ -114,6 +119,7 @@ impl ValueRef<'_> {
             ValueRef::Hash(h) => OwnedValue::Hash(h.clone()),
             ValueRef::Set(x) => OwnedValue::Set(x.clone()),
             ValueRef::ZSet(z) => OwnedValue::ZSet(z.clone()),
+            ValueRef::Stream(x) => OwnedValue::Stream(Box::new(x.clone())),
         }
     }
 
@@ -122,7 +128,7 @@ impl ValueRef<'_> {
         match *self {
             ValueRef::Int(n) => Some(itoa::Buffer::new().format(n).as_bytes().to_vec()),
             ValueRef::Str(s, _) => Some(s.to_vec()),
-            ValueRef::List(_) | ValueRef::Hash(_) | ValueRef::Set(_) | ValueRef::ZSet(_) => None,
+            ValueRef::List(_) | ValueRef::Hash(_) | ValueRef::Set(_) | ValueRef::ZSet(_) | ValueRef::Stream(_) => None,
         }
     }
 }
@@ -137,6 +143,7 @@ pub enum OwnedValue {
     Hash(Hash),
     Set(Set),
     ZSet(ZSet),
+    Stream(Box<Stream>),
 }
 
 /// Where a command names the element it looks up: right after the key
@@ -386,6 +393,7 @@ impl Table {
             OwnedValue::Hash(h) => self.insert_payload(key, heap(HeapValue::Hash(h)), expire_at, lru),
             OwnedValue::Set(x) => self.insert_payload(key, heap(HeapValue::Set(x)), expire_at, lru),
             OwnedValue::ZSet(z) => self.insert_payload(key, heap(HeapValue::ZSet(z)), expire_at, lru),
+            OwnedValue::Stream(x) => self.insert_payload(key, heap(HeapValue::Stream(x)), expire_at, lru),
         }
     }
 
@@ -432,7 +440,8 @@ impl Table {
                     | ValueRef::List(_)
                     | ValueRef::Hash(_)
                     | ValueRef::Set(_)
-                    | ValueRef::ZSet(_) => {
+                    | ValueRef::ZSet(_)
+                    | ValueRef::Stream(_) => {
                         let heap = old.take_heap().expect("raw strings and lists live on the heap");
                         (old.rebuilt(Payload::Heap(heap), expire), true)
                     }

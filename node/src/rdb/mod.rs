@@ -29,6 +29,7 @@ pub mod file;
 pub mod lzf;
 pub mod object;
 pub mod payload;
+pub mod stream;
 pub mod value;
 
 /// The RDB format version we write, and the newest we accept (Redis 7.0's `RDB_VERSION`).
@@ -59,6 +60,8 @@ pub enum RdbValue {
     /// A sorted set's distinct members and scores (`RDB_TYPE_ZSET_2`, and
     /// the older `RDB_TYPE_ZSET` with scores as text).
     ZSet(Vec<(Vec<u8>, f64)>),
+    /// A stream (`RDB_TYPE_STREAM_LISTPACKS` and `_2`), validated.
+    Stream(Box<crate::stream::Stream>),
 }
 
 /// Why an RDB payload could not be decoded.
@@ -124,4 +127,7 @@ pub enum RdbError {
     /// score that is no number, or members out of score order.
     #[error("Bad data format")]
     BadPairs,
+    /// A stream whose nodes, IDs, counters or groups do not add up.
+    #[error("Bad data format")]
+    BadStream(&'static str),
 }

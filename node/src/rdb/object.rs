@@ -99,5 +99,6 @@ pub fn to_owned_value(value: RdbValue, limits: &EncodingLimits) -> Result<OwnedV
             pairs.sort_by(|a, b| crate::skiplist::order((&a.0, a.1), (&b.0, b.1)));
             OwnedValue::ZSet(ZSet::from_sorted_pairs(&pairs, limits.zset_entries, limits.zset_value))
         }
+        RdbValue::Stream(s) => OwnedValue::Stream(s),
     })
 }

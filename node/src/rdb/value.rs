@@ -90,6 +90,7 @@ impl ValueType {
             RdbValue::Hash(_) => ValueType::Hash,
             RdbValue::ZSetListpack(_) => ValueType::ZsetListpack,
             RdbValue::ZSet(_) => ValueType::Zset2,
+            RdbValue::Stream(_) => ValueType::StreamListpacks2,
         }
     }
 
@@ -104,6 +105,7 @@ impl ValueType {
             ValueRef::Hash(Hash::Table(_)) => ValueType::Hash,
             ValueRef::ZSet(z) if z.dict().is_none() => ValueType::ZsetListpack,
             ValueRef::ZSet(_) => ValueType::Zset2,
+            ValueRef::Stream(_) => ValueType::StreamListpacks2,
         }
     }
 }
@@ -126,6 +128,8 @@ pub fn read_value(r: &mut Reader<'_>, ty: ValueType) -> Result<RdbValue, RdbErro
         ValueType::ZsetListpack => read_zset_listpack(r),
         ValueType::Zset2 => read_zset(r, true),
         ValueType::Zset => read_zset(r, false),
+        ValueType::StreamListpacks => Ok(RdbValue::Stream(Box::new(super::stream::read(r, false)?))),
+        ValueType::StreamListpacks2 => Ok(RdbValue::Stream(Box::new(super::stream::read(r, true)?))),
         other => Err(RdbError::UnsupportedType(other.byte())),
     }
 }
@@ -284,6 +288,7 @@ pub fn write_value(out: &mut Vec<u8>, value: &RdbValue, compress: bool) {
             }
         }
         RdbValue::ZSet(pairs) => write_zset_pairs(out, pairs.iter().map(|(m, s)| (&m[..], *s)), pairs.len(), compress),
+        RdbValue::Stream(s) => super::stream::write(out, s, compress),
     }
 }
 
@@ -311,6 +316,7 @@ pub fn write_value_ref(out: &mut Vec<u8>, v: &ValueRef<'_>, compress: bool) {
             }
         }
         ValueRef::ZSet(z) => write_zset(out, z, compress),
+        ValueRef::Stream(s) => super::stream::write(out, s, compress),
     }
 }
 
