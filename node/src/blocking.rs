@@ -27,6 +27,8 @@ pub struct Blocked {
     pub deadline_ms: Option<i64>,
     /// The command, RESP-encoded, to run again when a key is ready.
     command: Vec<u8>,
+    /// Its name: its call is counted when it is unblocked, as Redis does.
+    cmd_name: &'static str,
 }
 
 /// Every blocked client and the keys they wait on.
@@ -126,7 +128,7 @@ pub fn block_as(ctx: &mut Ctx<'_>, argv: &[&[u8]], keys: &[&[u8]], deadline_ms: 
     }
     b.blocked_now = true;
     b.count += 1;
-    let blocked = Blocked { db, keys: keys.iter().map(|k| k.to_vec()).collect(), deadline_ms, command };
+    let blocked = Blocked { db, keys: keys.iter().map(|k| k.to_vec()).collect(), deadline_ms, command, cmd_name: ctx.spec.full_name };
     ctx.client().blocked = Some(blocked);
 }
 
@@ -146,9 +148,27 @@ pub fn unblock(srv: &mut Server, id: ClientId) -> bool {
     true
 }
 
+/// Unblock without serving (a timeout, CLIENT UNBLOCK, a lost stream),
+/// counting the command's one call then (updateStatsOnUnblock); `failed`
+/// when the reply is an error.
+pub fn unblock_counted(srv: &mut Server, id: ClientId, failed: bool) -> bool {
+    let Some(name) = srv.clients.map.get(&id).and_then(|c| c.blocked.as_ref()).map(|b| b.cmd_name) else { return false };
+    if let Some(def) = crate::dispatch::registry().get(name.as_bytes()) {
+        if srv.cmd_stats.len() <= def.id {
+            srv.cmd_stats.resize(def.id + 1, Default::default());
+        }
+        let st = &mut srv.cmd_stats[def.id];
+        st.calls += 1;
+        if failed {
+            st.failed_calls += 1;
+        }
+    }
+    unblock(srv, id)
+}
+
 /// The deadline passed: unblock with a null array (replyToBlockedClientTimedOut).
 pub fn time_out(srv: &mut Server, id: ClientId, out: &mut Reply) {
-    if unblock(srv, id) {
+    if unblock_counted(srv, id, false) {
         out.null_array();
     }
 }
@@ -218,7 +238,7 @@ fn serve_one(srv: &mut Server, id: ClientId) {
         let e = CmdError::Coded("UNBLOCKED the stream key no longer exists".into());
         crate::dispatch::count_error(srv, &e);
         out.error(&e.to_string());
-        unblock(srv, id);
+        unblock_counted(srv, id, true);
         if let Some(c) = srv.clients.map.get_mut(&id) {
             c.blocked_reply = Some(out.buf);
             c.wake.notify_one();

@@ -446,6 +446,8 @@ fn run(
     let notify_before = (srv.notify_flags != 0 && spec.flags.contains(CmdFlags::WRITE)).then(|| crate::notify::before(srv, spec, db, args));
     let mut ctx = Ctx { srv, client_id, db, out, spec };
     let result = (def.handler)(&mut ctx, args);
+    // A command that blocked counts when it is unblocked (served, timed out).
+    let blocked = ctx.srv.blocking.blocked_now;
     after_command(ctx.srv, spec, db, args, dirty_before, flushed, notify_before);
     // A wall clock stepped backwards must not make a negative duration.
     let elapsed = (clock.end_us() - start_us).max(0) as u64;
@@ -457,8 +459,10 @@ fn run(
         crate::cmd::server::feed_monitors(srv, client_id, args);
     }
     let st = &mut srv.cmd_stats[def.id];
-    st.calls += 1;
-    st.usec += elapsed;
+    if !blocked {
+        st.calls += 1;
+        st.usec += elapsed;
+    }
     srv.stats.total_commands_processed += 1;
     if let Err(e) = result {
         srv.cmd_stats[def.id].failed_calls += 1;

@@ -494,9 +494,11 @@ fn client_unblock(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         return Ok(());
     };
     let mut reply = corvid_proto::resp::Reply { buf: Vec::new(), resp3 };
-    crate::blocking::unblock(ctx.srv, id);
+    crate::blocking::unblock_counted(ctx.srv, id, as_error);
     if as_error {
-        reply.error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+        let e = CmdError::Coded("UNBLOCKED client unblocked via CLIENT UNBLOCK".into());
+        crate::dispatch::count_error(ctx.srv, &e);
+        reply.error(&e.to_string());
     } else {
         reply.null_array();
     }

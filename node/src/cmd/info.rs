@@ -302,7 +302,8 @@ pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything:
             "master_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:{}\r\nmaster_repl_offset:{}\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:{}\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
             srv.replid,
             srv.replid2,
-            srv.replicas.offset,
+            // A replica's offset is that of the stream it applies.
+            srv.master.as_ref().map_or(srv.replicas.offset as i64, |m| m.offset),
             srv.config.get_i64("repl-backlog-size"),
         );
     }

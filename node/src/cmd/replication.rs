@@ -71,6 +71,8 @@ fn replicaof(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                 srv.clients.kill(id);
             }
             srv.master_generation += 1;
+            // The offset goes on from the master's stream, as the backlog it was fed.
+            srv.replicas.offset = srv.replicas.offset.max(m.offset.max(0) as u64);
             // A new history starts here (shiftReplicationId).
             srv.replid2 = std::mem::replace(&mut srv.replid, crate::server::random_hex(40));
             tracing::info!("MASTER MODE enabled (user request from '{}')", ctx.client_id);

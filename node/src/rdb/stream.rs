@@ -62,7 +62,9 @@ pub fn write(out: &mut Vec<u8>, s: &Stream, compress: bool) {
                 }
                 plan.push(Err(v));
             }
-            push_int(&mut ints, &mut plan, if same { n as i64 } else { 2 * n as i64 + 1 });
+            // The elements since the flags: three fixed, the values, and without
+            // the master fields the count and the field names.
+            push_int(&mut ints, &mut plan, if same { n as i64 + 3 } else { 2 * n as i64 + 4 });
         }
         let lp = Listpack::build(plan.iter().map(|p| match p {
             Ok(i) => ints[*i].as_slice(),
@@ -156,7 +158,7 @@ fn read_node(master: StreamId, lp: &Listpack) -> Result<(NodeEntries, Vec<Vec<u8
             fields.push(bytes_at(it.next())?);
         }
         let lp_count = int_at(it.next())?;
-        if lp_count != if same { n } else { 2 * n + 1 } {
+        if lp_count != if same { n + 3 } else { 2 * n + 4 } {
             return Err(bad("an entry's lp-count does not match it"));
         }
         let is_deleted = flags & DELETED as i64 != 0;
