@@ -12,8 +12,9 @@
 #   TESTS             redis-benchmark -t list      [set,get,incr,mset]
 #   CLIENTS           redis-benchmark -c           [50]
 #   MEM_KEYS          keys loaded for the memory test (DEBUG POPULATE, 16-byte values) [1000000]
-#   MEM_CASES         collection memory cases to run [hash,set,zset]: 1M hashes of 10
-#                     small fields, 100k sets of 100 integers, 100k sorted sets of 100 members
+#   MEM_CASES         collection memory cases to run [hash,set,zset,stream]: 1M hashes of 10
+#                     small fields, 100k sets of 100 integers, 100k sorted sets of 100 members,
+#                     one stream of 1M two-field entries (per entry)
 #   BENCH_OUT         logs and results             [<repo>/bench/out]
 #
 # Both servers get the same settings: --save "" --appendonly no (and
@@ -33,10 +34,10 @@ ROUNDS=${ROUNDS:-3}
 N_P1=${N_P1:-200000}
 N_P16=${N_P16:-2000000}
 TESTS=${TESTS:-set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100}
-MEM_CASES=${MEM_CASES:-hash,set,zset}
+MEM_CASES=${MEM_CASES:-hash,set,zset,stream}
 # Cases redis-benchmark's -t cannot express: EVALSHA of a three-command
 # script, PUBLISH to a channel with 50 subscribers.
-EXTRA=${EXTRA:-evalsha,publish_50}
+EXTRA=${EXTRA:-evalsha,publish_50,xadd,xread_100}
 CLIENTS=${CLIENTS:-50}
 MEM_KEYS=${MEM_KEYS:-1000000}
 OUT=${BENCH_OUT:-$root/bench/out}
@@ -118,6 +119,18 @@ vmrss_bytes() { # NAME
   awk '/^VmRSS:/ { print $2 * 1024 }' "/proc/${PID[$1]}/status"
 }
 
+# Wait until the allocator has returned the pages the load freed (jemalloc's
+# decay takes up to ~10 s): VmRSS unchanged over a second, at most 20 s.
+settle_rss() { # NAME
+  local prev=-1 now i
+  for i in $(seq 1 20); do
+    sleep 1
+    now=$(vmrss_bytes "$1")
+    [ "$now" = "$prev" ] && return 0
+    prev=$now
+  done
+}
+
 # --- throughput --------------------------------------------------------------------------
 # The three-command script EVALSHA runs.
 SCRIPT3="redis.call('incr', KEYS[1]); redis.call('set', KEYS[2], ARGV[1]); return redis.call('get', KEYS[2])"
@@ -143,6 +156,14 @@ extra_case() { # NAME PIPELINE N CASE: prints ops/s
               -P "$pipeline" --csv publish bench-channel hello-subscribers) || true
       kill "${pids[@]}" 2>/dev/null || true
       wait "${pids[@]}" 2>/dev/null || true ;;
+    xadd)
+      out=$(timeout 600 redis-benchmark -h 127.0.0.1 -p "${PORT[$name]}" -q -c "$CLIENTS" -n "$n" \
+              -r 1000000 -P "$pipeline" --csv xadd bench-stream "*" sensor __rand_int__ reading 19.75) ;;
+    xread_100)
+      # One stream of 100 entries, read whole by every request.
+      for i in $(seq 1 100); do printf 'XADD bench-stream * sensor %d reading 19.75\n' "$i"; done | cli "$name" >/dev/null
+      out=$(timeout 600 redis-benchmark -h 127.0.0.1 -p "${PORT[$name]}" -q -c "$CLIENTS" -n "$((n / 10))" \
+              -P "$pipeline" --csv xread COUNT 100 STREAMS bench-stream 0) ;;
     *) die "unknown EXTRA case $case" ;;
   esac
   tr -d '"' <<<"$out" | awk -F, 'NR > 1 && NF > 1 { print $2; exit }'
@@ -239,7 +260,9 @@ memory_table=$(
 
 # --- collection memory -------------------------------------------------------------------
 # RESP for one case's load, the same bytes for both servers (redis-cli --pipe).
-case_keys() { case $1 in hash) echo 1000000 ;; set|zset) echo 100000 ;; esac; }
+case_keys() { case $1 in hash) echo 1000000 ;; set|zset) echo 100000 ;; stream) echo 1 ;; esac; }
+# What the memory figures are divided by: keys, or a stream's entries.
+case_units() { case $1 in stream) echo 1000000 ;; *) case_keys "$1" ;; esac; }
 case_commands() { # CASE
   awk -v c="$1" -v n="$(case_keys "$1")" 'BEGIN {
     for (i = 0; i < n; i++) {
@@ -247,6 +270,13 @@ case_commands() { # CASE
       if (c == "hash") {
         a[k++] = "HSET"; a[k++] = "hash:" i
         for (j = 0; j < 10; j++) { a[k++] = "field" j; a[k++] = sprintf("val-%04d", (i * 10 + j) % 10000) }
+      } else if (c == "stream") {
+        for (e = 0; e < 1000000; e++) {
+          printf "*7\r\n$4\r\nXADD\r\n$8\r\nstream:0\r\n$1\r\n*\r\n$6\r\nsensor\r\n"
+          v = sprintf("%d", e % 1000); printf "$%d\r\n%s\r\n", length(v), v
+          v = sprintf("%.2f", (e % 4000) / 100); printf "$7\r\nreading\r\n$%d\r\n%s\r\n", length(v), v
+        }
+        continue
       } else if (c == "set") {
         a[k++] = "SADD"; a[k++] = "set:" i
         for (j = 0; j < 100; j++) a[k++] = (i + 37 * j) % 30000
@@ -265,7 +295,8 @@ for mem_case in ${MEM_CASES//,/ }; do
   file="$OUT/load-$mem_case.resp"
   [ -s "$file" ] || case_commands "$mem_case" > "$file"
   n=$(case_keys "$mem_case")
-  say "memory: $n $mem_case keys into fresh servers"
+  units=$(case_units "$mem_case")
+  say "memory: $n $mem_case keys ($units units) into fresh servers"
   for name in corvid redis; do
     start_server "$name"
     sleep 1
@@ -275,9 +306,9 @@ for mem_case in ${MEM_CASES//,/ }; do
     keys=$(cli "$name" DBSIZE)
     [ "$keys" = "$n" ] || die "$name: DBSIZE is $keys after loading $n keys ($mem_case)"
     MEM[$name,$mem_case,enc]=$(cli "$name" OBJECT ENCODING "$mem_case:0")
-    sleep 1
-    MEM[$name,$mem_case,used]=$(awk -v a="$used0" -v b="$(info_field "$name" memory used_memory)" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / n }')
-    MEM[$name,$mem_case,vm]=$(awk -v a="$rss0" -v b="$(vmrss_bytes "$name")" -v n="$n" 'BEGIN { printf "%.1f", (b - a) / n }')
+    settle_rss "$name"
+    MEM[$name,$mem_case,used]=$(awk -v a="$used0" -v b="$(info_field "$name" memory used_memory)" -v n="$units" 'BEGIN { printf "%.1f", (b - a) / n }')
+    MEM[$name,$mem_case,vm]=$(awk -v a="$rss0" -v b="$(vmrss_bytes "$name")" -v n="$units" 'BEGIN { printf "%.1f", (b - a) / n }')
     stop_server "$name"
   done
   for metric in used:used_memory vm:"VmRSS (/proc)"; do
@@ -285,7 +316,7 @@ for mem_case in ${MEM_CASES//,/ }; do
     c=${MEM[corvid,$mem_case,$key]}; r=${MEM[redis,$mem_case,$key]}
     collection_rows+=$(awk -v m="$mem_case" -v n="$n" -v l="$label" -v c="$c" -v r="$r" \
       -v ce="${MEM[corvid,$mem_case,enc]}" -v re="${MEM[redis,$mem_case,enc]}" \
-      'BEGIN { printf "| %s (%d keys; %s / %s) | %s | %s | %s | %.2f× |", m, n, ce, re, l, c, r, (r > 0 ? c / r : 0) }')$'\n'
+      -v u="$units" 'BEGIN { printf "| %s (%d keys, per %s; %s / %s) | %s | %s | %s | %.2f× |", m, n, (u == n ? "key" : "entry of " u), ce, re, l, c, r, (r > 0 ? c / r : 0) }')$'\n'
   done
 done
 

@@ -16,6 +16,8 @@ use crate::dispatch::{self, Flow};
 use crate::server::Shared;
 
 const READ_CHUNK: usize = 16 * 1024;
+/// Above this, a drained input buffer is not kept.
+const IN_KEEP: usize = 4 * READ_CHUNK;
 /// Above this, an output buffer is not kept for reuse.
 const OUT_KEEP: usize = 64 * 1024;
 
@@ -228,6 +230,14 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
         let consumed = parser.parsed_len();
         buf.advance(consumed);
         parser.consume(consumed);
+        // A buffer grown for a big argument or a burst goes back to the
+        // usual size once drained, so a fast pipeline reads in chunks
+        // instead of holding (and making the allocator hold) megabytes.
+        if buf.capacity() > IN_KEEP && buf.len() < READ_CHUNK {
+            let mut fresh = BytesMut::with_capacity(READ_CHUNK);
+            fresh.extend_from_slice(&buf);
+            buf = fresh;
+        }
     }
     let _ = stream.shutdown().await;
     let mut srv = shared.lock_async().await;
