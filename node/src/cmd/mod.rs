@@ -16,6 +16,7 @@
 //! - [`info`]: the INFO sections; [`memory`]: MEMORY USAGE.
 //! - [`multi`]: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
 //! - [`scripting`]: EVAL, EVALSHA, SCRIPT.
+//! - [`hll`]: PFADD, PFCOUNT, PFMERGE and the PFDEBUG/PFSELFTEST internals.
 //!
 //! The helpers below are the argument parsing every family shares.
 
@@ -26,6 +27,7 @@ pub mod connection;
 pub mod dump;
 pub mod expire;
 pub mod hash;
+pub mod hll;
 pub mod info;
 pub mod keyspace;
 pub mod list;
@@ -70,6 +72,7 @@ pub fn register_all(r: &mut Registry) {
     memory::register(r);
     multi::register(r);
     scripting::register(r);
+    hll::register(r);
 }
 
 /// An integer argument (getLongLongFromObjectOrReply).
