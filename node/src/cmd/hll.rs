@@ -66,9 +66,8 @@ fn pfadd(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         for element in args.iter().skip(2) {
             grew += hll::add(&mut value, element, max_bytes)? as u64;
         }
-        if grew > 0 {
-            hll::invalidate_cache(&mut value);
-        }
+        // Creating is an update too: even an empty new value has a stale cache.
+        hll::invalidate_cache(&mut value);
         // Storing counts the creation as one change.
         ctx.srv.db.set_owned(db, key, OwnedValue::Str(value, StrEncoding::Raw), None);
     }
