@@ -351,3 +351,38 @@ fn keyspace_events_name_pfadd() {
     }
     assert_eq!(seen, ["pfadd h", "pfadd m", "set done"]);
 }
+
+#[test]
+fn replicas_get_pfcount_cache_writes_and_compute_their_own() {
+    let master = Server::start(&["--repl-diskless-sync-delay", "0"]);
+    let replica = Server::start(&[]);
+    let (mut m, mut r) = (master.raw(), replica.raw());
+    assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &master.port().to_string()]), "+OK\r\n");
+    let linked = Instant::now();
+    while !r.cmd(&["INFO", "replication"]).contains("master_link_status:up") {
+        assert!(linked.elapsed() < Duration::from_secs(10), "the replica never linked");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let synced = |m: &mut RawConn, r: &mut RawConn, key: &str| {
+        assert_eq!(m.cmd(&["WAIT", "1", "5000"]), ":1\r\n");
+        assert_eq!(m.cmd(&["GET", key]), r.cmd(&["GET", key]), "{key} on master and replica");
+    };
+    // The master's PFCOUNT writes its cache and sends the PFCOUNT along.
+    m.cmd(&["PFADD", "h", "a", "b", "c"]);
+    synced(&mut m, &mut r, "h");
+    assert_eq!(m.cmd(&["PFCOUNT", "h"]), ":3\r\n");
+    synced(&mut m, &mut r, "h");
+    assert_eq!(r.cmd(&["GETRANGE", "h", "15", "15"]), b"$1\r\n\x00\r\n");
+    // A read-only replica may still write its own cache (PFCOUNT is not a write).
+    m.cmd(&["PFADD", "g", "x", "y"]);
+    synced(&mut m, &mut r, "g");
+    assert_eq!(r.cmd(&["PFCOUNT", "g"]), ":2\r\n");
+    assert_eq!(r.cmd(&["GETRANGE", "g", "15", "15"]), b"$1\r\n\x00\r\n");
+    assert_eq!(m.cmd(&["GETRANGE", "g", "15", "15"]), b"$1\r\n\x80\r\n");
+    // PFMERGE and a PFDEBUG conversion reach it like any write.
+    m.cmd(&["PFMERGE", "u", "h", "g"]);
+    m.cmd(&["PFDEBUG", "TODENSE", "u"]);
+    synced(&mut m, &mut r, "u");
+    // (PFDEBUG is a write: a read-only replica refuses it; the encoding byte shows.)
+    assert_eq!(r.cmd(&["GETRANGE", "u", "4", "4"]), b"$1\r\n\x00\r\n");
+}
