@@ -35,8 +35,9 @@ N_P16=${N_P16:-2000000}
 TESTS=${TESTS:-set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100}
 MEM_CASES=${MEM_CASES:-hash,set,zset}
 # Cases redis-benchmark's -t cannot express: EVALSHA of a three-command
-# script, PUBLISH to a channel with 50 subscribers.
-EXTRA=${EXTRA:-evalsha,publish_50}
+# script, PUBLISH to a channel with 50 subscribers, PFADD of random elements
+# to random HyperLogLogs.
+EXTRA=${EXTRA:-evalsha,publish_50,pfadd}
 CLIENTS=${CLIENTS:-50}
 MEM_KEYS=${MEM_KEYS:-1000000}
 OUT=${BENCH_OUT:-$root/bench/out}
@@ -143,6 +144,11 @@ extra_case() { # NAME PIPELINE N CASE: prints ops/s
               -P "$pipeline" --csv publish bench-channel hello-subscribers) || true
       kill "${pids[@]}" 2>/dev/null || true
       wait "${pids[@]}" 2>/dev/null || true ;;
+    pfadd)
+      # Two random elements into one of up to a million HyperLogLogs: each is
+      # created by its first PFADD and stays sparse (the common many-counters case).
+      out=$(timeout 600 redis-benchmark -h 127.0.0.1 -p "${PORT[$name]}" -q -c "$CLIENTS" -n "$n" \
+              -r 1000000 -P "$pipeline" --csv pfadd "hll:__rand_int__" "__rand_int__" "__rand_int__") ;;
     *) die "unknown EXTRA case $case" ;;
   esac
   tr -d '"' <<<"$out" | awk -F, 'NR > 1 && NF > 1 { print $2; exit }'
