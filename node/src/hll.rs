@@ -103,7 +103,9 @@ pub fn new_sparse() -> Vec<u8> {
     v.extend_from_slice(b"HYLL");
     v.push(SPARSE);
     v.resize(HEADER_LEN, 0);
-    push_xzero(&mut v, XZERO_MAX_LEN);
+    let mut all = Split::default();
+    all.zeros(XZERO_MAX_LEN);
+    v.extend_from_slice(all.as_slice());
     v
 }
 
@@ -247,18 +249,32 @@ fn val_byte(value: u8, len: usize) -> u8 {
     0x80 | ((value - 1) << 2) | (len as u8 - 1)
 }
 
-fn push_zeros(seq: &mut Vec<u8>, len: usize) {
-    if len > ZERO_MAX_LEN {
-        push_xzero(seq, len);
-    } else {
-        seq.push(len as u8 - 1);
-    }
+/// The opcodes replacing a split run: at most XZERO, VAL, XZERO.
+#[derive(Default)]
+struct Split {
+    bytes: [u8; 5],
+    len: usize,
 }
 
-fn push_xzero(seq: &mut Vec<u8>, len: usize) {
-    let l = len - 1;
-    seq.push(0x40 | (l >> 8) as u8);
-    seq.push(l as u8);
+impl Split {
+    fn push(&mut self, b: u8) {
+        self.bytes[self.len] = b;
+        self.len += 1;
+    }
+
+    fn zeros(&mut self, len: usize) {
+        if len > ZERO_MAX_LEN {
+            let l = len - 1;
+            self.push(0x40 | (l >> 8) as u8);
+            self.push(l as u8);
+        } else {
+            self.push(len as u8 - 1);
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
 }
 
 /// Register `index` of a sparse value raised to `count`, in place when the
@@ -291,40 +307,41 @@ fn sparse_raise(s: &mut Vec<u8>, index: usize, count: u8, max_bytes: usize) -> R
         Op::Val(old, _) if old >= count => return Ok(false),
         Op::Val(_, 1) | Op::Zero(1) => s[p] = val_byte(count, 1),
         _ => {
-            // Split the run around `index`: at most XZERO, VAL, XZERO.
+            // Split the run around `index`.
             let last = first + op.span() - 1;
-            let mut seq = Vec::with_capacity(5);
+            let mut split = Split::default();
             match op {
                 Op::Val(cur, _) => {
                     if index != first {
-                        seq.push(val_byte(cur, index - first));
+                        split.push(val_byte(cur, index - first));
                     }
-                    seq.push(val_byte(count, 1));
+                    split.push(val_byte(count, 1));
                     if index != last {
-                        seq.push(val_byte(cur, last - index));
+                        split.push(val_byte(cur, last - index));
                     }
                 }
                 Op::Zero(_) | Op::XZero(_) => {
                     if index != first {
-                        push_zeros(&mut seq, index - first);
+                        split.zeros(index - first);
                     }
-                    seq.push(val_byte(count, 1));
+                    split.push(val_byte(count, 1));
                     if index != last {
-                        push_zeros(&mut seq, last - index);
+                        split.zeros(last - index);
                     }
                 }
             }
+            let seq = split.as_slice();
             let delta = seq.len() as isize - op.bytes() as isize;
             if delta > 0 && end + delta as usize > max_bytes {
                 return promote_and_raise(s, index, count);
             }
             if has_next {
-                s.splice(p..p + op.bytes(), seq);
+                s.splice(p..p + op.bytes(), seq.iter().copied());
             } else {
                 // The last opcode: the new length is what Redis's length
                 // arithmetic gives, also for an XZERO cut short.
                 s.truncate(p);
-                s.extend_from_slice(&seq);
+                s.extend_from_slice(seq);
                 s.truncate(end.saturating_add_signed(delta));
             }
         }

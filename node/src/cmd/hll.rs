@@ -44,14 +44,13 @@ fn hll_mut<'a>(ctx: &'a mut Ctx<'_>, key: &[u8]) -> &'a mut Vec<u8> {
 /// else 0. Without elements it only creates the key.
 fn pfadd(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let (db, key) = (ctx.db, args.get(1));
-    let max_bytes = sparse_max_bytes(ctx);
-    let exists = match ctx.srv.db.lookup(db, key, Lookup::WRITE) {
-        Some(e) => {
-            hll_of(&e.value())?;
-            true
-        }
-        None => false,
+    let encoding = match ctx.srv.db.lookup(db, key, Lookup::WRITE) {
+        Some(e) => Some(hll_of(&e.value())?.1),
+        None => None,
     };
+    let exists = encoding.is_some();
+    // Only a sparse value consults the limit (a lookup by name: skip it for dense).
+    let max_bytes = if encoding == Some(Encoding::Dense) { usize::MAX } else { sparse_max_bytes(ctx) };
     let mut grew = 0u64;
     if exists {
         let value = hll_mut(ctx, key);
