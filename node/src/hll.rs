@@ -19,8 +19,11 @@
 //!
 //! A sparse value is untrusted input: anyone can SETRANGE it. Every reader
 //! here stays inside the buffer and reports [`HllError::Corrupted`] where
-//! Redis does; where Redis reads the byte after the string (its sds always
-//! ends in a NUL), a zero is read, so a damaged value evolves as in Redis.
+//! Redis does: opcodes that do not cover exactly the 16384 registers, any
+//! run reaching past the last one (Redis 7.0.15 as Debian ships it, with the
+//! CVE-2025-32023 fix; the upstream tarball only checked VAL runs). Where
+//! Redis reads the byte after the string (its sds always ends in a NUL), a
+//! zero is read, so a damaged value evolves as in Redis.
 
 use std::fmt;
 
@@ -395,10 +398,10 @@ pub fn to_dense(s: &mut Vec<u8>) -> Result<(), HllError> {
     let (mut idx, mut p) = (0usize, HEADER_LEN);
     while p < s.len() {
         let op = op_at(s, p);
+        if idx + op.span() > REGISTERS {
+            return Err(HllError::Corrupted);
+        }
         if let Op::Val(v, n) = op {
-            if idx + n > REGISTERS {
-                break;
-            }
             for i in idx..idx + n {
                 dense_put(regs, i, v);
             }
@@ -414,15 +417,18 @@ pub fn to_dense(s: &mut Vec<u8>) -> Result<(), HllError> {
 }
 
 fn sparse_histogram(s: &[u8], hist: &mut [u64; 64]) -> Result<(), HllError> {
-    let (mut idx, mut p) = (0u64, HEADER_LEN);
+    let (mut idx, mut p) = (0usize, HEADER_LEN);
     while p < s.len() {
         let op = op_at(s, p);
+        if idx + op.span() > REGISTERS {
+            return Err(HllError::Corrupted);
+        }
         let value = if let Op::Val(v, _) = op { usize::from(v) } else { 0 };
         hist[value] += op.span() as u64;
-        idx += op.span() as u64;
+        idx += op.span();
         p += op.bytes();
     }
-    if idx != REGISTERS as u64 {
+    if idx != REGISTERS {
         return Err(HllError::Corrupted);
     }
     Ok(())
@@ -484,10 +490,10 @@ impl Registers {
         let (mut i, mut p) = (0usize, HEADER_LEN);
         while p < s.len() {
             let op = op_at(s, p);
+            if i + op.span() > REGISTERS {
+                return Err(HllError::Corrupted);
+            }
             if let Op::Val(v, n) = op {
-                if i + n > REGISTERS {
-                    break;
-                }
                 for m in &mut max[i..i + n] {
                     *m = (*m).max(v);
                 }
@@ -793,9 +799,16 @@ mod tests {
         let _ = sparse_raise(&mut cut, 100, 3, MAX);
         let mut empty = from_sparse_ops(&[]);
         assert_eq!(sparse_raise(&mut empty, 0, 1, MAX), Err(HllError::Corrupted));
-        // A VAL run past the last register.
+        // A VAL run past the last register; any run after all of them (the
+        // CVE-2025-32023 rule: even a VAL that would be skipped).
         let over = from_sparse_ops(&[0x7f, 0xfe, 0x83]);
         assert_eq!(Registers::default().merge(&over), Err(HllError::Corrupted));
+        for extra in [0x80, 0x00, 0x40] {
+            let after = from_sparse_ops(&[0x7f, 0xff, extra, 0x00]);
+            assert_eq!(Registers::default().merge(&after), Err(HllError::Corrupted));
+            assert_eq!(count(&after), Err(HllError::Corrupted));
+            assert_eq!(to_dense(&mut after.clone()), Err(HllError::Corrupted));
+        }
         // Every single-byte damage of a small value: whatever happens, no panic.
         let mut base = new_sparse();
         for n in 0..50u32 {

@@ -3,7 +3,8 @@
 //! (GET), sparse and dense, through promotion and PFMERGE; values move between the two
 //! with SET and DUMP/RESTORE and still count the same. Then the command contract:
 //! errors for damaged and foreign values, PFDEBUG, what PFCOUNT's cache write does to
-//! WATCH, and the keyspace events.
+//! WATCH, replication and the keyspace events; damaged values compared with Redis reply
+//! for reply.
 //!
 //! The comparison tests need `redis-server` on PATH and fail saying so without it.
 
@@ -385,4 +386,59 @@ fn replicas_get_pfcount_cache_writes_and_compute_their_own() {
     synced(&mut m, &mut r, "u");
     // (PFDEBUG is a write: a read-only replica refuses it; the encoding byte shows.)
     assert_eq!(r.cmd(&["GETRANGE", "u", "4", "4"]), b"$1\r\n\x00\r\n");
+}
+
+/// Damaged sparse values, the same bytes on both servers: every reply and every byte
+/// written afterwards must match Redis's (which rejects any run past the last register,
+/// as Debian's 7.0.15 does with the CVE-2025-32023 fix).
+#[test]
+fn damaged_values_behave_as_in_redis() {
+    let corvid = Server::start(&[]);
+    let redis = Server::start_reference(&[]);
+    let (mut c, mut r) = (corvid.raw(), redis.raw());
+    let mut gen = Elements(99);
+    for round in 0..1000u64 {
+        let elements: Vec<Vec<u8>> = (0..(round * 53 % 700)).map(|_| gen.next()).collect();
+        let mut value = new_value(&mut r, &elements);
+        // Damage one to three register bytes (the header is checked before anything).
+        let noise = gen.next();
+        for k in 0..(1 + round % 3) as usize {
+            let pos = 16 + (usize::from(noise[k]) * 31 + round as usize * 7) % (value.len() - 16);
+            value[pos] = noise[k + 1].wrapping_mul(37).wrapping_add(k as u8);
+        }
+        // Sometimes a byte more or less at the end: a cut XZERO, a stray opcode.
+        match round % 6 {
+            0 => value.push(noise[0]),
+            1 if value.len() > 17 => {
+                value.pop();
+            }
+            2 => value.push(0x40 | (noise[1] & 0x3f)),
+            _ => {}
+        }
+        for conn in [&mut c, &mut r] {
+            conn.cmd_bytes(&[&b"SET"[..], b"f", &value]);
+        }
+        let more: Vec<Vec<u8>> = (0..5).map(|_| gen.next()).collect();
+        for e in &more {
+            let (x, y) = (c.cmd_bytes(&[&b"PFADD"[..], b"f", e]), r.cmd_bytes(&[&b"PFADD"[..], b"f", e]));
+            assert_same(&format!("round {round}: PFADD"), &x, &y);
+        }
+        assert_same(&format!("round {round}: GET"), &c.cmd(&["GET", "f"]), &r.cmd(&["GET", "f"]));
+        for args in [&["PFCOUNT", "f"][..], &["PFCOUNT", "f", "f"], &["PFMERGE", "g", "f"], &["GET", "g"]] {
+            both(&mut c, &mut r, args);
+        }
+        for conn in [&mut c, &mut r] {
+            conn.cmd(&["DEL", "g"]);
+        }
+    }
+}
+
+/// A sparse value holding `elements`, as Redis writes it.
+fn new_value(r: &mut RawConn, elements: &[Vec<u8>]) -> Vec<u8> {
+    r.cmd(&["DEL", "tmp"]);
+    r.cmd(&["PFADD", "tmp"]);
+    if !elements.is_empty() {
+        pfadd_pipelined(r, "tmp", elements, 50);
+    }
+    bulk_payload(&r.cmd(&["GET", "tmp"])).to_vec()
 }
