@@ -36,8 +36,9 @@ N_P16=${N_P16:-2000000}
 TESTS=${TESTS:-set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100}
 MEM_CASES=${MEM_CASES:-hash,set,zset,stream}
 # Cases redis-benchmark's -t cannot express: EVALSHA of a three-command
-# script, PUBLISH to a channel with 50 subscribers.
-EXTRA=${EXTRA:-evalsha,publish_50,xadd,xread_100}
+# script, PUBLISH to a channel with 50 subscribers, PFADD of random elements
+# to random HyperLogLogs, XADD to one stream, XREAD of 100 entries.
+EXTRA=${EXTRA:-evalsha,publish_50,pfadd,xadd,xread_100}
 CLIENTS=${CLIENTS:-50}
 MEM_KEYS=${MEM_KEYS:-1000000}
 OUT=${BENCH_OUT:-$root/bench/out}
@@ -164,6 +165,11 @@ extra_case() { # NAME PIPELINE N CASE: prints ops/s
       for i in $(seq 1 100); do printf 'XADD bench-stream * sensor %d reading 19.75\n' "$i"; done | cli "$name" >/dev/null
       out=$(timeout 600 redis-benchmark -h 127.0.0.1 -p "${PORT[$name]}" -q -c "$CLIENTS" -n "$((n / 10))" \
               -P "$pipeline" --csv xread COUNT 100 STREAMS bench-stream 0) ;;
+    pfadd)
+      # Two random elements into one of up to a million HyperLogLogs: each is
+      # created by its first PFADD and stays sparse (the common many-counters case).
+      out=$(timeout 600 redis-benchmark -h 127.0.0.1 -p "${PORT[$name]}" -q -c "$CLIENTS" -n "$n" \
+              -r 1000000 -P "$pipeline" --csv pfadd "hll:__rand_int__" "__rand_int__" "__rand_int__") ;;
     *) die "unknown EXTRA case $case" ;;
   esac
   tr -d '"' <<<"$out" | awk -F, 'NR > 1 && NF > 1 { print $2; exit }'

@@ -14,7 +14,8 @@
 //!   [`quicklist`]: a list as a deque of listpack nodes; [`intset`]: sorted packed
 //!   integers; [`dict`]: the chained table of large sets, hashes and sorted sets;
 //!   [`hash`], [`set`], [`zset`]: those values in their two encodings each;
-//!   [`skiplist`]: the ordered index of large sorted sets.
+//!   [`skiplist`]: the ordered index of large sorted sets; [`hll`]: HyperLogLog
+//!   registers in Redis's string format.
 //! - [`replication`]: the master side of the replication stream (SYNC, propagation);
 //!   [`replica`]: the replica side (REPLICAOF: handshake, full sync, the stream).
 //! - [`pubsub`]: channels, patterns and shard channels, and message delivery;
@@ -41,6 +42,7 @@ pub mod errors;
 pub mod float;
 pub mod glob;
 pub mod hash;
+pub mod hll;
 pub mod intset;
 pub mod keyspace;
 pub mod listener;

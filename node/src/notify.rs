@@ -86,6 +86,8 @@ pub fn after(
         "incr" | "decr" | "incrby" | "decrby" => one(STRING, "incrby", first.clone()),
         "incrbyfloat" | "append" | "setrange" | "setbit" => one(STRING, name, first.clone()),
         "getdel" => one(GENERIC, "del", first.clone()),
+        // PFMERGE is a mass add to its destination: Redis names it pfadd too.
+        "pfadd" | "pfmerge" => one(STRING, "pfadd", first.clone()),
         "bitop" => {
             if exists(srv, db, &first) {
                 one(STRING, "set", first.clone());

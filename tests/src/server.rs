@@ -65,6 +65,23 @@ pub fn node_binary() -> &'static Path {
     })
 }
 
+/// The reference Redis: `redis-server` found on PATH.
+pub fn reference_binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let path = env::var_os("PATH").unwrap_or_default();
+        env::split_paths(&path)
+            .map(|dir| dir.join("redis-server"))
+            .find(|bin| bin.is_file())
+            .unwrap_or_else(|| {
+                panic!(
+                    "this test compares Corvid with Redis 7.0 and needs `redis-server` on PATH \
+                     (Debian: apt-get install redis-server)"
+                )
+            })
+    })
+}
+
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
@@ -167,18 +184,25 @@ impl Server {
     /// Starts the node with the default arguments plus `args` (e.g. `&["--requirepass", "x"]`)
     /// and waits until it is ready.
     pub fn start(args: &[&str]) -> Server {
-        Server::launch(None, args)
+        Server::launch(node_binary(), None, args)
+    }
+
+    /// Starts the reference Redis 7.0, `redis-server` from PATH, the same way, for tests
+    /// that run one scenario on both servers and compare. Panics with a clear message if
+    /// it is not installed (CI installs Debian's `redis-server`).
+    pub fn start_reference(args: &[&str]) -> Server {
+        Server::launch(reference_binary(), None, args)
     }
 
     /// Starts the node on a redis.conf holding `conf` (written into the node's directory
     /// and passed as the first argument, as `redis-server /path/redis.conf` takes it).
     pub fn start_with_config(conf: &str) -> Server {
-        Server::launch(Some(conf), &[])
+        Server::launch(node_binary(), Some(conf), &[])
     }
 
     /// [`Server::start_with_config`] plus command-line `args`.
     pub fn start_with_config_and_args(conf: &str, args: &[&str]) -> Server {
-        Server::launch(Some(conf), args)
+        Server::launch(node_binary(), Some(conf), args)
     }
 
     /// Starts the node with `args` expecting it to refuse to start; returns its exit code
@@ -192,10 +216,10 @@ impl Server {
         Server::expect_failure(Some(conf), args)
     }
 
-    fn launch(conf: Option<&str>, args: &[&str]) -> Server {
+    fn launch(binary: &Path, conf: Option<&str>, args: &[&str]) -> Server {
         const ATTEMPTS: usize = 5;
         for attempt in 1..=ATTEMPTS {
-            let mut server = Server::spawn(conf, args);
+            let mut server = Server::spawn(binary, conf, args);
             match server.wait_startup() {
                 Startup::Ready => return server,
                 // Another process took the port between our probe and the node's bind.
@@ -209,7 +233,7 @@ impl Server {
                     server.join_readers();
                     panic!(
                         "{} exited ({status}) before it was ready; its output:\n{}",
-                        node_binary().display(),
+                        binary.display(),
                         server.output.text()
                     );
                 }
@@ -217,7 +241,7 @@ impl Server {
                     server.show_output_on_panic = false;
                     panic!(
                         "{} printed no {READY:?} within {:?}; its output:\n{}",
-                        node_binary().display(),
+                        binary.display(),
                         start_timeout(),
                         server.output.text()
                     );
@@ -228,7 +252,7 @@ impl Server {
     }
 
     fn expect_failure(conf: Option<&str>, args: &[&str]) -> (i32, String) {
-        let mut server = Server::spawn(conf, args);
+        let mut server = Server::spawn(node_binary(), conf, args);
         server.show_output_on_panic = false;
         match server.wait_startup() {
             Startup::Exited(status) => {
@@ -251,8 +275,7 @@ impl Server {
         }
     }
 
-    fn spawn(conf: Option<&str>, args: &[&str]) -> Server {
-        let binary = node_binary();
+    fn spawn(binary: &Path, conf: Option<&str>, args: &[&str]) -> Server {
         let port = free_port();
         let dir = fresh_dir();
         let mut command = Command::new(binary);

@@ -18,6 +18,7 @@
 //! - [`scripting`]: EVAL, EVALSHA, SCRIPT.
 //! - [`stream`]: XADD, XRANGE, XREAD and the other stream commands;
 //!   [`stream_group`]: XGROUP, XACK, XPENDING, XCLAIM, XAUTOCLAIM.
+//! - [`hll`]: PFADD, PFCOUNT, PFMERGE and the PFDEBUG/PFSELFTEST internals.
 //!
 //! The helpers below are the argument parsing every family shares.
 
@@ -28,6 +29,7 @@ pub mod connection;
 pub mod dump;
 pub mod expire;
 pub mod hash;
+pub mod hll;
 pub mod info;
 pub mod keyspace;
 pub mod list;
@@ -76,6 +78,7 @@ pub fn register_all(r: &mut Registry) {
     scripting::register(r);
     stream::register(r);
     stream_group::register(r);
+    hll::register(r);
 }
 
 /// An integer argument (getLongLongFromObjectOrReply).
