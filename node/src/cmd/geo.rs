@@ -118,7 +118,7 @@ fn geoadd(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     }
     if crate::replication::propagating(ctx.srv) {
         let mut argv: Vec<Vec<u8>> = Vec::with_capacity(at + 2 * pairs.len());
-        argv.push(b"ZADD".to_vec());
+        argv.push(b"zadd".to_vec());
         argv.extend((1..at).map(|i| args.get(i).to_vec()));
         for &(score, member) in &pairs {
             argv.push(itoa::Buffer::new().format(score as u64).as_bytes().to_vec());
