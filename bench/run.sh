@@ -37,8 +37,9 @@ TESTS=${TESTS:-set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100}
 MEM_CASES=${MEM_CASES:-hash,set,zset,stream}
 # Cases redis-benchmark's -t cannot express: EVALSHA of a three-command
 # script, PUBLISH to a channel with 50 subscribers, PFADD of random elements
-# to random HyperLogLogs, XADD to one stream, XREAD of 100 entries.
-EXTRA=${EXTRA:-evalsha,publish_50,pfadd,xadd,xread_100}
+# to random HyperLogLogs, XADD to one stream, XREAD of 100 entries, SETBIT on
+# 100k small bitmaps, GEOADD of random points into one sorted set.
+EXTRA=${EXTRA:-evalsha,publish_50,pfadd,xadd,xread_100,setbit,geoadd}
 CLIENTS=${CLIENTS:-50}
 MEM_KEYS=${MEM_KEYS:-1000000}
 OUT=${BENCH_OUT:-$root/bench/out}
@@ -170,6 +171,16 @@ extra_case() { # NAME PIPELINE N CASE: prints ops/s
       # created by its first PFADD and stays sparse (the common many-counters case).
       out=$(timeout 600 redis-benchmark -h 127.0.0.1 -p "${PORT[$name]}" -q -c "$CLIENTS" -n "$n" \
               -r 1000000 -P "$pipeline" --csv pfadd "hll:__rand_int__" "__rand_int__" "__rand_int__") ;;
+    setbit)
+      # Offsets cannot be random: __rand_int__ is zero-padded, and a bit
+      # offset with leading zeros is not an integer to Redis.
+      out=$(timeout 600 redis-benchmark -h 127.0.0.1 -p "${PORT[$name]}" -q -c "$CLIENTS" -n "$n" \
+              -r 100000 -P "$pipeline" --csv setbit "bits:__rand_int__" 1000 1) ;;
+    geoadd)
+      # Each placeholder is drawn on its own; as 0..999999e-5 the first two
+      # spread the points over a 10° square.
+      out=$(timeout 600 redis-benchmark -h 127.0.0.1 -p "${PORT[$name]}" -q -c "$CLIENTS" -n "$n" \
+              -r 1000000 -P "$pipeline" --csv geoadd geo "__rand_int__e-5" "__rand_int__e-5" "m:__rand_int__") ;;
     *) die "unknown EXTRA case $case" ;;
   esac
   tr -d '"' <<<"$out" | awk -F, 'NR > 1 && NF > 1 { print $2; exit }'

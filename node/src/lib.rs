@@ -24,6 +24,7 @@
 //!   commands are in `cmd::scripting`.
 //! - [`rdb`]: Redis's serialization format (DUMP/RESTORE payloads, RDB files);
 //!   [`aof`]: the multi-part append-only file (manifest, base, incremental files).
+//! - [`geo`]: geohash cells and search geometry for the GEO commands.
 //! - [`client`], [`errors`], [`glob`], [`clock`], [`log`]: what the rest shares.
 
 pub mod access;
@@ -40,6 +41,7 @@ pub mod dict;
 pub mod dispatch;
 pub mod errors;
 pub mod float;
+pub mod geo;
 pub mod glob;
 pub mod hash;
 pub mod hll;

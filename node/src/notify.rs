@@ -85,6 +85,7 @@ pub fn after(
         "mset" | "msetnx" => before.iter().for_each(|(k, _)| one(STRING, "set", k.clone())),
         "incr" | "decr" | "incrby" | "decrby" => one(STRING, "incrby", first.clone()),
         "incrbyfloat" | "append" | "setrange" | "setbit" => one(STRING, name, first.clone()),
+        "bitfield" => one(STRING, "setbit", first.clone()),
         "getdel" => one(GENERIC, "del", first.clone()),
         // PFMERGE is a mass add to its destination: Redis names it pfadd too.
         "pfadd" | "pfmerge" => one(STRING, "pfadd", first.clone()),
@@ -159,6 +160,8 @@ pub fn after(
             return publish_all(srv, db, events);
         }
         "zadd" => one(ZSET, if has_word(args, 2, "incr") { "zincr" } else { "zadd" }, first.clone()),
+        // GEOADD runs as the ZADD it replicates as.
+        "geoadd" => one(ZSET, "zadd", first.clone()),
         "zincrby" => one(ZSET, "zincr", first.clone()),
         "zrem" | "zremrangebyrank" | "zremrangebyscore" | "zremrangebylex" => one(ZSET, name, first.clone()),
         "zpopmin" | "bzpopmin" => one(ZSET, "zpopmin", served_key(before)),
@@ -166,6 +169,16 @@ pub fn after(
         "zmpop" | "bzmpop" => {
             let ev = if has_word(args, 1, "max") { "zpopmax" } else { "zpopmin" };
             one(ZSET, ev, served_key(before));
+        }
+        "georadius" | "georadiusbymember" | "geosearchstore" => {
+            // The destination, which the command named as the key it changed.
+            let Some(dst) = modified.and_then(|m| m.first()).map(|(_, k)| k.clone()) else { return };
+            if exists(srv, db, &dst) {
+                one(ZSET, if name == "geosearchstore" { name } else { "georadiusstore" }, dst);
+            } else {
+                one(GENERIC, "del", dst);
+            }
+            return publish_all(srv, db, events);
         }
         "hset" | "hmset" | "hsetnx" => one(HASH, "hset", first.clone()),
         "hincrby" | "hincrbyfloat" | "hdel" => one(HASH, name, first.clone()),

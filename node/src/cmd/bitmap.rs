@@ -44,8 +44,9 @@ fn setbit(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             if on {
                 s[byte] |= mask;
             }
+            // Creating the key is the one change (set counted it).
             ctx.srv.db.set(db, key, NewValue::Str(&s, StrEncoding::Raw), None);
-            (false, true)
+            (false, false)
         }
         Some(v) => {
             if !matches!(v, ValueRef::Int(_) | ValueRef::Str(..)) {

@@ -2,9 +2,11 @@
 //! each registering its rows with `register`.
 //!
 //! # Layout
-//! - [`string`]: GET, SET and every other string command; [`bitmap`]: SETBIT, GETBIT, BITCOUNT.
+//! - [`string`]: GET, SET and every other string command; [`bitmap`]: SETBIT, GETBIT, BITCOUNT;
+//!   [`bitfield`]: BITFIELD, BITFIELD_RO.
 //! - [`list`]: LPUSH, LRANGE and every other non-blocking list command.
 //! - [`hash`], [`set`], [`zset`]: the hash, set and sorted-set commands; [`sort`]: SORT, SORT_RO.
+//! - [`geo`]: GEOADD, GEOSEARCH and the other geo commands, on sorted sets.
 //! - [`keyspace`]: generic key commands (DEL, EXISTS, RENAME, SCAN, COPY, MOVE…).
 //! - [`replication`]: SYNC, PSYNC, REPLCONF.
 //! - [`scan`]: SCAN's options, and HSCAN/SSCAN/ZSCAN.
@@ -23,11 +25,13 @@
 //! The helpers below are the argument parsing every family shares.
 
 pub mod aof;
+pub mod bitfield;
 pub mod bitmap;
 pub mod command;
 pub mod connection;
 pub mod dump;
 pub mod expire;
+pub mod geo;
 pub mod hash;
 pub mod hll;
 pub mod info;
@@ -59,10 +63,12 @@ pub fn register_all(r: &mut Registry) {
     string::register(r);
     pubsub::register(r);
     bitmap::register(r);
+    bitfield::register(r);
     list::register(r);
     hash::register(r);
     set::register(r);
     zset::register(r);
+    geo::register(r);
     sort::register(r);
     keyspace::register(r);
     scan::register(r);

@@ -32,7 +32,7 @@ const NOT_LEX_RANGE: &str = "min or max not valid string range item";
 const MAX_RANDOM_PICKS: u64 = 1 << 26;
 
 /// `zset-max-listpack-entries` and `zset-max-listpack-value`.
-fn thresholds(srv: &Server) -> (usize, usize) {
+pub(crate) fn thresholds(srv: &Server) -> (usize, usize) {
     let get = |name| srv.config.get_i64(name).max(0) as usize;
     (get("zset-max-listpack-entries"), get("zset-max-listpack-value"))
 }
@@ -337,9 +337,15 @@ fn add_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, mut flags: AddFlags) -> CmdRe
     if flags.incr && pairs > 2 {
         return Err(CmdError::err("INCR option supports a single increment-element pair"));
     }
-    let scores = (at..args.len()).step_by(2).map(|i| arg_score(args.get(i))).collect::<Result<Vec<_>, _>>()?;
+    let pairs = (at..args.len()).step_by(2).map(|i| Ok((arg_score(args.get(i))?, args.get(i + 1)))).collect::<Result<Vec<_>, CmdError>>()?;
+    add_pairs(ctx, args.get(1), flags, changed, &pairs)
+}
 
-    let (db, key) = (ctx.db, args.get(1));
+/// The work of ZADD once its arguments are parsed, shared with GEOADD
+/// (which is a ZADD of computed scores): add or update each (score,
+/// member), creating the key if needed, and reply as ZADD does.
+pub(crate) fn add_pairs(ctx: &mut Ctx<'_>, key: &[u8], flags: AddFlags, changed: bool, pairs: &[(f64, &[u8])]) -> CmdResult {
+    let db = ctx.db;
     let (max_entries, max_value) = thresholds(ctx.srv);
     let created = match write_as::<ZSet>(&mut ctx.srv.db, db, key)? {
         Some(_) => false,
@@ -351,7 +357,7 @@ fn add_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, mut flags: AddFlags) -> CmdRe
             return Ok(());
         }
         None => {
-            let z = ZSet::for_first_member(args.get(at + 1).len(), max_entries, max_value);
+            let z = ZSet::for_first_member(pairs[0].1.len(), max_entries, max_value);
             ctx.srv.db.set_owned(db, key, OwnedValue::ZSet(z), None);
             true
         }
@@ -364,8 +370,8 @@ fn add_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, mut flags: AddFlags) -> CmdRe
     let (mut added, mut updated, mut processed) = (0usize, 0usize, 0usize);
     let mut last_score = 0.0;
     let mut result = Ok(());
-    for (i, &score) in scores.iter().enumerate() {
-        match z.add(args.get(at + 1 + 2 * i), score, flags, max_entries, max_value) {
+    for &(score, member) in pairs {
+        match z.add(member, score, flags, max_entries, max_value) {
             Err(_) => {
                 result = Err(CmdError::err(NAN_SCORE));
                 break;
