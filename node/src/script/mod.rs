@@ -20,9 +20,12 @@
 
 pub mod busy;
 mod busy_io;
+mod call;
 pub mod convert;
 pub mod functions;
 
+use std::any::Any;
+use std::cell::UnsafeCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -48,8 +51,12 @@ const HOOK_EVERY: u32 = 100_000;
 /// locked globals.
 pub struct Vm {
     pub lua: Lua,
-    /// `run(f, ...)`: calls f under the error handler, as xpcall.
+    /// `run(f)`: calls f under the error handler, as xpcall.
     run: Function,
+    /// The error handler scripts are called under.
+    handler: Function,
+    /// The run state the API functions reach (also in the app data).
+    cell: Arc<RunCell>,
     /// The locked view of the globals that script functions run in.
     pub env: Table,
     /// The functions VM's switch between load-time and call-time globals.
@@ -75,9 +82,13 @@ impl Vm {
             )
         };
         corvid_lualibs::open_all(&lua)?;
+        let cell = Arc::new(RunCell(UnsafeCell::new(RunState::idle())));
+        lua.set_app_data(cell.clone());
         let api = lua.create_table()?;
-        api.set("call", lua.create_function(api_call)?)?;
-        api.set("pcall", lua.create_function(api_pcall)?)?;
+        // SAFETY: the app data keeps the cell alive as long as the VM.
+        let (call, pcall) = unsafe { call::functions(&lua, Arc::as_ptr(&cell))? };
+        api.set("call", call)?;
+        api.set("pcall", pcall)?;
         api.set("error_table", lua.create_function(api_error_table)?)?;
         api.set("setresp", lua.create_function(api_setresp)?)?;
         api.set("set_repl", lua.create_function(api_set_repl)?)?;
@@ -96,9 +107,10 @@ impl Vm {
         lua.load(format!("math.randomseed({seed})")).set_name("=[redis]").exec()?;
         let helpers: Table = lua.load(PRELUDE).set_name("=[redis]").call(api)?;
         lua.set_app_data(corvid_lualibs::TableWalker::new(&lua)?);
-        lua.set_app_data(RunState::idle());
         let vm = Vm {
             run: helpers.get("run")?,
+            handler: helpers.get("handler")?,
+            cell,
             env: helpers.get("env")?,
             set_loading: helpers.get("set_loading")?,
             watch: watch.clone(),
@@ -290,10 +302,16 @@ pub struct Scripting {
     pub busy_threshold_ms: u64,
 }
 
+/// The id of the client scripts' commands run as: the largest, so that
+/// lending it to the clients map (ordered by id) for a script appends it
+/// to the map's last node rather than shifting every connection's entry.
+pub const SCRIPT_CLIENT: ClientId = ClientId::MAX;
+
 impl Scripting {
-    pub fn new(client_id: ClientId) -> Scripting {
+    pub fn new() -> Scripting {
         let watch = Arc::new(Watch::default());
         let none: std::net::SocketAddr = ([0, 0, 0, 0], 0).into();
+        let client_id = SCRIPT_CLIENT;
         let mut client = Client::new(client_id, none, none, -1, crate::clock::now_ms(), true);
         client.is_script = true;
         Scripting {
@@ -380,9 +398,9 @@ struct ServerPtr(*mut Server);
 // script, while the lock holder (the EVAL handler) waits for it.
 unsafe impl Send for ServerPtr {}
 
-/// What the API functions need while a script runs, in the VM's app data
-/// for the VM's whole life (inserting it per call would allocate); `srv`
-/// is null between scripts.
+/// What the API functions need while a script runs, kept for the VM's
+/// whole life (inserting it per call would allocate); `srv` is null
+/// between scripts.
 struct RunState {
     srv: ServerPtr,
     client: ClientId,
@@ -396,6 +414,11 @@ struct RunState {
     reply: Reply,
     /// Times the script's commands back to back, as a pipelined batch's.
     clock: crate::clock::BatchClock,
+    /// The text of an error redis.call raises (a buffer kept, see call.rs).
+    err: Vec<u8>,
+    /// A panic in a command a script called, resumed once the script is
+    /// unwound.
+    panic: Option<Box<dyn Any + Send>>,
 }
 
 impl RunState {
@@ -410,13 +433,35 @@ impl RunState {
             argv: ArgVec::default(),
             reply: Reply::new(false),
             clock: Default::default(),
+            err: Vec::new(),
+            panic: None,
         }
     }
 }
 
+/// The run state of a VM, where the mlua callbacks find it (in the app
+/// data) and the raw redis.call too (as its upvalue, without the app
+/// data's lock).
+struct RunCell(UnsafeCell<RunState>);
+
+// SAFETY: the state is only touched on the thread that holds the server
+// (running a script or setting one up), by one function at a time: the
+// EVAL handler outside the script's call, an API function inside it.
+unsafe impl Sync for RunCell {}
+
+impl RunCell {
+    fn get(&self) -> *mut RunState {
+        self.0.get()
+    }
+}
+
 /// The run state, if a script is running in this VM.
-fn active(lua: &Lua) -> Option<mlua::AppDataRefMut<'_, RunState>> {
-    lua.app_data_mut::<RunState>().filter(|s| !s.srv.0.is_null())
+fn active(lua: &Lua) -> Option<&mut RunState> {
+    let ptr = lua.app_data_ref::<Arc<RunCell>>()?.get();
+    // SAFETY: the app data keeps the cell alive as long as `lua`; see
+    // RunCell for why no other reference to the state is in use.
+    let st = unsafe { &mut *ptr };
+    (!st.srv.0.is_null()).then_some(st)
 }
 
 /// One script call's inputs.
@@ -476,12 +521,13 @@ fn prepare(srv: &Server, inv: &Invocation<'_>) -> Result<(), CmdError> {
 #[derive(Clone)]
 pub struct VmHandle {
     lua: Lua,
-    run: Function,
+    handler: Function,
+    cell: Arc<RunCell>,
 }
 
 impl Vm {
     pub fn handle(&self) -> VmHandle {
-        VmHandle { lua: self.lua.clone(), run: self.run.clone() }
+        VmHandle { lua: self.lua.clone(), handler: self.handler.clone(), cell: self.cell.clone() }
     }
 }
 
@@ -494,7 +540,7 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
         return Err(CmdError::err("This Redis command is not allowed from script"));
     }
     prepare(srv, &inv)?;
-    let VmHandle { lua, run: runner } = vm;
+    let VmHandle { lua, handler, cell } = vm;
     let from_master = srv.clients.map.get(&inv.caller).is_some_and(|c| c.is_master);
     let caller_db = srv.clients.map.get(&inv.caller).map_or(0, |c| c.db);
     let script_client = srv.scripting.client_id;
@@ -518,35 +564,30 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
     let was_in_exec = std::mem::replace(&mut srv.in_exec, true);
     let read_only = inv.read_only || (!inv.flags.compat && inv.flags.no_writes);
 
-    let result = (|| -> mlua::Result<(bool, Value)> {
-        {
-            let mut st = lua.app_data_mut::<RunState>().expect("installed with the VM");
-            st.srv = ServerPtr(srv as *mut Server);
-            st.client = script_client;
-            st.read_only = read_only;
-            st.allow_oom = !inv.flags.compat && inv.flags.allow_oom;
-            st.repl = crate::replication::TO_ALL;
-            st.resp = 2;
-            st.clock = Default::default();
-        }
-        let mode = if inv.eval_mode { 1 } else { 2 };
-        let mut call = mlua::MultiValue::with_capacity(3 + inv.keys.len() + inv.args.len());
-        call.push_back(Value::Function(func.clone()));
-        call.push_back(Value::Integer(mode));
-        call.push_back(Value::Integer(inv.keys.len() as i64));
-        for s in inv.keys.iter().chain(inv.args) {
-            call.push_back(Value::String(lua.create_string(s)?));
-        }
-        runner.call(call)
-    })();
+    {
+        // SAFETY: see RunCell; no script runs yet.
+        let st = unsafe { &mut *cell.get() };
+        st.srv = ServerPtr(srv as *mut Server);
+        st.client = script_client;
+        st.read_only = read_only;
+        st.allow_oom = !inv.flags.compat && inv.flags.allow_oom;
+        st.repl = crate::replication::TO_ALL;
+        st.resp = 2;
+        st.clock = Default::default();
+    }
+    let (eval_mode, keys, args) = (inv.eval_mode, inv.keys, inv.args);
+    // SAFETY: exec_raw calls the closure in a protected call on this VM,
+    // with the handler and the function on its stack.
+    let result = unsafe { lua.exec_raw::<(bool, Value)>((&handler, func), |l| call_script(l, eval_mode, keys, args)) };
     // From here on the server is ours again.
-    let script_resp3 = {
-        let mut st = lua.app_data_mut::<RunState>().expect("installed with the VM");
+    let (script_resp3, panic) = {
+        // SAFETY: see RunCell; the script has returned.
+        let st = unsafe { &mut *cell.get() };
         st.srv = ServerPtr(std::ptr::null_mut());
         if st.reply.buf.capacity() > 64 * 1024 {
             st.reply = Reply::new(false);
         }
-        st.resp == 3
+        (st.resp == 3, st.panic.take())
     };
 
     let running = srv.scripting.running.take().expect("set above");
@@ -558,6 +599,9 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
     }
     let client = srv.clients.map.remove(&script_client).expect("inserted above");
     srv.scripting.client = Some(client);
+    if let Some(panic) = panic {
+        std::panic::resume_unwind(panic);
+    }
     if running.killed || running.timed_out {
         // A kill makes the hook fire on every line; back to counting.
         install_hook(&lua, srv.scripting.watch.clone(), HookTriggers::new().every_nth_instruction(HOOK_EVERY));
@@ -598,6 +642,46 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
         }
         Ok((false, err)) => Err(error_from_lua(&err, &running.funcname)),
         Err(e) => Err(CmdError::Coded(format!("ERR Error running script {}, {:.100}", running.funcname, e.to_string()))),
+    }
+}
+
+/// Call the script function at stack slot 2 under the error handler at
+/// slot 1 (in a protected call's frame), KEYS and ARGV built here rather
+/// than by a Lua helper: EVAL's are globals, a function's its arguments.
+/// Leaves (whether it returned, its value or error) in slots 1 and 2.
+///
+/// # Safety
+/// `l` is the VM's state in a protected call with the two slots filled.
+unsafe fn call_script(l: *mut mlua::ffi::lua_State, eval_mode: bool, keys: &[&[u8]], args: &[&[u8]]) {
+    use mlua::ffi;
+    let nargs = if eval_mode {
+        convert::push_bytes(l, b"KEYS");
+        push_strings(l, keys);
+        ffi::lua_rawset(l, ffi::LUA_GLOBALSINDEX);
+        convert::push_bytes(l, b"ARGV");
+        push_strings(l, args);
+        ffi::lua_rawset(l, ffi::LUA_GLOBALSINDEX);
+        0
+    } else {
+        push_strings(l, keys);
+        push_strings(l, args);
+        2
+    };
+    let status = ffi::lua_pcall(l, nargs, 1, 1);
+    ffi::lua_pushboolean(l, (status == 0) as std::ffi::c_int);
+    ffi::lua_replace(l, 1);
+}
+
+/// Push a sequence of the strings `items`.
+///
+/// # Safety
+/// `l` is a live state of this VM with two free stack slots.
+unsafe fn push_strings(l: *mut mlua::ffi::lua_State, items: &[&[u8]]) {
+    use mlua::ffi;
+    ffi::lua_createtable(l, items.len().min(1 << 20) as std::ffi::c_int, 0);
+    for (i, s) in items.iter().enumerate() {
+        convert::push_bytes(l, s);
+        ffi::lua_rawseti_(l, -2, (i + 1) as std::ffi::c_int);
     }
 }
 
@@ -643,9 +727,9 @@ fn install_hook(lua: &Lua, watch: Arc<Watch>, triggers: HookTriggers) {
             install_hook(lua, watch.clone(), HookTriggers::new().every_line());
             return Err(raise("FUNCTION LOAD timeout"));
         }
-        let ptr = match lua.app_data_ref::<RunState>() {
-            Some(st) if !st.srv.0.is_null() => st.srv.0,
-            _ => return Ok(VmState::Continue),
+        let ptr = match active(lua) {
+            Some(st) => st.srv.0,
+            None => return Ok(VmState::Continue),
         };
         // SAFETY: see ServerPtr; no other reference to the server is in use
         // while the script runs.
@@ -714,58 +798,6 @@ fn number_arg(n: f64) -> String {
     format_g(n, 17)
 }
 
-/// redis.call: a command's error is raised.
-fn api_call(lua: &Lua, args: Variadic<Value>) -> mlua::Result<Value> {
-    match call_generic(lua, args)? {
-        Ok(v) => Ok(v),
-        Err(e) => Err(mlua::Error::external(e)),
-    }
-}
-
-/// redis.pcall: a command's error is returned as a table.
-fn api_pcall(lua: &Lua, args: Variadic<Value>) -> mlua::Result<Value> {
-    match call_generic(lua, args)? {
-        Ok(v) => Ok(v),
-        Err(e) => api_error_table(lua, Value::Error(Box::new(mlua::Error::external(e)))),
-    }
-}
-
-/// Run one command as the script's client and convert its reply
-/// (luaRedisGenericCommand); Err for a refused command or an error reply.
-fn call_generic(lua: &Lua, args: Variadic<Value>) -> mlua::Result<Result<Value, ScriptError>> {
-    let Some(mut st) = active(lua) else {
-        return Err(raise("redis.call/pcall can only be called inside a script invocation"));
-    };
-    let st = &mut *st;
-    st.argv.clear();
-    if args.is_empty() {
-        return Ok(Err(ScriptError { msg: b"ERR Please specify at least one argument for this redis lib call".to_vec(), counted: false }));
-    }
-    for a in args.iter() {
-        match a {
-            Value::String(s) => st.argv.push(&s.as_bytes()),
-            Value::Integer(n) if n.unsigned_abs() < 100_000_000_000_000_000 => st.argv.push(itoa::Buffer::new().format(*n).as_bytes()),
-            Value::Integer(n) => st.argv.push(number_arg(*n as f64).as_bytes()),
-            Value::Number(n) => st.argv.push(number_arg(*n).as_bytes()),
-            _ => {
-                return Ok(Err(ScriptError { msg: b"ERR Lua redis lib command arguments must be strings or integers".to_vec(), counted: false }))
-            }
-        }
-    }
-    // SAFETY: see ServerPtr.
-    let srv = unsafe { &mut *st.srv.0 };
-    st.reply.buf.clear();
-    if let Err(e) = call_command(srv, st) {
-        // Counted where it was refused.
-        return Ok(Err(ScriptError { msg: convert::error_text(format!("-{e}").as_bytes()), counted: true }));
-    }
-    if st.reply.buf.first() == Some(&b'-') {
-        let line = &st.reply.buf[..st.reply.buf.len().saturating_sub(2)];
-        return Ok(Err(ScriptError { msg: convert::error_text(line), counted: true }));
-    }
-    Ok(Ok(convert::reply_to_lua(lua, &st.reply.buf)?))
-}
-
 /// The checks a script's command passes, then the command (scriptCall).
 fn call_command(srv: &mut Server, st: &mut RunState) -> Result<(), CmdError> {
     let args = st.argv.args();
@@ -831,7 +863,7 @@ fn call_command(srv: &mut Server, st: &mut RunState) -> Result<(), CmdError> {
 
 /// redis.setresp(2|3)
 fn api_setresp(lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
-    let Some(mut st) = active(lua) else {
+    let Some(st) = active(lua) else {
         return Err(raise("redis.setresp can only be called inside a script invocation"));
     };
     if args.len() != 1 {
@@ -846,7 +878,7 @@ fn api_setresp(lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
 
 /// redis.set_repl(flags)
 fn api_set_repl(lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
-    let Some(mut st) = active(lua) else {
+    let Some(st) = active(lua) else {
         return Err(raise("redis.set_repl can only be called inside a script invocation"));
     };
     if args.len() != 1 {
