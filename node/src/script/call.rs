@@ -81,7 +81,11 @@ unsafe fn command(l: *mut ffi::lua_State, st: &mut RunState) -> Outcome {
         push_error_table(l, b"redis.call/pcall can only be called inside a script invocation", false);
         return Outcome::Raise;
     }
-    if let Err(msg) = read_args(l, &mut st.argv) {
+    let read = read_args(l, &mut st.argv);
+    // The arguments are copied: popping them leaves the reply room, however
+    // many there were (a script may pass thousands with unpack).
+    ffi::lua_settop(l, 0);
+    if let Err(msg) = read {
         push_error_table(l, msg, false);
         return Outcome::Failed;
     }

@@ -53,10 +53,8 @@ pub struct Vm {
     pub lua: Lua,
     /// `run(f)`: calls f under the error handler, as xpcall.
     run: Function,
-    /// The error handler scripts are called under.
-    handler: Function,
-    /// The run state the API functions reach (also in the app data).
-    cell: Arc<RunCell>,
+    /// What a script call needs (see [`run`]).
+    calls: VmHandle,
     /// The locked view of the globals that script functions run in.
     pub env: Table,
     /// The functions VM's switch between load-time and call-time globals.
@@ -107,10 +105,16 @@ impl Vm {
         lua.load(format!("math.randomseed({seed})")).set_name("=[redis]").exec()?;
         let helpers: Table = lua.load(PRELUDE).set_name("=[redis]").call(api)?;
         lua.set_app_data(corvid_lualibs::TableWalker::new(&lua)?);
+        let calls = VmHandle(Arc::new(Handles {
+            lua: lua.clone(),
+            handler: helpers.get("handler")?,
+            // SAFETY: `enter` is a Lua C function that raises only Lua errors.
+            enter: unsafe { lua.create_c_function(enter)? },
+            cell,
+        }));
         let vm = Vm {
             run: helpers.get("run")?,
-            handler: helpers.get("handler")?,
-            cell,
+            calls,
             env: helpers.get("env")?,
             set_loading: helpers.get("set_loading")?,
             watch: watch.clone(),
@@ -516,18 +520,24 @@ fn prepare(srv: &Server, inv: &Invocation<'_>) -> Result<(), CmdError> {
     Ok(())
 }
 
-/// The handles a call needs of its VM, cloned out of the server so that
-/// the server can be lent to the script.
+/// The handles a call needs of its VM, taken out of the server (one
+/// reference count) so that the server can be lent to the script.
 #[derive(Clone)]
-pub struct VmHandle {
+pub struct VmHandle(Arc<Handles>);
+
+struct Handles {
     lua: Lua,
+    /// The error handler scripts are called under.
     handler: Function,
+    /// The C function [`enter`].
+    enter: Function,
+    /// The run state the API functions reach (also in the app data).
     cell: Arc<RunCell>,
 }
 
 impl Vm {
     pub fn handle(&self) -> VmHandle {
-        VmHandle { lua: self.lua.clone(), handler: self.handler.clone(), cell: self.cell.clone() }
+        self.calls.clone()
     }
 }
 
@@ -540,7 +550,7 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
         return Err(CmdError::err("This Redis command is not allowed from script"));
     }
     prepare(srv, &inv)?;
-    let VmHandle { lua, handler, cell } = vm;
+    let Handles { lua, handler, enter, cell } = &*vm.0;
     let from_master = srv.clients.map.get(&inv.caller).is_some_and(|c| c.is_master);
     let caller_db = srv.clients.map.get(&inv.caller).map_or(0, |c| c.db);
     let script_client = srv.scripting.client_id;
@@ -575,10 +585,8 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
         st.resp = 2;
         st.clock = Default::default();
     }
-    let (eval_mode, keys, args) = (inv.eval_mode, inv.keys, inv.args);
-    // SAFETY: exec_raw calls the closure in a protected call on this VM,
-    // with the handler and the function on its stack.
-    let result = unsafe { lua.exec_raw::<(bool, Value)>((&handler, func), |l| call_script(l, eval_mode, keys, args)) };
+    let call = ScriptCall { eval_mode: inv.eval_mode, keys: inv.keys, args: inv.args };
+    let result = enter.call::<(bool, Value)>((handler, func, mlua::LightUserData(&call as *const ScriptCall as *mut std::ffi::c_void)));
     // From here on the server is ours again.
     let (script_resp3, panic) = {
         // SAFETY: see RunCell; the script has returned.
@@ -645,16 +653,26 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
     }
 }
 
-/// Call the script function at stack slot 2 under the error handler at
-/// slot 1 (in a protected call's frame), KEYS and ARGV built here rather
-/// than by a Lua helper: EVAL's are globals, a function's its arguments.
-/// Leaves (whether it returned, its value or error) in slots 1 and 2.
-///
-/// # Safety
-/// `l` is the VM's state in a protected call with the two slots filled.
-unsafe fn call_script(l: *mut mlua::ffi::lua_State, eval_mode: bool, keys: &[&[u8]], args: &[&[u8]]) {
+/// What [`enter`] calls a script with.
+struct ScriptCall<'a> {
+    /// EVAL: KEYS and ARGV are globals; else a function's two arguments.
+    eval_mode: bool,
+    keys: &'a [&'a [u8]],
+    args: &'a [&'a [u8]],
+}
+
+/// `enter(handler, f, call)`: calls the script function `f` under the
+/// error handler for the [`ScriptCall`] `call` (a light userdata), and
+/// returns whether it returned, and its value or error. KEYS and ARGV are
+/// built here, through the C API, rather than by a Lua helper; and this C
+/// function is made once per VM, where mlua's exec_raw would make two
+/// closures per call.
+unsafe extern "C-unwind" fn enter(l: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
     use mlua::ffi;
-    let nargs = if eval_mode {
+    let call = &*(ffi::lua_touserdata(l, 3) as *const ScriptCall);
+    ffi::lua_settop(l, 2);
+    let nargs = if call.eval_mode {
+        let (keys, args) = (call.keys, call.args);
         convert::push_bytes(l, b"KEYS");
         push_strings(l, keys);
         ffi::lua_rawset(l, ffi::LUA_GLOBALSINDEX);
@@ -663,13 +681,14 @@ unsafe fn call_script(l: *mut mlua::ffi::lua_State, eval_mode: bool, keys: &[&[u
         ffi::lua_rawset(l, ffi::LUA_GLOBALSINDEX);
         0
     } else {
-        push_strings(l, keys);
-        push_strings(l, args);
+        push_strings(l, call.keys);
+        push_strings(l, call.args);
         2
     };
     let status = ffi::lua_pcall(l, nargs, 1, 1);
     ffi::lua_pushboolean(l, (status == 0) as std::ffi::c_int);
     ffi::lua_replace(l, 1);
+    2
 }
 
 /// Push a sequence of the strings `items`.
@@ -852,9 +871,6 @@ fn call_command(srv: &mut Server, st: &mut RunState) -> Result<(), CmdError> {
     if is_write {
         srv.scripting.running.as_mut().expect("a script is running").wrote = true;
     }
-    if let Some(c) = srv.clients.map.get_mut(&st.client) {
-        c.resp = st.resp;
-    }
     srv.replicas.targets = st.repl;
     crate::dispatch::run_from_script(srv, def, st.client, &args, &mut st.reply, &mut st.clock);
     srv.replicas.targets = crate::replication::TO_ALL;
@@ -872,6 +888,12 @@ fn api_setresp(lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
     match to_number(lua, &args[0]) as i64 {
         v @ (2 | 3) => st.resp = v as u8,
         _ => return Err(raise("RESP version must be 2 or 3.")),
+    }
+    // The script client's protocol is what its commands reply in.
+    // SAFETY: see ServerPtr; the EVAL handler waits for the script.
+    let srv = unsafe { &mut *st.srv.0 };
+    if let Some(c) = srv.clients.map.get_mut(&st.client) {
+        c.resp = st.resp;
     }
     Ok(())
 }
