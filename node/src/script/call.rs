@@ -23,26 +23,24 @@ use mlua::{ffi, Function, Lua};
 use super::convert::{push_error_table, push_reply};
 use super::{RunCell, RunState};
 
-/// The two functions, each holding `cell` as its upvalue.
+/// The C function `f` as a Lua function holding `cell` as its upvalue.
 ///
 /// # Safety
 /// `cell` outlives the VM: it is the one in the VM's app data.
-pub(super) unsafe fn functions(lua: &Lua, cell: *const RunCell) -> mlua::Result<(Function, Function)> {
-    lua.exec_raw::<(Function, Function)>((), |l| {
+pub(super) unsafe fn closure(lua: &Lua, f: ffi::lua_CFunction, cell: *const RunCell) -> mlua::Result<Function> {
+    lua.exec_raw::<Function>((), |l| {
         ffi::lua_pushlightuserdata(l, cell as *mut c_void);
-        ffi::lua_pushcclosure(l, redis_call, 1);
-        ffi::lua_pushlightuserdata(l, cell as *mut c_void);
-        ffi::lua_pushcclosure(l, redis_pcall, 1);
+        ffi::lua_pushcclosure(l, f, 1);
     })
 }
 
 /// redis.call: a command's error is raised.
-unsafe extern "C-unwind" fn redis_call(l: *mut ffi::lua_State) -> c_int {
+pub(super) unsafe extern "C-unwind" fn redis_call(l: *mut ffi::lua_State) -> c_int {
     generic(l, true)
 }
 
 /// redis.pcall: a command's error is returned as a table.
-unsafe extern "C-unwind" fn redis_pcall(l: *mut ffi::lua_State) -> c_int {
+pub(super) unsafe extern "C-unwind" fn redis_pcall(l: *mut ffi::lua_State) -> c_int {
     generic(l, false)
 }
 

@@ -6,7 +6,7 @@
 use std::ffi::{c_char, c_int};
 
 use corvid_proto::resp::Reply;
-use mlua::{ffi, Lua, Table, Value};
+use mlua::{ffi, Lua, Table};
 
 /// Deepest nesting converted; a deeper (or cyclic) value is cut with an
 /// error, as Redis stops at the Lua stack limit.
@@ -259,9 +259,10 @@ pub fn flat_pairs(lua: &Lua, t: &Table) -> mlua::Result<(Table, usize)> {
     walker.entries(t)
 }
 
-/// How a script's return value becomes the reply (luaReplyToRedisReply).
+/// How a script's return value becomes the reply (luaReplyToRedisReply),
+/// read through Lua's C API (every EVAL's reply passes here).
 pub struct ReplyWriter<'a> {
-    pub lua: &'a Lua,
+    pub out: &'a mut Reply,
     /// The protocol the script chose with redis.setresp: booleans are 1/nil
     /// under RESP2 and true/false under RESP3.
     pub script_resp3: bool,
@@ -269,108 +270,160 @@ pub struct ReplyWriter<'a> {
     pub error: Option<(Vec<u8>, bool)>,
 }
 
+/// The bytes of the string at `idx` (only called on strings, which
+/// lua_tolstring leaves as they are); valid while it is on the stack.
+unsafe fn string_at<'a>(l: *mut ffi::lua_State, idx: c_int) -> &'a [u8] {
+    let mut len = 0;
+    let p = ffi::lua_tolstring(l, idx, &mut len);
+    std::slice::from_raw_parts(p.cast::<u8>(), len)
+}
+
+/// Push `t[name]` (raw) for the table `t` at stack slot `t`; its type.
+unsafe fn push_field(l: *mut ffi::lua_State, t: c_int, name: &[u8]) -> c_int {
+    push_bytes(l, name);
+    ffi::lua_rawget_(l, t);
+    ffi::lua_type(l, -1)
+}
+
+/// A number as Redis's `(long long)` cast makes it on x86-64: truncated,
+/// and i64::MIN when out of range or NaN (where Rust's cast saturates).
+fn c_long_long(n: f64) -> i64 {
+    if n.is_nan() || n >= 9.223372036854775808e18 || n < -9.223372036854775808e18 {
+        i64::MIN
+    } else {
+        n as i64
+    }
+}
+
+/// `msg` with CR and LF made spaces, as a status line must be.
+fn one_line(msg: &[u8]) -> Vec<u8> {
+    msg.iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }).collect()
+}
+
 impl ReplyWriter<'_> {
-    pub fn write(&mut self, out: &mut Reply, v: &Value, depth: usize) {
-        if depth > MAX_DEPTH {
-            out.error("ERR reached lua stack limit");
+    /// Write the value on top of the stack, and leave it there.
+    ///
+    /// # Safety
+    /// `l` is a live state of this VM, inside a C function or protected
+    /// call (only running out of memory raises here).
+    pub unsafe fn write(&mut self, l: *mut ffi::lua_State, depth: usize) {
+        if depth > MAX_DEPTH || ffi::lua_checkstack(l, 4) == 0 {
+            self.out.error("ERR reached lua stack limit");
             return;
         }
-        match v {
-            Value::String(s) => out.bulk(&s.as_bytes()),
-            Value::Boolean(b) => {
+        match ffi::lua_type(l, -1) {
+            ffi::LUA_TSTRING => self.out.bulk(string_at(l, -1)),
+            ffi::LUA_TBOOLEAN => {
+                let b = ffi::lua_toboolean(l, -1) != 0;
                 if self.script_resp3 {
-                    out.boolean(*b);
-                } else if *b {
-                    out.int(1);
+                    self.out.boolean(b);
+                } else if b {
+                    self.out.int(1);
                 } else {
-                    out.null();
+                    self.out.null();
                 }
             }
-            Value::Integer(n) => out.int(*n),
-            Value::Number(n) => out.int(*n as i64),
-            Value::Table(t) => self.table(out, t, depth),
-            _ => out.null(),
+            ffi::LUA_TNUMBER => self.out.int(c_long_long(ffi::lua_tonumber(l, -1))),
+            ffi::LUA_TTABLE => self.table(l, depth),
+            _ => self.out.null(),
         }
     }
 
-    fn table(&mut self, out: &mut Reply, t: &Table, depth: usize) {
-        let field = |name: &str| t.raw_get::<Value>(name).unwrap_or(Value::Nil);
-        if let Value::String(e) = field("err") {
-            let msg = e.as_bytes().to_vec();
-            let ignore_stats = matches!(field("ignore_error_stats_update"), Value::Boolean(true));
-            write_error(out, &msg);
+    /// The table on top of the stack: an error, status, double, big
+    /// number, verbatim string, map or set in Redis's shapes, else an array.
+    unsafe fn table(&mut self, l: *mut ffi::lua_State, depth: usize) {
+        let t = ffi::lua_gettop(l);
+        if push_field(l, t, b"err") == ffi::LUA_TSTRING {
+            let msg = string_at(l, -1).to_vec();
+            ffi::lua_settop(l, -2);
+            let ignore_stats = push_field(l, t, b"ignore_error_stats_update") == ffi::LUA_TBOOLEAN && ffi::lua_toboolean(l, -1) != 0;
+            ffi::lua_settop(l, -2);
+            write_error(self.out, &msg);
             if self.error.is_none() {
                 self.error = Some((msg, !ignore_stats));
             }
             return;
         }
-        if let Value::String(s) = field("ok") {
-            let text: Vec<u8> = s.as_bytes().iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }).collect();
-            out.simple(&text);
+        ffi::lua_settop(l, -2);
+        if push_field(l, t, b"ok") == ffi::LUA_TSTRING {
+            self.out.simple(&one_line(string_at(l, -1)));
+            ffi::lua_settop(l, -2);
             return;
         }
-        match field("double") {
-            Value::Number(d) => return out.double(d),
-            Value::Integer(d) => return out.double(d as f64),
-            _ => {}
+        ffi::lua_settop(l, -2);
+        if push_field(l, t, b"double") == ffi::LUA_TNUMBER {
+            self.out.double(ffi::lua_tonumber(l, -1));
+            ffi::lua_settop(l, -2);
+            return;
         }
-        if let Value::String(s) = field("big_number") {
-            let text: Vec<u8> = s.as_bytes().iter().map(|&b| if b == b'\r' || b == b'\n' { b' ' } else { b }).collect();
-            if out.resp3 {
-                out.raw(b"(");
-                out.raw(&text);
-                out.raw(b"\r\n");
+        ffi::lua_settop(l, -2);
+        if push_field(l, t, b"big_number") == ffi::LUA_TSTRING {
+            let text = one_line(string_at(l, -1));
+            ffi::lua_settop(l, -2);
+            if self.out.resp3 {
+                self.out.raw(b"(");
+                self.out.raw(&text);
+                self.out.raw(b"\r\n");
             } else {
-                out.bulk(&text);
+                self.out.bulk(&text);
             }
             return;
         }
-        if let Value::Table(vt) = field("verbatim_string") {
-            if let (Ok(Value::String(format)), Ok(Value::String(s))) = (vt.raw_get::<Value>("format"), vt.raw_get::<Value>("string")) {
-                let format = format.to_string_lossy();
-                out.verbatim(&format, &s.as_bytes());
+        ffi::lua_settop(l, -2);
+        if push_field(l, t, b"verbatim_string") == ffi::LUA_TTABLE {
+            let vs = ffi::lua_gettop(l);
+            let format_type = push_field(l, vs, b"format");
+            let string_type = push_field(l, vs, b"string");
+            if format_type == ffi::LUA_TSTRING && string_type == ffi::LUA_TSTRING {
+                let format = String::from_utf8_lossy(string_at(l, -2)).into_owned();
+                self.out.verbatim(&format, string_at(l, -1));
+                ffi::lua_settop(l, -4);
                 return;
             }
+            ffi::lua_settop(l, -3);
         }
-        if let Value::Table(m) = field("map") {
-            let start = out.len();
-            let mut n = 0;
-            if let Ok((flat, entries)) = flat_pairs(self.lua, &m) {
-                for i in (1..=2 * entries).step_by(2) {
-                    let k = flat.raw_get::<Value>(i).unwrap_or(Value::Nil);
-                    let v = flat.raw_get::<Value>(i + 1).unwrap_or(Value::Nil);
-                    self.write(out, &k, depth + 1);
-                    self.write(out, &v, depth + 1);
+        ffi::lua_settop(l, -2);
+        for (name, is_map) in [(&b"map"[..], true), (b"set", false)] {
+            if push_field(l, t, name) == ffi::LUA_TTABLE {
+                let start = self.out.len();
+                let mut n = 0;
+                ffi::lua_pushnil(l);
+                while ffi::lua_next(l, -2) != 0 {
+                    // A copy of the key is written: lua_next needs the
+                    // original as it was.
+                    ffi::lua_pushvalue(l, -2);
+                    self.write(l, depth + 1);
+                    ffi::lua_settop(l, -2);
+                    if is_map {
+                        self.write(l, depth + 1);
+                    }
+                    ffi::lua_settop(l, -2);
                     n += 1;
                 }
-            }
-            insert_header(out, start, if out.resp3 { b'%' } else { b'*' }, if out.resp3 { n } else { 2 * n });
-            return;
-        }
-        if let Value::Table(s) = field("set") {
-            let start = out.len();
-            let mut n = 0;
-            if let Ok((flat, entries)) = flat_pairs(self.lua, &s) {
-                for i in (1..=2 * entries).step_by(2) {
-                    let k = flat.raw_get::<Value>(i).unwrap_or(Value::Nil);
-                    self.write(out, &k, depth + 1);
-                    n += 1;
+                ffi::lua_settop(l, -2);
+                let resp3 = self.out.resp3;
+                if is_map {
+                    insert_header(self.out, start, if resp3 { b'%' } else { b'*' }, if resp3 { n } else { 2 * n });
+                } else {
+                    insert_header(self.out, start, if resp3 { b'~' } else { b'*' }, n);
                 }
+                return;
             }
-            insert_header(out, start, if out.resp3 { b'~' } else { b'*' }, n);
-            return;
+            ffi::lua_settop(l, -2);
         }
-        let start = out.len();
+        let start = self.out.len();
         let mut n = 0;
         loop {
-            let v = t.raw_get::<Value>(n + 1).unwrap_or(Value::Nil);
-            if v.is_nil() {
+            ffi::lua_rawgeti_(l, t, n + 1);
+            if ffi::lua_type(l, -1) == ffi::LUA_TNIL {
+                ffi::lua_settop(l, -2);
                 break;
             }
-            self.write(out, &v, depth + 1);
+            self.write(l, depth + 1);
+            ffi::lua_settop(l, -2);
             n += 1;
         }
-        insert_header(out, start, b'*', n);
+        insert_header(self.out, start, b'*', n as usize);
     }
 }
 
@@ -397,6 +450,7 @@ fn insert_header(out: &mut Reply, at: usize, kind: u8, n: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mlua::Value;
 
     #[test]
     fn error_text_has_a_code() {
@@ -475,18 +529,52 @@ mod tests {
         assert_eq!(t.raw_get::<bool>("ignore_error_stats_update").unwrap(), true);
     }
 
+    /// The reply ReplyWriter makes of `value` (Lua source).
+    fn reply_of(lua: &Lua, value: &str, resp3: bool) -> (Vec<u8>, Option<(Vec<u8>, bool)>) {
+        let v: Value = lua.load(value).eval().unwrap();
+        let mut out = Reply::new(resp3);
+        let mut error = None;
+        // SAFETY: exec_raw runs the closure in a protected call on this VM.
+        unsafe {
+            lua.exec_raw::<()>(v, |l| {
+                let mut w = ReplyWriter { out: &mut out, script_resp3: resp3, error: None };
+                w.write(l, 0);
+                error = w.error.take();
+                ffi::lua_settop(l, 0);
+            })
+        }
+        .unwrap();
+        (out.buf, error)
+    }
+
     #[test]
     fn lua_values_become_replies() {
         let lua = Lua::new();
-        let v: Value = lua.load("return {1, 'two', {ok='fine'}, false, 3.7, nil, 9}").eval().unwrap();
-        let mut out = Reply::new(false);
-        lua.set_app_data(corvid_lualibs::TableWalker::new(&lua).unwrap());
-        let mut w = ReplyWriter { script_resp3: false, error: None, lua: &lua };
-        w.write(&mut out, &v, 0);
-        assert_eq!(out.buf, b"*5\r\n:1\r\n$3\r\ntwo\r\n+fine\r\n$-1\r\n:3\r\n");
-        let v: Value = lua.load("local a = {} a[1] = a return a").eval().unwrap();
-        let mut out = Reply::new(false);
-        w.write(&mut out, &v, 0);
-        assert!(out.buf.ends_with(b"-ERR reached lua stack limit\r\n"));
+        let (buf, error) = reply_of(&lua, "return {1, 'two', {ok='fi\\nne'}, false, 3.7, nil, 9}", false);
+        assert_eq!(buf, b"*5\r\n:1\r\n$3\r\ntwo\r\n+fi ne\r\n$-1\r\n:3\r\n");
+        assert!(error.is_none());
+        let (buf, error) = reply_of(&lua, "return {1, {err='-MY oops'}, {err='x', ignore_error_stats_update=true}}", false);
+        assert_eq!(buf, b"*3\r\n:1\r\n-MY oops\r\n-x\r\n");
+        assert_eq!(error, Some((b"-MY oops".to_vec(), true)));
+        let (buf, _) = reply_of(&lua, "local a = {} a[1] = a return a", false);
+        assert!(buf.ends_with(b"-ERR reached lua stack limit\r\n"));
+        let (buf, _) = reply_of(&lua, "return {double=1.5}", true);
+        assert_eq!(buf, b",1.5\r\n");
+        let (buf, _) = reply_of(&lua, "return {map={a=true}}", true);
+        assert_eq!(buf, b"%1\r\n$1\r\na\r\n#t\r\n");
+        let (buf, _) = reply_of(&lua, "return {map={a=1}}", false);
+        assert_eq!(buf, b"*2\r\n$1\r\na\r\n:1\r\n");
+        let (buf, _) = reply_of(&lua, "return {set={x=true}}", true);
+        assert_eq!(buf, b"~1\r\n$1\r\nx\r\n");
+        let (buf, _) = reply_of(&lua, "return {big_number='123'}", false);
+        assert_eq!(buf, b"$3\r\n123\r\n");
+        let (buf, _) = reply_of(&lua, "return {verbatim_string={format='txt', string='hi'}}", true);
+        assert_eq!(buf, b"=6\r\ntxt:hi\r\n");
+        let (buf, _) = reply_of(&lua, "return {verbatim_string={format='txt'}}", false);
+        assert_eq!(buf, b"*0\r\n");
+        let (buf, _) = reply_of(&lua, "return true", false);
+        assert_eq!(buf, b":1\r\n");
+        let (buf, _) = reply_of(&lua, "return {1e20, -1e20, 0/0, -2.5}", false);
+        assert_eq!(buf, b"*4\r\n:-9223372036854775808\r\n:-9223372036854775808\r\n:-9223372036854775808\r\n:-2\r\n");
     }
 }

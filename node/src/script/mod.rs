@@ -84,9 +84,8 @@ impl Vm {
         lua.set_app_data(cell.clone());
         let api = lua.create_table()?;
         // SAFETY: the app data keeps the cell alive as long as the VM.
-        let (call, pcall) = unsafe { call::functions(&lua, Arc::as_ptr(&cell))? };
-        api.set("call", call)?;
-        api.set("pcall", pcall)?;
+        api.set("call", unsafe { call::closure(&lua, call::redis_call, Arc::as_ptr(&cell))? })?;
+        api.set("pcall", unsafe { call::closure(&lua, call::redis_pcall, Arc::as_ptr(&cell))? })?;
         api.set("error_table", lua.create_function(api_error_table)?)?;
         api.set("setresp", lua.create_function(api_setresp)?)?;
         api.set("set_repl", lua.create_function(api_set_repl)?)?;
@@ -108,8 +107,8 @@ impl Vm {
         let calls = VmHandle(Arc::new(Handles {
             lua: lua.clone(),
             handler: helpers.get("handler")?,
-            // SAFETY: `enter` is a Lua C function that raises only Lua errors.
-            enter: unsafe { lua.create_c_function(enter)? },
+            // SAFETY: the app data keeps the cell alive as long as the VM.
+            enter: unsafe { call::closure(&lua, enter, Arc::as_ptr(&cell))? },
             cell,
         }));
         let vm = Vm {
@@ -420,6 +419,10 @@ struct RunState {
     clock: crate::clock::BatchClock,
     /// The text of an error redis.call raises (a buffer kept, see call.rs).
     err: Vec<u8>,
+    /// Commands scripts called lately: scripts call a few, over and over,
+    /// and this finds them quicker than the registry (which lowercases and
+    /// hashes the name).
+    recent: Vec<&'static crate::dispatch::CommandDef>,
     /// A panic in a command a script called, resumed once the script is
     /// unwound.
     panic: Option<Box<dyn Any + Send>>,
@@ -438,6 +441,7 @@ impl RunState {
             reply: Reply::new(false),
             clock: Default::default(),
             err: Vec::new(),
+            recent: Vec::with_capacity(RECENT_COMMANDS),
             panic: None,
         }
     }
@@ -585,17 +589,19 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
         st.resp = 2;
         st.clock = Default::default();
     }
-    let call = ScriptCall { eval_mode: inv.eval_mode, keys: inv.keys, args: inv.args };
-    let result = enter.call::<(bool, Value)>((handler, func, mlua::LightUserData(&call as *const ScriptCall as *mut std::ffi::c_void)));
+    let reply_start = out.len();
+    let mut call = ScriptCall { eval_mode: inv.eval_mode, keys: inv.keys, args: inv.args, out: &mut *out, written: false, error: None };
+    let result = enter.call::<(bool, Value)>((handler, func, mlua::LightUserData(&mut call as *mut ScriptCall as *mut std::ffi::c_void)));
+    let (written, array_error) = (call.written, call.error);
     // From here on the server is ours again.
-    let (script_resp3, panic) = {
+    let panic = {
         // SAFETY: see RunCell; the script has returned.
         let st = unsafe { &mut *cell.get() };
         st.srv = ServerPtr(std::ptr::null_mut());
         if st.reply.buf.capacity() > 64 * 1024 {
             st.reply = Reply::new(false);
         }
-        (st.resp == 3, st.panic.take())
+        st.panic.take()
     };
 
     let running = srv.scripting.running.take().expect("set above");
@@ -621,6 +627,8 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
         let _ = lua.gc_step();
     }
     if running.killed {
+        // Whatever it returned (past a pcall) is not its reply.
+        out.buf.truncate(reply_start);
         return Err(CmdError::Coded(format!(
             "ERR Script killed by user with {}... script: {}",
             if running.eval_mode { "SCRIPT KILL" } else { "FUNCTION KILL" },
@@ -629,17 +637,19 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
     }
     match result {
         Ok((true, value)) => {
-            let mut w = convert::ReplyWriter { script_resp3, error: None, lua: &lua };
-            if let Value::Table(t) = &value {
-                // An error table as the whole reply fails the command.
-                if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
-                    let msg = String::from_utf8_lossy(&e.as_bytes()).into_owned();
-                    let counted = !matches!(t.raw_get::<Value>("ignore_error_stats_update"), Ok(Value::Boolean(true)));
-                    return Err(script_error(msg, counted));
+            if !written {
+                // An error table as the whole reply (all enter leaves
+                // unwritten) fails the command.
+                if let Value::Table(t) = &value {
+                    if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
+                        let msg = String::from_utf8_lossy(&e.as_bytes()).into_owned();
+                        let counted = !matches!(t.raw_get::<Value>("ignore_error_stats_update"), Ok(Value::Boolean(true)));
+                        return Err(script_error(msg, counted));
+                    }
                 }
+                out.null();
             }
-            w.write(out, &value, 0);
-            if let Some((msg, counted)) = w.error {
+            if let Some((msg, counted)) = array_error {
                 // An error inside an array: counted as Redis counts every
                 // error reply, the command itself still succeeds.
                 if counted {
@@ -653,23 +663,32 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
     }
 }
 
-/// What [`enter`] calls a script with.
+/// What [`enter`] calls a script with, and what it leaves.
 struct ScriptCall<'a> {
     /// EVAL: KEYS and ARGV are globals; else a function's two arguments.
     eval_mode: bool,
     keys: &'a [&'a [u8]],
     args: &'a [&'a [u8]],
+    /// Where the script's reply goes.
+    out: &'a mut Reply,
+    /// The script returned, and its value is written to `out`.
+    written: bool,
+    /// An error table inside the reply: (message, count it in the stats).
+    error: Option<(Vec<u8>, bool)>,
 }
 
 /// `enter(handler, f, call)`: calls the script function `f` under the
 /// error handler for the [`ScriptCall`] `call` (a light userdata), and
-/// returns whether it returned, and its value or error. KEYS and ARGV are
-/// built here, through the C API, rather than by a Lua helper; and this C
-/// function is made once per VM, where mlua's exec_raw would make two
-/// closures per call.
+/// writes the reply (see convert::ReplyWriter). Returns `true` when it did
+/// that; `true` and the value when it is an error table (the command's
+/// error); `false` and the error when the script raised one. KEYS and ARGV
+/// are built here, through the C API, rather than by a Lua helper; and
+/// this C function is made once per VM, where mlua's exec_raw would make
+/// two closures per call. Its upvalue is the VM's RunCell.
 unsafe extern "C-unwind" fn enter(l: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
     use mlua::ffi;
-    let call = &*(ffi::lua_touserdata(l, 3) as *const ScriptCall);
+    let cell = ffi::lua_touserdata(l, ffi::lua_upvalueindex(1)) as *const RunCell;
+    let call = &mut *(ffi::lua_touserdata(l, 3) as *mut ScriptCall);
     ffi::lua_settop(l, 2);
     let nargs = if call.eval_mode {
         let (keys, args) = (call.keys, call.args);
@@ -686,9 +705,33 @@ unsafe extern "C-unwind" fn enter(l: *mut mlua::ffi::lua_State) -> std::ffi::c_i
         2
     };
     let status = ffi::lua_pcall(l, nargs, 1, 1);
+    if status == 0 && !is_error_table(l) {
+        // The protocol the script chose last (redis.setresp).
+        let script_resp3 = (*(*cell).get()).resp == 3;
+        let mut w = convert::ReplyWriter { out: &mut *call.out, script_resp3, error: None };
+        w.write(l, 0);
+        call.error = w.error;
+        call.written = true;
+        ffi::lua_settop(l, 0);
+        ffi::lua_pushboolean(l, 1);
+        return 1;
+    }
     ffi::lua_pushboolean(l, (status == 0) as std::ffi::c_int);
     ffi::lua_replace(l, 1);
     2
+}
+
+/// Whether the value on top of the stack is a table with a string `err`.
+unsafe fn is_error_table(l: *mut mlua::ffi::lua_State) -> bool {
+    use mlua::ffi;
+    if ffi::lua_type(l, -1) != ffi::LUA_TTABLE {
+        return false;
+    }
+    convert::push_bytes(l, b"err");
+    ffi::lua_rawget_(l, -2);
+    let is_string = ffi::lua_type(l, -1) == ffi::LUA_TSTRING;
+    ffi::lua_settop(l, -2);
+    is_string
 }
 
 /// Push a sequence of the strings `items`.
@@ -817,17 +860,34 @@ fn number_arg(n: f64) -> String {
     format_g(n, 17)
 }
 
+/// How many commands RunState::recent holds.
+const RECENT_COMMANDS: usize = 8;
+
+/// The command `args` name: from the recent ones, else from the registry
+/// (and then remembered, if it is a plain command: a container's
+/// subcommand depends on the next argument).
+fn find_command(recent: &mut Vec<&'static crate::dispatch::CommandDef>, args: &corvid_proto::resp::Args<'_>) -> Option<&'static crate::dispatch::CommandDef> {
+    let name = args.get(0);
+    if let Some(def) = recent.iter().find(|d| d.spec.full_name.as_bytes().eq_ignore_ascii_case(name)) {
+        return Some(*def);
+    }
+    let def = crate::dispatch::registry().find(args).ok()?;
+    if def.subs.is_empty() && def.spec.container.is_none() {
+        if recent.len() == RECENT_COMMANDS {
+            recent.remove(0);
+        }
+        recent.push(def);
+    }
+    Some(def)
+}
+
 /// The checks a script's command passes, then the command (scriptCall).
 fn call_command(srv: &mut Server, st: &mut RunState) -> Result<(), CmdError> {
     let args = st.argv.args();
-    let reg = crate::dispatch::registry();
-    let def = match reg.find(&args) {
-        Ok(def) => def,
-        Err(_) => {
-            let e = CmdError::err("Unknown Redis command called from script");
-            crate::dispatch::count_rejection(srv, None, &e);
-            return Err(e);
-        }
+    let Some(def) = find_command(&mut st.recent, &args) else {
+        let e = CmdError::err("Unknown Redis command called from script");
+        crate::dispatch::count_rejection(srv, None, &e);
+        return Err(e);
     };
     let spec = def.spec;
     let argc = args.len() as i32;
