@@ -6,9 +6,16 @@
 //! The VM lives in the server state, behind the server's lock, like every
 //! other piece of state. While a script runs, the Rust functions behind
 //! `redis.call` need the server the EVAL handler holds: the handler puts a
-//! raw pointer to it in the VM's app data for the duration of the call and
-//! does not touch the server itself until the script returns (see
-//! [`RunState`]). Every callback runs on the same thread, inside that call.
+//! raw pointer to it in the VM's run state (see [`RunState`], reached
+//! through the app data or a C function's upvalue) for the duration of the
+//! call and does not touch the server itself until the script returns.
+//! Every callback runs on the same thread, inside that call.
+//!
+//! # The hot path
+//! EVALSHA of a short script is mostly redis.call, so the script is
+//! entered, its commands called and its reply written through Lua's C API
+//! (`enter`, [`call`], [`convert`]) rather than through mlua's values,
+//! which cost a lock, a registry slot and often an allocation each.
 //!
 //! # Busy scripts
 //! Past `busy-reply-threshold`, the VM's count hook marks the script timed
