@@ -186,7 +186,8 @@ impl Server {
         let policy = access_policy(&config);
         let databases = config.get_i64("databases").max(1) as usize;
         let mut clients = Clients::new();
-        let script_client = clients.next_id();
+        // Redis's Lua client takes the first id (ours is script::SCRIPT_CLIENT).
+        clients.next_id();
         let mut s = Server {
             db: Databases::new(databases, policy),
             clients,
@@ -225,7 +226,7 @@ impl Server {
             modified_keys: None,
             wake_paused: false,
             metrics_sampled_ms: 0,
-            scripting: crate::script::Scripting::new(script_client),
+            scripting: crate::script::Scripting::new(),
             maxmemory: 0,
             oom: false,
             config,

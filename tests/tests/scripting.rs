@@ -37,6 +37,26 @@ fn eval_conversions_and_the_script_cache() {
 }
 
 #[test]
+fn redis_call_arguments_and_replies_convert_as_redis_does() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    // Numbers reach commands as "%.17g", -0 with its sign.
+    let script = "redis.call('set', 'a', -0.0) redis.call('set', 'b', 0.1) redis.call('set', 'c', 2^53) return {redis.call('get', 'a'), redis.call('get', 'b'), redis.call('get', 'c')}";
+    assert_eq!(c.cmd(&["EVAL", script, "0"]), "*3\r\n$2\r\n-0\r\n$19\r\n0.10000000000000001\r\n$16\r\n9007199254740992\r\n");
+    assert!(c.cmd(&["EVAL", "return redis.call('get', {})", "0"]).starts_with("-ERR Lua redis lib command arguments must be strings or integers script: "));
+    assert_eq!(c.cmd(&["EVAL", "return redis.pcall()['err']", "0"]), "$64\r\nERR Please specify at least one argument for this redis lib call\r\n");
+    // Thousands of arguments, and a reply as large.
+    let many = "local a = {} for i = 1, 7999 do a[i] = i end redis.call('rpush', 'l', unpack(a)) return #redis.call('lrange', 'l', 0, -1)";
+    assert_eq!(c.cmd(&["EVAL", many, "0"]), ":7999\r\n");
+    // Replies of every RESP3 type as Lua sees them.
+    assert_eq!(c.cmd(&["HSET", "h", "f", "v"]), ":1\r\n");
+    assert_eq!(c.cmd(&["EVAL", "redis.setresp(3) local m = redis.call('hgetall', 'h').map return m.f", "0"]), "$1\r\nv\r\n");
+    assert_eq!(c.cmd(&["EVAL", "local t = redis.call('set', 'x', 1) return t.ok", "0"]), "$2\r\nOK\r\n");
+    // Numbers a script returns are cast as C casts them (out of range: the least integer).
+    assert_eq!(c.cmd(&["EVAL", "return {3.99, -3.99, 1e20}", "0"]), "*3\r\n:3\r\n:-3\r\n:-9223372036854775808\r\n");
+}
+
+#[test]
 fn sandbox_and_errors() {
     let server = Server::start(&[]);
     let mut c = server.raw();
@@ -76,11 +96,12 @@ fn a_busy_script_is_answered_busy_and_can_be_killed() {
     assert!(runner.read_reply().starts_with("-ERR Script killed by user with SCRIPT KILL..."));
     assert_eq!(admin.cmd(&["PING"]), "+PONG\r\n");
     assert_eq!(late.cmd(&["SET", "k", "v"]), "+OK\r\n");
-    // A script that wrote cannot be killed.
-    runner.send(&corvid_tests::multibulk(&["EVAL", "redis.call('set', 'k', 'w') local i = 0 while i < 30000000 do i = i + 1 end return i", "0"]));
+    // A script that wrote cannot be killed (it runs for a second or more, to
+    // be still running when SCRIPT KILL comes after 200 ms).
+    runner.send(&corvid_tests::multibulk(&["EVAL", "redis.call('set', 'k', 'w') local i = 0 while i < 200000000 do i = i + 1 end return i", "0"]));
     std::thread::sleep(Duration::from_millis(200));
     assert!(admin.cmd(&["SCRIPT", "KILL"]).starts_with("-UNKILLABLE Sorry the script already executed write commands"));
-    assert_eq!(runner.read_reply(), ":30000000\r\n");
+    assert_eq!(runner.read_reply(), ":200000000\r\n");
     assert_eq!(admin.cmd(&["GET", "k"]), "$1\r\nw\r\n");
 }
 

@@ -27,7 +27,8 @@ pub fn command_flags(srv: &Server, spec: &CommandSpec, args: &Args<'_>) -> CmdFl
     let flags = if spec.name.starts_with('f') {
         srv.scripting.libraries.find(name).map(|f| f.flags)
     } else if spec.name.starts_with("evalsha") {
-        (name.len() == 40).then(|| srv.scripting.scripts.get(&String::from_utf8_lossy(name).to_ascii_lowercase()).map(|s| s.flags)).flatten()
+        let mut lower = [0u8; 40];
+        lower_sha(name, &mut lower).and_then(|sha| srv.scripting.scripts.get(sha)).map(|s| s.flags)
     } else {
         match srv.scripting.scripts.get(&script::sha1_hex(name)) {
             Some(s) => Some(s.flags),
@@ -60,6 +61,17 @@ fn evalsha_ro(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     eval_generic(ctx, args, true, true)
 }
 
+/// A SHA argument in lowercase, in `buf` (the cache's keys are); None
+/// when it is not 40 characters of text.
+fn lower_sha<'a>(sha: &[u8], buf: &'a mut [u8; 40]) -> Option<&'a str> {
+    if sha.len() != 40 {
+        return None;
+    }
+    buf.copy_from_slice(sha);
+    buf.make_ascii_lowercase();
+    std::str::from_utf8(buf).ok()
+}
+
 fn no_script() -> CmdError {
     CmdError::Coded("NOSCRIPT No matching script. Please use EVAL.".into())
 }
@@ -87,9 +99,7 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, by_sha: bool, read_only: boo
     let nkeys = numkeys(args)?;
     let mut lower = [0u8; 40];
     let sha = if by_sha {
-        lower.copy_from_slice(args.get(1));
-        lower.make_ascii_lowercase();
-        std::str::from_utf8(&lower).map_err(|_| no_script())?
+        lower_sha(args.get(1), &mut lower).ok_or_else(no_script)?
     } else {
         let sha = ctx.srv.scripting.create(args.get(1))?;
         lower.copy_from_slice(sha.as_bytes());

@@ -186,7 +186,7 @@ pub fn create(vm: &Vm, code: &[u8]) -> Result<Library, String> {
     let func = vm.compile(body, "@user_function").map_err(|e| format!("Error compiling function: {e}"))?;
     let set_loading = vm.set_loading.as_ref().expect("the functions VM can load libraries");
     vm.lua.set_app_data(LoadState { start: Instant::now(), functions: BTreeMap::new() });
-    let result = set_loading.call::<()>(true).and_then(|_| vm.run.call::<(bool, Value)>((func, 0)));
+    let result = set_loading.call::<()>(true).and_then(|_| vm.run.call::<(bool, Value)>(func));
     let _ = set_loading.call::<()>(false);
     let state = vm.lua.remove_app_data::<LoadState>().expect("set above");
     if state.timed_out() {

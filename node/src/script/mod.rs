@@ -6,9 +6,16 @@
 //! The VM lives in the server state, behind the server's lock, like every
 //! other piece of state. While a script runs, the Rust functions behind
 //! `redis.call` need the server the EVAL handler holds: the handler puts a
-//! raw pointer to it in the VM's app data for the duration of the call and
-//! does not touch the server itself until the script returns (see
-//! [`RunState`]). Every callback runs on the same thread, inside that call.
+//! raw pointer to it in the VM's run state (see [`RunState`], reached
+//! through the app data or a C function's upvalue) for the duration of the
+//! call and does not touch the server itself until the script returns.
+//! Every callback runs on the same thread, inside that call.
+//!
+//! # The hot path
+//! EVALSHA of a short script is mostly redis.call, so the script is
+//! entered, its commands called and its reply written through Lua's C API
+//! (`enter`, [`call`], [`convert`]) rather than through mlua's values,
+//! which cost a lock, a registry slot and often an allocation each.
 //!
 //! # Busy scripts
 //! Past `busy-reply-threshold`, the VM's count hook marks the script timed
@@ -20,9 +27,12 @@
 
 pub mod busy;
 mod busy_io;
+mod call;
 pub mod convert;
 pub mod functions;
 
+use std::any::Any;
+use std::cell::UnsafeCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -48,8 +58,10 @@ const HOOK_EVERY: u32 = 100_000;
 /// locked globals.
 pub struct Vm {
     pub lua: Lua,
-    /// `run(f, ...)`: calls f under the error handler, as xpcall.
+    /// `run(f)`: calls f under the error handler, as xpcall.
     run: Function,
+    /// What a script call needs (see [`run`]).
+    calls: VmHandle,
     /// The locked view of the globals that script functions run in.
     pub env: Table,
     /// The functions VM's switch between load-time and call-time globals.
@@ -75,9 +87,12 @@ impl Vm {
             )
         };
         corvid_lualibs::open_all(&lua)?;
+        let cell = Arc::new(RunCell(UnsafeCell::new(RunState::idle())));
+        lua.set_app_data(cell.clone());
         let api = lua.create_table()?;
-        api.set("call", lua.create_function(api_call)?)?;
-        api.set("pcall", lua.create_function(api_pcall)?)?;
+        // SAFETY: the app data keeps the cell alive as long as the VM.
+        api.set("call", unsafe { call::closure(&lua, call::redis_call, Arc::as_ptr(&cell))? })?;
+        api.set("pcall", unsafe { call::closure(&lua, call::redis_pcall, Arc::as_ptr(&cell))? })?;
         api.set("error_table", lua.create_function(api_error_table)?)?;
         api.set("setresp", lua.create_function(api_setresp)?)?;
         api.set("set_repl", lua.create_function(api_set_repl)?)?;
@@ -96,9 +111,16 @@ impl Vm {
         lua.load(format!("math.randomseed({seed})")).set_name("=[redis]").exec()?;
         let helpers: Table = lua.load(PRELUDE).set_name("=[redis]").call(api)?;
         lua.set_app_data(corvid_lualibs::TableWalker::new(&lua)?);
-        lua.set_app_data(RunState::idle());
+        let calls = VmHandle(Arc::new(Handles {
+            lua: lua.clone(),
+            handler: helpers.get("handler")?,
+            // SAFETY: the app data keeps the cell alive as long as the VM.
+            enter: unsafe { call::closure(&lua, enter, Arc::as_ptr(&cell))? },
+            cell,
+        }));
         let vm = Vm {
             run: helpers.get("run")?,
+            calls,
             env: helpers.get("env")?,
             set_loading: helpers.get("set_loading")?,
             watch: watch.clone(),
@@ -290,10 +312,16 @@ pub struct Scripting {
     pub busy_threshold_ms: u64,
 }
 
+/// The id of the client scripts' commands run as: the largest, so that
+/// lending it to the clients map (ordered by id) for a script appends it
+/// to the map's last node rather than shifting every connection's entry.
+pub const SCRIPT_CLIENT: ClientId = ClientId::MAX;
+
 impl Scripting {
-    pub fn new(client_id: ClientId) -> Scripting {
+    pub fn new() -> Scripting {
         let watch = Arc::new(Watch::default());
         let none: std::net::SocketAddr = ([0, 0, 0, 0], 0).into();
+        let client_id = SCRIPT_CLIENT;
         let mut client = Client::new(client_id, none, none, -1, crate::clock::now_ms(), true);
         client.is_script = true;
         Scripting {
@@ -380,9 +408,9 @@ struct ServerPtr(*mut Server);
 // script, while the lock holder (the EVAL handler) waits for it.
 unsafe impl Send for ServerPtr {}
 
-/// What the API functions need while a script runs, in the VM's app data
-/// for the VM's whole life (inserting it per call would allocate); `srv`
-/// is null between scripts.
+/// What the API functions need while a script runs, kept for the VM's
+/// whole life (inserting it per call would allocate); `srv` is null
+/// between scripts.
 struct RunState {
     srv: ServerPtr,
     client: ClientId,
@@ -396,6 +424,15 @@ struct RunState {
     reply: Reply,
     /// Times the script's commands back to back, as a pipelined batch's.
     clock: crate::clock::BatchClock,
+    /// The text of an error redis.call raises (a buffer kept, see call.rs).
+    err: Vec<u8>,
+    /// Commands scripts called lately: scripts call a few, over and over,
+    /// and this finds them quicker than the registry (which lowercases and
+    /// hashes the name).
+    recent: Vec<&'static crate::dispatch::CommandDef>,
+    /// A panic in a command a script called, resumed once the script is
+    /// unwound.
+    panic: Option<Box<dyn Any + Send>>,
 }
 
 impl RunState {
@@ -410,13 +447,36 @@ impl RunState {
             argv: ArgVec::default(),
             reply: Reply::new(false),
             clock: Default::default(),
+            err: Vec::new(),
+            recent: Vec::with_capacity(RECENT_COMMANDS),
+            panic: None,
         }
     }
 }
 
+/// The run state of a VM, where the mlua callbacks find it (in the app
+/// data) and the raw redis.call too (as its upvalue, without the app
+/// data's lock).
+struct RunCell(UnsafeCell<RunState>);
+
+// SAFETY: the state is only touched on the thread that holds the server
+// (running a script or setting one up), by one function at a time: the
+// EVAL handler outside the script's call, an API function inside it.
+unsafe impl Sync for RunCell {}
+
+impl RunCell {
+    fn get(&self) -> *mut RunState {
+        self.0.get()
+    }
+}
+
 /// The run state, if a script is running in this VM.
-fn active(lua: &Lua) -> Option<mlua::AppDataRefMut<'_, RunState>> {
-    lua.app_data_mut::<RunState>().filter(|s| !s.srv.0.is_null())
+fn active(lua: &Lua) -> Option<&mut RunState> {
+    let ptr = lua.app_data_ref::<Arc<RunCell>>()?.get();
+    // SAFETY: the app data keeps the cell alive as long as `lua`; see
+    // RunCell for why no other reference to the state is in use.
+    let st = unsafe { &mut *ptr };
+    (!st.srv.0.is_null()).then_some(st)
 }
 
 /// One script call's inputs.
@@ -471,17 +531,24 @@ fn prepare(srv: &Server, inv: &Invocation<'_>) -> Result<(), CmdError> {
     Ok(())
 }
 
-/// The handles a call needs of its VM, cloned out of the server so that
-/// the server can be lent to the script.
+/// The handles a call needs of its VM, taken out of the server (one
+/// reference count) so that the server can be lent to the script.
 #[derive(Clone)]
-pub struct VmHandle {
+pub struct VmHandle(Arc<Handles>);
+
+struct Handles {
     lua: Lua,
-    run: Function,
+    /// The error handler scripts are called under.
+    handler: Function,
+    /// The C function [`enter`].
+    enter: Function,
+    /// The run state the API functions reach (also in the app data).
+    cell: Arc<RunCell>,
 }
 
 impl Vm {
     pub fn handle(&self) -> VmHandle {
-        VmHandle { lua: self.lua.clone(), run: self.run.clone() }
+        self.calls.clone()
     }
 }
 
@@ -494,7 +561,7 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
         return Err(CmdError::err("This Redis command is not allowed from script"));
     }
     prepare(srv, &inv)?;
-    let VmHandle { lua, run: runner } = vm;
+    let Handles { lua, handler, enter, cell } = &*vm.0;
     let from_master = srv.clients.map.get(&inv.caller).is_some_and(|c| c.is_master);
     let caller_db = srv.clients.map.get(&inv.caller).map_or(0, |c| c.db);
     let script_client = srv.scripting.client_id;
@@ -518,35 +585,30 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
     let was_in_exec = std::mem::replace(&mut srv.in_exec, true);
     let read_only = inv.read_only || (!inv.flags.compat && inv.flags.no_writes);
 
-    let result = (|| -> mlua::Result<(bool, Value)> {
-        {
-            let mut st = lua.app_data_mut::<RunState>().expect("installed with the VM");
-            st.srv = ServerPtr(srv as *mut Server);
-            st.client = script_client;
-            st.read_only = read_only;
-            st.allow_oom = !inv.flags.compat && inv.flags.allow_oom;
-            st.repl = crate::replication::TO_ALL;
-            st.resp = 2;
-            st.clock = Default::default();
-        }
-        let mode = if inv.eval_mode { 1 } else { 2 };
-        let mut call = mlua::MultiValue::with_capacity(3 + inv.keys.len() + inv.args.len());
-        call.push_back(Value::Function(func.clone()));
-        call.push_back(Value::Integer(mode));
-        call.push_back(Value::Integer(inv.keys.len() as i64));
-        for s in inv.keys.iter().chain(inv.args) {
-            call.push_back(Value::String(lua.create_string(s)?));
-        }
-        runner.call(call)
-    })();
+    {
+        // SAFETY: see RunCell; no script runs yet.
+        let st = unsafe { &mut *cell.get() };
+        st.srv = ServerPtr(srv as *mut Server);
+        st.client = script_client;
+        st.read_only = read_only;
+        st.allow_oom = !inv.flags.compat && inv.flags.allow_oom;
+        st.repl = crate::replication::TO_ALL;
+        st.resp = 2;
+        st.clock = Default::default();
+    }
+    let reply_start = out.len();
+    let mut call = ScriptCall { eval_mode: inv.eval_mode, keys: inv.keys, args: inv.args, out: &mut *out, written: false, error: None };
+    let result = enter.call::<(bool, Value)>((handler, func, mlua::LightUserData(&mut call as *mut ScriptCall as *mut std::ffi::c_void)));
+    let (written, array_error) = (call.written, call.error);
     // From here on the server is ours again.
-    let script_resp3 = {
-        let mut st = lua.app_data_mut::<RunState>().expect("installed with the VM");
+    let panic = {
+        // SAFETY: see RunCell; the script has returned.
+        let st = unsafe { &mut *cell.get() };
         st.srv = ServerPtr(std::ptr::null_mut());
         if st.reply.buf.capacity() > 64 * 1024 {
             st.reply = Reply::new(false);
         }
-        st.resp == 3
+        st.panic.take()
     };
 
     let running = srv.scripting.running.take().expect("set above");
@@ -558,6 +620,9 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
     }
     let client = srv.clients.map.remove(&script_client).expect("inserted above");
     srv.scripting.client = Some(client);
+    if let Some(panic) = panic {
+        std::panic::resume_unwind(panic);
+    }
     if running.killed || running.timed_out {
         // A kill makes the hook fire on every line; back to counting.
         install_hook(&lua, srv.scripting.watch.clone(), HookTriggers::new().every_nth_instruction(HOOK_EVERY));
@@ -569,6 +634,8 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
         let _ = lua.gc_step();
     }
     if running.killed {
+        // Whatever it returned (past a pcall) is not its reply.
+        out.buf.truncate(reply_start);
         return Err(CmdError::Coded(format!(
             "ERR Script killed by user with {}... script: {}",
             if running.eval_mode { "SCRIPT KILL" } else { "FUNCTION KILL" },
@@ -577,17 +644,19 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
     }
     match result {
         Ok((true, value)) => {
-            let mut w = convert::ReplyWriter { script_resp3, error: None, lua: &lua };
-            if let Value::Table(t) = &value {
-                // An error table as the whole reply fails the command.
-                if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
-                    let msg = String::from_utf8_lossy(&e.as_bytes()).into_owned();
-                    let counted = !matches!(t.raw_get::<Value>("ignore_error_stats_update"), Ok(Value::Boolean(true)));
-                    return Err(script_error(msg, counted));
+            if !written {
+                // An error table as the whole reply (all enter leaves
+                // unwritten) fails the command.
+                if let Value::Table(t) = &value {
+                    if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
+                        let msg = String::from_utf8_lossy(&e.as_bytes()).into_owned();
+                        let counted = !matches!(t.raw_get::<Value>("ignore_error_stats_update"), Ok(Value::Boolean(true)));
+                        return Err(script_error(msg, counted));
+                    }
                 }
+                out.null();
             }
-            w.write(out, &value, 0);
-            if let Some((msg, counted)) = w.error {
+            if let Some((msg, counted)) = array_error {
                 // An error inside an array: counted as Redis counts every
                 // error reply, the command itself still succeeds.
                 if counted {
@@ -598,6 +667,90 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
         }
         Ok((false, err)) => Err(error_from_lua(&err, &running.funcname)),
         Err(e) => Err(CmdError::Coded(format!("ERR Error running script {}, {:.100}", running.funcname, e.to_string()))),
+    }
+}
+
+/// What [`enter`] calls a script with, and what it leaves.
+struct ScriptCall<'a> {
+    /// EVAL: KEYS and ARGV are globals; else a function's two arguments.
+    eval_mode: bool,
+    keys: &'a [&'a [u8]],
+    args: &'a [&'a [u8]],
+    /// Where the script's reply goes.
+    out: &'a mut Reply,
+    /// The script returned, and its value is written to `out`.
+    written: bool,
+    /// An error table inside the reply: (message, count it in the stats).
+    error: Option<(Vec<u8>, bool)>,
+}
+
+/// `enter(handler, f, call)`: calls the script function `f` under the
+/// error handler for the [`ScriptCall`] `call` (a light userdata), and
+/// writes the reply (see convert::ReplyWriter). Returns `true` when it did
+/// that; `true` and the value when it is an error table (the command's
+/// error); `false` and the error when the script raised one. KEYS and ARGV
+/// are built here, through the C API, rather than by a Lua helper; and
+/// this C function is made once per VM, where mlua's exec_raw would make
+/// two closures per call. Its upvalue is the VM's RunCell.
+unsafe extern "C-unwind" fn enter(l: *mut mlua::ffi::lua_State) -> std::ffi::c_int {
+    use mlua::ffi;
+    let cell = ffi::lua_touserdata(l, ffi::lua_upvalueindex(1)) as *const RunCell;
+    let call = &mut *(ffi::lua_touserdata(l, 3) as *mut ScriptCall);
+    ffi::lua_settop(l, 2);
+    let nargs = if call.eval_mode {
+        let (keys, args) = (call.keys, call.args);
+        convert::push_bytes(l, b"KEYS");
+        push_strings(l, keys);
+        ffi::lua_rawset(l, ffi::LUA_GLOBALSINDEX);
+        convert::push_bytes(l, b"ARGV");
+        push_strings(l, args);
+        ffi::lua_rawset(l, ffi::LUA_GLOBALSINDEX);
+        0
+    } else {
+        push_strings(l, call.keys);
+        push_strings(l, call.args);
+        2
+    };
+    let status = ffi::lua_pcall(l, nargs, 1, 1);
+    if status == 0 && !is_error_table(l) {
+        // The protocol the script chose last (redis.setresp).
+        let script_resp3 = (*(*cell).get()).resp == 3;
+        let mut w = convert::ReplyWriter { out: &mut *call.out, script_resp3, error: None };
+        w.write(l, 0);
+        call.error = w.error;
+        call.written = true;
+        ffi::lua_settop(l, 0);
+        ffi::lua_pushboolean(l, 1);
+        return 1;
+    }
+    ffi::lua_pushboolean(l, (status == 0) as std::ffi::c_int);
+    ffi::lua_replace(l, 1);
+    2
+}
+
+/// Whether the value on top of the stack is a table with a string `err`.
+unsafe fn is_error_table(l: *mut mlua::ffi::lua_State) -> bool {
+    use mlua::ffi;
+    if ffi::lua_type(l, -1) != ffi::LUA_TTABLE {
+        return false;
+    }
+    convert::push_bytes(l, b"err");
+    ffi::lua_rawget_(l, -2);
+    let is_string = ffi::lua_type(l, -1) == ffi::LUA_TSTRING;
+    ffi::lua_settop(l, -2);
+    is_string
+}
+
+/// Push a sequence of the strings `items`.
+///
+/// # Safety
+/// `l` is a live state of this VM with two free stack slots.
+unsafe fn push_strings(l: *mut mlua::ffi::lua_State, items: &[&[u8]]) {
+    use mlua::ffi;
+    ffi::lua_createtable(l, items.len().min(1 << 20) as std::ffi::c_int, 0);
+    for (i, s) in items.iter().enumerate() {
+        convert::push_bytes(l, s);
+        ffi::lua_rawseti_(l, -2, (i + 1) as std::ffi::c_int);
     }
 }
 
@@ -643,9 +796,9 @@ fn install_hook(lua: &Lua, watch: Arc<Watch>, triggers: HookTriggers) {
             install_hook(lua, watch.clone(), HookTriggers::new().every_line());
             return Err(raise("FUNCTION LOAD timeout"));
         }
-        let ptr = match lua.app_data_ref::<RunState>() {
-            Some(st) if !st.srv.0.is_null() => st.srv.0,
-            _ => return Ok(VmState::Continue),
+        let ptr = match active(lua) {
+            Some(st) => st.srv.0,
+            None => return Ok(VmState::Continue),
         };
         // SAFETY: see ServerPtr; no other reference to the server is in use
         // while the script runs.
@@ -714,69 +867,34 @@ fn number_arg(n: f64) -> String {
     format_g(n, 17)
 }
 
-/// redis.call: a command's error is raised.
-fn api_call(lua: &Lua, args: Variadic<Value>) -> mlua::Result<Value> {
-    match call_generic(lua, args)? {
-        Ok(v) => Ok(v),
-        Err(e) => Err(mlua::Error::external(e)),
-    }
-}
+/// How many commands RunState::recent holds.
+const RECENT_COMMANDS: usize = 8;
 
-/// redis.pcall: a command's error is returned as a table.
-fn api_pcall(lua: &Lua, args: Variadic<Value>) -> mlua::Result<Value> {
-    match call_generic(lua, args)? {
-        Ok(v) => Ok(v),
-        Err(e) => api_error_table(lua, Value::Error(Box::new(mlua::Error::external(e)))),
+/// The command `args` name: from the recent ones, else from the registry
+/// (and then remembered, if it is a plain command: a container's
+/// subcommand depends on the next argument).
+fn find_command(recent: &mut Vec<&'static crate::dispatch::CommandDef>, args: &corvid_proto::resp::Args<'_>) -> Option<&'static crate::dispatch::CommandDef> {
+    let name = args.get(0);
+    if let Some(def) = recent.iter().find(|d| d.spec.full_name.as_bytes().eq_ignore_ascii_case(name)) {
+        return Some(*def);
     }
-}
-
-/// Run one command as the script's client and convert its reply
-/// (luaRedisGenericCommand); Err for a refused command or an error reply.
-fn call_generic(lua: &Lua, args: Variadic<Value>) -> mlua::Result<Result<Value, ScriptError>> {
-    let Some(mut st) = active(lua) else {
-        return Err(raise("redis.call/pcall can only be called inside a script invocation"));
-    };
-    let st = &mut *st;
-    st.argv.clear();
-    if args.is_empty() {
-        return Ok(Err(ScriptError { msg: b"ERR Please specify at least one argument for this redis lib call".to_vec(), counted: false }));
-    }
-    for a in args.iter() {
-        match a {
-            Value::String(s) => st.argv.push(&s.as_bytes()),
-            Value::Integer(n) if n.unsigned_abs() < 100_000_000_000_000_000 => st.argv.push(itoa::Buffer::new().format(*n).as_bytes()),
-            Value::Integer(n) => st.argv.push(number_arg(*n as f64).as_bytes()),
-            Value::Number(n) => st.argv.push(number_arg(*n).as_bytes()),
-            _ => {
-                return Ok(Err(ScriptError { msg: b"ERR Lua redis lib command arguments must be strings or integers".to_vec(), counted: false }))
-            }
+    let def = crate::dispatch::registry().find(args).ok()?;
+    if def.subs.is_empty() && def.spec.container.is_none() {
+        if recent.len() == RECENT_COMMANDS {
+            recent.remove(0);
         }
+        recent.push(def);
     }
-    // SAFETY: see ServerPtr.
-    let srv = unsafe { &mut *st.srv.0 };
-    st.reply.buf.clear();
-    if let Err(e) = call_command(srv, st) {
-        // Counted where it was refused.
-        return Ok(Err(ScriptError { msg: convert::error_text(format!("-{e}").as_bytes()), counted: true }));
-    }
-    if st.reply.buf.first() == Some(&b'-') {
-        let line = &st.reply.buf[..st.reply.buf.len().saturating_sub(2)];
-        return Ok(Err(ScriptError { msg: convert::error_text(line), counted: true }));
-    }
-    Ok(Ok(convert::reply_to_lua(lua, &st.reply.buf)?))
+    Some(def)
 }
 
 /// The checks a script's command passes, then the command (scriptCall).
 fn call_command(srv: &mut Server, st: &mut RunState) -> Result<(), CmdError> {
     let args = st.argv.args();
-    let reg = crate::dispatch::registry();
-    let def = match reg.find(&args) {
-        Ok(def) => def,
-        Err(_) => {
-            let e = CmdError::err("Unknown Redis command called from script");
-            crate::dispatch::count_rejection(srv, None, &e);
-            return Err(e);
-        }
+    let Some(def) = find_command(&mut st.recent, &args) else {
+        let e = CmdError::err("Unknown Redis command called from script");
+        crate::dispatch::count_rejection(srv, None, &e);
+        return Err(e);
     };
     let spec = def.spec;
     let argc = args.len() as i32;
@@ -820,9 +938,6 @@ fn call_command(srv: &mut Server, st: &mut RunState) -> Result<(), CmdError> {
     if is_write {
         srv.scripting.running.as_mut().expect("a script is running").wrote = true;
     }
-    if let Some(c) = srv.clients.map.get_mut(&st.client) {
-        c.resp = st.resp;
-    }
     srv.replicas.targets = st.repl;
     crate::dispatch::run_from_script(srv, def, st.client, &args, &mut st.reply, &mut st.clock);
     srv.replicas.targets = crate::replication::TO_ALL;
@@ -831,7 +946,7 @@ fn call_command(srv: &mut Server, st: &mut RunState) -> Result<(), CmdError> {
 
 /// redis.setresp(2|3)
 fn api_setresp(lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
-    let Some(mut st) = active(lua) else {
+    let Some(st) = active(lua) else {
         return Err(raise("redis.setresp can only be called inside a script invocation"));
     };
     if args.len() != 1 {
@@ -841,12 +956,18 @@ fn api_setresp(lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
         v @ (2 | 3) => st.resp = v as u8,
         _ => return Err(raise("RESP version must be 2 or 3.")),
     }
+    // The script client's protocol is what its commands reply in.
+    // SAFETY: see ServerPtr; the EVAL handler waits for the script.
+    let srv = unsafe { &mut *st.srv.0 };
+    if let Some(c) = srv.clients.map.get_mut(&st.client) {
+        c.resp = st.resp;
+    }
     Ok(())
 }
 
 /// redis.set_repl(flags)
 fn api_set_repl(lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
-    let Some(mut st) = active(lua) else {
+    let Some(st) = active(lua) else {
         return Err(raise("redis.set_repl can only be called inside a script invocation"));
     };
     if args.len() != 1 {

@@ -1,8 +1,9 @@
 -- Runs once in a new script VM, with the real global table as environment,
 -- before it is locked. Its argument is the table of the raw API functions
 -- written in Rust; it returns the helpers the Rust side keeps: `protect`
--- (a read-only view of a table), `run` (calls a script function with the
--- error handler) and `env` (the locked globals scripts see).
+-- (a read-only view of a table), `run` (calls a library's code with the
+-- error handler), `handler` itself and `env` (the locked globals scripts
+-- see).
 --
 -- Redis patches its Lua to mark tables read-only; stock Lua 5.1 has no such
 -- flag, so a read-only table here is an empty view whose metatable reads
@@ -12,7 +13,7 @@
 
 local api = ...
 local G = _G
-local type, error, tostring, rawget, rawset, select = type, error, tostring, rawget, rawset, select
+local type, error, tostring, rawget, rawset = type, error, tostring, rawget, rawset
 local setmetatable, getmetatable, xpcall, pcall = setmetatable, getmetatable, xpcall, pcall
 local loadstring, setfenv = loadstring, setfenv
 local dbg = debug
@@ -97,22 +98,11 @@ local function handler(err)
   return err
 end
 
--- Calls f under the handler, building KEYS and ARGV here from the strings
--- after nkeys (one call from Rust instead of one per table and element).
--- mode 0: no arguments (a library loading); 1: EVAL, KEYS and ARGV are
--- globals; 2: a function, called with (keys, args) through a closure, as
--- Lua 5.1's xpcall passes no arguments.
-local function run(f, mode, nkeys, ...)
-  if mode == 0 then return xpcall(f, handler) end
-  local all, keys, args = {...}, {}, {}
-  for i = 1, nkeys do keys[i] = all[i] end
-  for i = nkeys + 1, select('#', ...) do args[i - nkeys] = all[i] end
-  if mode == 1 then
-    rawset(G, 'KEYS', keys)
-    rawset(G, 'ARGV', args)
-    return xpcall(f, handler)
-  end
-  return xpcall(function() return f(keys, args) end, handler)
+-- Calls f under the handler, as xpcall: a library's code as it loads.
+-- Scripts are called from Rust (see call_script in mod.rs), under the
+-- same handler.
+local function run(f)
+  return xpcall(f, handler)
 end
 
 local redis = {
@@ -175,4 +165,4 @@ if api.register_function then
   end
 end
 
-return {protect = protect, run = run, env = env, set_loading = set_loading}
+return {protect = protect, run = run, handler = handler, env = env, set_loading = set_loading}
