@@ -793,6 +793,15 @@ fn call_command(srv: &mut Server, st: &mut RunState) -> Result<(), CmdError> {
     if !spec.flags.contains(CmdFlags::STALE) && crate::replica::serving_stale_refused(srv) {
         return reject(srv, CmdError::err("Can not execute the command on a stale replica"));
     }
+    // The script runs as the user of the client that called it.
+    let caller = srv.scripting.running.as_ref().expect("a script is running").caller;
+    let user = srv.clients.map.get(&caller).map_or(crate::acl::DEFAULT_USER, |c| c.user);
+    if !srv.acl.unrestricted(user) {
+        let argv: Vec<&[u8]> = args.iter().collect();
+        if let Err(e) = crate::acl::check_script(srv, caller, def.acl_id, spec, &argv) {
+            return reject(srv, e);
+        }
+    }
     let running = srv.scripting.running.as_ref().expect("a script is running");
     let is_write = spec.flags.contains(CmdFlags::WRITE);
     if st.read_only && (is_write || spec.flags.contains(CmdFlags::MAY_REPLICATE)) {
@@ -822,6 +831,7 @@ fn call_command(srv: &mut Server, st: &mut RunState) -> Result<(), CmdError> {
     }
     if let Some(c) = srv.clients.map.get_mut(&st.client) {
         c.resp = st.resp;
+        c.user = user;
     }
     srv.replicas.targets = st.repl;
     crate::dispatch::run_from_script(srv, def, st.client, &args, &mut st.reply, &mut st.clock);
@@ -948,12 +958,15 @@ fn api_status_reply(lua: &Lua, args: Variadic<Value>) -> mlua::Result<Value> {
     }
 }
 
-/// redis.acl_check_cmd(command, args...): whether the user may run it.
-/// Corvid's only user is the default one, allowed every command.
+/// redis.acl_check_cmd(command, args...): whether the user of the client
+/// that ran the script may run it.
 fn api_acl_check_cmd(lua: &Lua, args: Variadic<Value>) -> mlua::Result<bool> {
-    if active(lua).is_none() {
+    let Some(st) = active(lua) else {
         return Err(raise("redis.acl_check_cmd can only be called inside a script invocation"));
-    }
+    };
+    // SAFETY: see ServerPtr.
+    let srv = unsafe { &*st.srv.0 };
+    drop(st);
     if args.is_empty() {
         return Err(raise("Please specify at least one argument for this redis lib call"));
     }
@@ -965,10 +978,14 @@ fn api_acl_check_cmd(lua: &Lua, args: Variadic<Value>) -> mlua::Result<bool> {
             _ => return Err(raise("Lua redis lib command arguments must be strings or integers")),
         }
     }
-    if crate::dispatch::registry().find(&argv.args()).is_err() {
+    let args = argv.args();
+    let Ok(def) = crate::dispatch::registry().find(&args) else {
         return Err(raise("Invalid command passed to redis.acl_check_cmd()"));
-    }
-    Ok(true)
+    };
+    let caller = srv.scripting.running.as_ref().map(|r| r.caller);
+    let user = caller.and_then(|c| srv.clients.map.get(&c)).map_or(crate::acl::DEFAULT_USER, |c| c.user);
+    let argv: Vec<&[u8]> = args.iter().collect();
+    Ok(srv.acl.check(user, def.acl_id, def.spec, &argv).is_ok())
 }
 
 #[cfg(test)]
