@@ -47,6 +47,11 @@ async fn serve(config: Config) -> i32 {
     let config_file = config.config_file();
     let mut server = Server::new(config, exe);
     server.config_file = config_file;
+    if let Err(e) = crate::acl::file::load_at_startup(&mut server) {
+        eprintln!("{e}");
+        return 1;
+    }
+    crate::acl::sync_config(&mut server);
     let pid = std::process::id();
     tracing::warn!("oO0OoO0OoO0Oo Corvid is starting oO0OoO0OoO0Oo");
     tracing::warn!(

@@ -243,7 +243,9 @@ impl Server {
         self.query_buffer_limit = self.config.get_i64("client-query-buffer-limit") as usize;
         self.acl.pubsub_default_all = self.config.get_str("acl-pubsub-default") == "allchannels";
         let pass = self.config.get_raw("requirepass");
-        self.acl.set_requirepass(Some(pass.as_slice()).filter(|p| !p.is_empty()));
+        if self.acl.set_requirepass(Some(pass.as_slice()).filter(|p| !p.is_empty())) {
+            crate::acl::sync_config(self);
+        }
         self.db.policy = access_policy(&self.config);
         self.aof.refresh_config(&self.config);
         self.notify_flags = self.config.notify_keyspace_events();

@@ -8,6 +8,7 @@
 //!   rules, checks and description.
 //! - [`user`]: flags, password hashes and selectors of one user.
 //! - [`log`]: the ACL LOG of refusals and failed logins.
+//! - [`file`]: users from redis.conf's `user` lines and from the ACL file.
 //! - this file: the users of a server ([`Acl`]), and the checks against a
 //!   client's user that the dispatcher, EXEC and scripts call.
 //!
@@ -16,6 +17,7 @@
 //! users.
 
 pub mod catalog;
+pub mod file;
 pub mod log;
 pub mod selector;
 pub mod user;
@@ -170,10 +172,10 @@ impl Acl {
 
     /// `requirepass` sets the default user's only password, or makes it
     /// nopass when empty (ACLUpdateDefaultUserPassword); applied only when
-    /// the directive changed.
-    pub fn set_requirepass(&mut self, pass: Option<&[u8]>) {
+    /// the directive changed (returns whether it did).
+    pub fn set_requirepass(&mut self, pass: Option<&[u8]>) -> bool {
         if self.requirepass.as_deref() == pass {
-            return;
+            return false;
         }
         self.requirepass = pass.map(<[u8]>::to_vec);
         let default = self.slots[DEFAULT_USER].as_mut().expect("the default user exists");
@@ -183,6 +185,7 @@ impl Acl {
             None => b"nopass".to_vec(),
         };
         let _ = default.apply(&rule, false);
+        true
     }
 
     /// Whether `user` may run `argv` as command `cmd` (ACLCheckAllUserCommandPerm):
@@ -230,6 +233,13 @@ impl Acl {
             })
             .collect()
     }
+}
+
+/// Give CONFIG REWRITE the users as they are now (it writes them as
+/// `user` lines).
+pub fn sync_config(srv: &mut Server) {
+    let users = srv.acl.descriptions().into_iter().map(|d| String::from_utf8_lossy(&d).into_owned()).collect();
+    srv.config.set_acl_users(users);
 }
 
 /// When a user's channel permissions shrank: the channels it still has,

@@ -8,7 +8,6 @@ use crate::acl::selector::{channel_allowed, Selector};
 use crate::acl::{catalog, revoked_channels, UserId};
 use crate::dispatch::{Ctx, Registry};
 use crate::errors::{CmdError, CmdResult};
-use crate::server::Server;
 
 /// ACL SETUSER username [rule [rule ...]]
 fn setuser(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
@@ -24,7 +23,7 @@ fn setuser(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             kill_revoked_subscribers(ctx, id, &upcoming);
         }
     }
-    sync_config(ctx.srv);
+    crate::acl::sync_config(ctx.srv);
     ctx.out.ok();
     Ok(())
 }
@@ -53,12 +52,6 @@ fn kill_revoked_subscribers(ctx: &mut Ctx<'_>, user: UserId, upcoming: &[Vec<u8>
     }
 }
 
-/// Give CONFIG REWRITE the users as they are now.
-pub fn sync_config(srv: &mut Server) {
-    let users = srv.acl.descriptions().into_iter().map(|d| String::from_utf8_lossy(&d).into_owned()).collect();
-    srv.config.set_acl_users(users);
-}
-
 /// ACL DELUSER username [username ...]
 fn deluser(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     if args.iter().skip(2).any(|n| n == b"default") {
@@ -84,7 +77,7 @@ fn deluser(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
     }
     if deleted > 0 {
-        sync_config(ctx.srv);
+        crate::acl::sync_config(ctx.srv);
     }
     ctx.out.int(deleted);
     Ok(())
@@ -288,6 +281,33 @@ fn dryrun(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
+const NO_ACL_FILE: &str = "This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.";
+
+/// ACL LOAD: the users of the ACL file replace every user, or nothing
+/// changes.
+fn load(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    if ctx.srv.config.get_raw("aclfile").is_empty() {
+        return Err(CmdError::err(NO_ACL_FILE));
+    }
+    crate::acl::file::load(ctx.srv, ctx.client_id).map_err(CmdError::err)?;
+    crate::acl::sync_config(ctx.srv);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// ACL SAVE: write every user to the ACL file.
+fn save(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    if ctx.srv.config.get_raw("aclfile").is_empty() {
+        return Err(CmdError::err(NO_ACL_FILE));
+    }
+    if let Err(e) = crate::acl::file::save(ctx.srv) {
+        tracing::warn!("Writing ACL file for ACL SAVE: {e}");
+        return Err(CmdError::err("There was an error trying to save the ACLs. Please check the server logs for more information"));
+    }
+    ctx.out.ok();
+    Ok(())
+}
+
 fn help(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     reply_help(
         ctx.out,
@@ -336,4 +356,6 @@ pub fn register(r: &mut Registry) {
     r.add("acl|log", log);
     r.add("acl|dryrun", dryrun);
     r.add("acl|help", help);
+    r.add("acl|load", load);
+    r.add("acl|save", save);
 }
