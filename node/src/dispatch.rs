@@ -300,12 +300,12 @@ fn check_and_call(
         }
     }
     let client = srv.clients.map.get_mut(&client_id).expect("client registered");
+    let user = client.user;
     if !client.authenticated && srv.acl.auth_required() && !spec.flags.contains(CmdFlags::NO_AUTH) {
         reject(srv, client_id, Some(def.id), out, &CmdError::NoAuth);
         return Err(Rejected::Error);
     }
     // ACLs: a user allowed everything costs this one test.
-    let user = srv.clients.map.get(&client_id).map_or(crate::acl::DEFAULT_USER, |c| c.user);
     if !srv.acl.unrestricted(user) {
         let argv: Vec<&[u8]> = args.iter().collect();
         if let Err(e) = crate::acl::check_client(srv, client_id, def.acl_id, spec, &argv) {
