@@ -59,6 +59,10 @@ pub type UserId = usize;
 /// The `default` user, which new connections start as.
 pub const DEFAULT_USER: UserId = 0;
 
+/// No user at all: the master's link and the AOF loader run anything
+/// (Redis's clients with a NULL user).
+pub const SUPERUSER: UserId = UserId::MAX;
+
 /// The users of a server, and the ACL log.
 #[derive(Debug)]
 pub struct Acl {
@@ -96,7 +100,11 @@ impl Acl {
     /// Whether `id`'s commands need no check: the hot path's only test.
     #[inline]
     pub fn unrestricted(&self, id: UserId) -> bool {
-        matches!(self.slots.get(id), Some(Some(u)) if u.unrestricted)
+        match self.slots.get(id) {
+            Some(Some(u)) => u.unrestricted,
+            Some(None) => false,
+            None => id == SUPERUSER,
+        }
     }
 
     /// A user by id; a deleted user's clients read as the default user
@@ -191,10 +199,10 @@ impl Acl {
     /// Whether `user` may run `argv` as command `cmd` (ACLCheckAllUserCommandPerm):
     /// one selector allowing it is enough; else the most telling refusal.
     pub fn check(&self, user: UserId, cmd: CommandId, spec: &'static CommandSpec, argv: &[&[u8]]) -> Result<(), Denied> {
-        let u = self.user(user);
-        if u.unrestricted {
+        if self.unrestricted(user) {
             return Ok(());
         }
+        let u = self.user(user);
         let mut keys = KeyCache::default();
         let mut worst = Denied::Command;
         for s in &u.selectors {
@@ -219,7 +227,7 @@ impl Acl {
     ) -> bool {
         let u = self.user(user);
         let mut keys = KeyCache::default();
-        u.unrestricted || u.selectors.iter().any(|s| s.check(cmd, spec, argv, &mut keys).is_ok() && s.all_keys_allowed(flags))
+        self.unrestricted(user) || u.selectors.iter().any(|s| s.check(cmd, spec, argv, &mut keys).is_ok() && s.all_keys_allowed(flags))
     }
 
     /// The users as CONFIG REWRITE and ACL SAVE write them, without "user ".
@@ -344,5 +352,6 @@ fn add_log_entry(srv: &mut Server, client_id: ClientId, reason: Reason, context:
 
 /// CLIENT INFO's line for a client, with its user's name.
 pub fn client_info(srv: &Server, c: &crate::client::Client, now_ms: i64) -> String {
-    c.info_line(now_ms, &srv.acl.user(c.user).name)
+    let name: &[u8] = if c.user == SUPERUSER { b"(superuser)" } else { &srv.acl.user(c.user).name };
+    c.info_line(now_ms, name)
 }
