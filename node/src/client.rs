@@ -37,6 +37,8 @@ pub struct Client {
     pub db: usize,
     pub resp: u8,
     pub authenticated: bool,
+    /// The user its commands run as (the default user until AUTH).
+    pub user: crate::acl::UserId,
     pub reply_mode: ReplyMode,
     pub no_evict: bool,
     pub no_touch: bool,
@@ -108,6 +110,7 @@ impl Client {
             db: 0,
             resp: 2,
             authenticated,
+            user: crate::acl::DEFAULT_USER,
             reply_mode: ReplyMode::On,
             no_evict: false,
             no_touch: false,
@@ -196,12 +199,12 @@ impl Client {
     }
 
     /// One line of CLIENT LIST / CLIENT INFO (catClientInfoString), without
-    /// the trailing newline.
-    pub fn info_line(&self, now_ms: i64) -> String {
+    /// the trailing newline; `user` is the name of its user.
+    pub fn info_line(&self, now_ms: i64, user: &[u8]) -> String {
         let name = self.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
         let tot_mem = self.qbuf + self.qbuf_free + self.argv_mem + self.rbs + std::mem::size_of::<Client>();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user=default redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -224,6 +227,7 @@ impl Client {
             self.obl,
             tot_mem,
             self.last_cmd,
+            String::from_utf8_lossy(user),
             self.resp,
         )
     }

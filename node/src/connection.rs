@@ -466,7 +466,7 @@ async fn limits_for(shared: &Shared, id: ClientId) -> (Limits, usize) {
 fn limits_of(srv: &crate::server::Server, id: ClientId) -> (Limits, usize) {
     let authed = srv.clients.map.get(&id).is_some_and(|c| c.authenticated);
     (
-        Limits { max_bulk_len: srv.proto_max_bulk_len, auth_required: srv.requirepass.is_some() && !authed },
+        Limits { max_bulk_len: srv.proto_max_bulk_len, auth_required: srv.acl.auth_required() && !authed },
         srv.query_buffer_limit,
     )
 }

@@ -3,7 +3,7 @@
 //! `corvid_proto::command_table`), and the checks every command passes
 //! before it runs, decided once here from the table's flags (Redis's
 //! `processCommand`): unknown command or subcommand, arity, protected
-//! commands, authentication, CLIENT PAUSE.
+//! commands, authentication, ACLs, CLIENT PAUSE.
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -24,6 +24,8 @@ pub struct CommandDef {
     pub handler: Handler,
     /// Index into the server's per-command statistics.
     pub id: usize,
+    /// The command's number for ACL rules.
+    pub acl_id: crate::acl::catalog::CommandId,
     /// For containers (CONFIG, CLIENT...): their implemented subcommands.
     pub subs: HashMap<Vec<u8>, usize>,
 }
@@ -48,7 +50,7 @@ impl Registry {
                 let spec = command_table::lookup(full_name.as_bytes())
                     .unwrap_or_else(|| panic!("command {full_name} is not in the command table"));
                 let id = self.defs.len();
-                self.defs.push(CommandDef { spec, handler, id, subs: HashMap::new() });
+                self.defs.push(CommandDef { spec, handler, id, acl_id: acl_id(spec), subs: HashMap::new() });
                 self.by_name.insert(full_name.as_bytes().to_vec(), id);
             }
             Some((parent, sub)) => {
@@ -63,7 +65,7 @@ impl Registry {
                 let spec = command_table::lookup_subcommand(parent_spec, sub.as_bytes())
                     .unwrap_or_else(|| panic!("subcommand {full_name} is not in the command table"));
                 let id = self.defs.len();
-                self.defs.push(CommandDef { spec, handler, id, subs: HashMap::new() });
+                self.defs.push(CommandDef { spec, handler, id, acl_id: acl_id(spec), subs: HashMap::new() });
                 self.defs[parent_id].subs.insert(sub.as_bytes().to_vec(), id);
             }
         }
@@ -112,6 +114,10 @@ impl Registry {
     pub fn top_level(&self) -> impl Iterator<Item = &CommandDef> {
         self.by_name.values().map(move |&id| &self.defs[id])
     }
+}
+
+fn acl_id(spec: &'static CommandSpec) -> crate::acl::catalog::CommandId {
+    crate::acl::catalog::catalog().id_of(spec).unwrap_or_else(|| panic!("command {} is not in the ACL catalog", spec.full_name))
 }
 
 /// Why [`Registry::find_parts`] found nothing.
@@ -294,9 +300,18 @@ fn check_and_call(
         }
     }
     let client = srv.clients.map.get_mut(&client_id).expect("client registered");
-    if !client.authenticated && srv.requirepass.is_some() && !spec.flags.contains(CmdFlags::NO_AUTH) {
+    let user = client.user;
+    if !client.authenticated && srv.acl.auth_required() && !spec.flags.contains(CmdFlags::NO_AUTH) {
         reject(srv, client_id, Some(def.id), out, &CmdError::NoAuth);
         return Err(Rejected::Error);
+    }
+    // ACLs: a user allowed everything costs this one test.
+    if !srv.acl.unrestricted(user) {
+        let argv: Vec<&[u8]> = args.iter().collect();
+        if let Err(e) = crate::acl::check_client(srv, client_id, def.acl_id, spec, &argv) {
+            reject(srv, client_id, Some(def.id), out, &e);
+            return Err(Rejected::Error);
+        }
     }
     // The master's stream is applied as it comes: holding it would need
     // the stream task to wait and retry (Redis postpones its master client;
@@ -389,7 +404,19 @@ pub fn execute_queued(srv: &mut Server, client_id: ClientId, args: &Args<'_>, ou
     let start_us = clock.start_us();
     srv.db.now_ms = start_us / 1000;
     match registry().find(args) {
-        Ok(def) => run(srv, def, client_id, args, out, start_us, &mut clock),
+        Ok(def) => {
+            // The rules may have changed since the command was queued.
+            let user = srv.clients.map.get(&client_id).map_or(crate::acl::DEFAULT_USER, |c| c.user);
+            if !srv.acl.unrestricted(user) {
+                let argv: Vec<&[u8]> = args.iter().collect();
+                if let Err(e) = crate::acl::check_queued(srv, client_id, def.acl_id, def.spec, &argv) {
+                    count_error(srv, &e);
+                    out.error(&e.to_string());
+                    return;
+                }
+            }
+            run(srv, def, client_id, args, out, start_us, &mut clock)
+        }
         // Queued commands were found when queued; the registry is fixed.
         Err(e) => out.error(&e.to_string()),
     }

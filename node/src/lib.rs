@@ -25,9 +25,11 @@
 //! - [`rdb`]: Redis's serialization format (DUMP/RESTORE payloads, RDB files);
 //!   [`aof`]: the multi-part append-only file (manifest, base, incremental files).
 //! - [`geo`]: geohash cells and search geometry for the GEO commands.
+//! - [`acl`]: users, permissions and the ACL log (commands in `cmd::acl`).
 //! - [`client`], [`errors`], [`glob`], [`clock`], [`log`]: what the rest shares.
 
 pub mod access;
+pub mod acl;
 pub mod aof;
 pub mod blocking;
 pub mod client;

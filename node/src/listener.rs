@@ -47,6 +47,11 @@ async fn serve(config: Config) -> i32 {
     let config_file = config.config_file();
     let mut server = Server::new(config, exe);
     server.config_file = config_file;
+    if let Err(e) = crate::acl::file::load_at_startup(&mut server) {
+        eprintln!("{e}");
+        return 1;
+    }
+    crate::acl::sync_config(&mut server);
     let pid = std::process::id();
     tracing::warn!("oO0OoO0OoO0Oo Corvid is starting oO0OoO0OoO0Oo");
     tracing::warn!(
@@ -224,7 +229,7 @@ pub fn register_client(srv: &mut Server, addr: SocketAddr, laddr: SocketAddr, fd
     let maxclients = srv.config.get_i64("maxclients") as usize;
     let rejection: Option<&'static [u8]> = if srv.clients.len() >= maxclients {
         Some(b"-ERR max number of clients reached\r\n")
-    } else if srv.config.get_bool("protected-mode") && srv.requirepass.is_none() && !addr.ip().is_loopback() {
+    } else if srv.config.get_bool("protected-mode") && srv.acl.user(crate::acl::DEFAULT_USER).nopass() && !addr.ip().is_loopback() {
         Some(PROTECTED_MODE_ERR)
     } else {
         None
@@ -234,7 +239,7 @@ pub fn register_client(srv: &mut Server, addr: SocketAddr, laddr: SocketAddr, fd
         return Err(msg);
     }
     let id = srv.clients.next_id();
-    let authed = srv.requirepass.is_none();
+    let authed = !srv.acl.auth_required();
     srv.clients.map.insert(id, Client::new(id, addr, laddr, fd, crate::clock::now_ms(), authed));
     Ok(id)
 }

@@ -235,6 +235,8 @@ async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -
         let local = link.get_ref().local_addr().unwrap_or(peer);
         let mut c = Client::new(id, peer, local, -1, now, true);
         c.is_master = true;
+        // The master's stream is applied whatever the ACLs say.
+        c.user = crate::acl::SUPERUSER;
         srv.clients.map.insert(id, c);
         let m = srv.master.as_mut().expect("current");
         m.client = Some(id);

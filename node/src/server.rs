@@ -126,8 +126,8 @@ pub struct Server {
     pub proto_max_bulk_len: i64,
     /// Cached from config: `client-query-buffer-limit`.
     pub query_buffer_limit: usize,
-    /// Whether the default user needs a password (`requirepass` is set).
-    pub requirepass: Option<Vec<u8>>,
+    /// Users, their permissions, and the ACL log.
+    pub acl: crate::acl::Acl,
     /// The replication ID (DEBUG CHANGE-REPL-ID changes it; replication uses it later).
     pub replid: String,
     pub replid2: String,
@@ -205,7 +205,7 @@ impl Server {
             active_expire_enabled: true,
             proto_max_bulk_len: 0,
             query_buffer_limit: 0,
-            requirepass: None,
+            acl: crate::acl::Acl::new(),
             replid: random_hex(40),
             replid2: "0".repeat(40),
             migrate_sockets: HashMap::new(),
@@ -242,8 +242,11 @@ impl Server {
         self.maxmemory = self.config.get_i64("maxmemory").max(0) as u64;
         self.scripting.busy_threshold_ms = self.config.get_i64("busy-reply-threshold").max(0) as u64;
         self.query_buffer_limit = self.config.get_i64("client-query-buffer-limit") as usize;
-        let pass = self.config.get_str("requirepass");
-        self.requirepass = if pass.is_empty() { None } else { Some(pass.into_bytes()) };
+        self.acl.pubsub_default_all = self.config.get_str("acl-pubsub-default") == "allchannels";
+        let pass = self.config.get_raw("requirepass");
+        if self.acl.set_requirepass(Some(pass.as_slice()).filter(|p| !p.is_empty())) {
+            crate::acl::sync_config(self);
+        }
         self.db.policy = access_policy(&self.config);
         self.aof.refresh_config(&self.config);
         self.notify_flags = self.config.notify_keyspace_events();

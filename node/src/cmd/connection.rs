@@ -43,7 +43,7 @@ fn quit(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
 
 /// RESET: back to a fresh connection's state.
 fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    let nopass = ctx.srv.requirepass.is_none();
+    let authenticated = !ctx.srv.acl.auth_required();
     crate::cmd::multi::unwatch_all(ctx.srv, ctx.client_id);
     crate::pubsub::forget(ctx.srv, ctx.client_id);
     crate::cmd::server::stop_monitoring(ctx.srv, ctx.client_id);
@@ -55,22 +55,28 @@ fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     c.reply_mode = ReplyMode::On;
     c.no_evict = false;
     c.no_touch = false;
-    c.authenticated = nopass;
+    c.user = crate::acl::DEFAULT_USER;
+    c.authenticated = authenticated;
     ctx.db = 0;
     ctx.out.resp3 = false;
     ctx.out.simple(b"RESET");
     Ok(())
 }
 
-/// Check a username/password pair against the default user (the only user
-/// until ACLs arrive): Ok(true) authenticated.
-fn check_password(ctx: &Ctx<'_>, user: &[u8], pass: &[u8]) -> bool {
-    if user != b"default" {
-        return false;
-    }
-    match &ctx.srv.requirepass {
-        None => true,
-        Some(p) => p.as_slice() == pass,
+/// Log a client in as `user` (ACLAuthenticateUser): true on success; a
+/// failure is logged in the ACL log with the command as typed.
+fn authenticate(ctx: &mut Ctx<'_>, cmd: &[u8], user: &[u8], pass: &[u8]) -> bool {
+    match ctx.srv.acl.login(user, pass) {
+        Some(id) => {
+            let c = ctx.client();
+            c.user = id;
+            c.authenticated = true;
+            true
+        }
+        None => {
+            crate::acl::log_auth_failure(ctx.srv, ctx.client_id, user, cmd);
+            false
+        }
     }
 }
 
@@ -82,13 +88,12 @@ fn auth(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         return Err(CmdError::Syntax);
     }
     let (user, pass): (&[u8], &[u8]) = if args.len() == 2 { (b"default", args.get(1)) } else { (args.get(1), args.get(2)) };
-    if args.len() == 2 && ctx.srv.requirepass.is_none() {
+    if args.len() == 2 && ctx.srv.acl.user(crate::acl::DEFAULT_USER).nopass() {
         return Err(CmdError::err("AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"));
     }
-    if !check_password(ctx, user, pass) {
+    if !authenticate(ctx, args.get(0), user, pass) {
         return Err(CmdError::Coded(WRONGPASS.into()));
     }
-    ctx.client().authenticated = true;
     ctx.out.ok();
     Ok(())
 }
@@ -129,13 +134,11 @@ fn hello(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
     }
     if let Some((user, pass)) = creds {
-        if !check_password(ctx, user, pass) {
+        if !authenticate(ctx, args.get(0), user, pass) {
             return Err(CmdError::Coded(WRONGPASS.into()));
         }
-        ctx.client().authenticated = true;
     }
-    let authed = ctx.client().authenticated || ctx.srv.requirepass.is_none();
-    if !authed {
+    if !ctx.client().authenticated {
         return Err(CmdError::Coded("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time".into()));
     }
     if let Some(n) = name {
@@ -228,13 +231,18 @@ fn client_list(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let now = ctx.srv.db.now_ms;
     let mut text = String::new();
     for c in ctx.srv.clients.map.values() {
+        // Redis frees a killed client at once; here its task closes it a
+        // moment later, so it is already gone for CLIENT LIST.
+        if c.killed {
+            continue;
+        }
         if only_type.is_some_and(|t| t != "normal") {
             continue;
         }
         if ids.as_ref().is_some_and(|ids| !ids.contains(&c.id)) {
             continue;
         }
-        text.push_str(&c.info_line(now));
+        text.push_str(&crate::acl::client_info(ctx.srv, c, now));
         text.push('\n');
     }
     ctx.out.verbatim("txt", text.as_bytes());
@@ -244,7 +252,7 @@ fn client_list(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 /// CLIENT INFO
 fn client_info(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     let now = ctx.srv.db.now_ms;
-    let mut line = ctx.client().info_line(now);
+    let mut line = crate::acl::client_info(ctx.srv, &ctx.srv.clients.map[&ctx.client_id], now);
     line.push('\n');
     ctx.out.verbatim("txt", line.as_bytes());
     Ok(())
@@ -288,10 +296,10 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         } else if is(opt, "laddr") {
             laddr_filter = Some(String::from_utf8_lossy(val).into_owned());
         } else if is(opt, "user") {
-            if val != b"default" {
+            let Some(id) = ctx.srv.acl.find(val) else {
                 return Err(CmdError::err(format!("No such user '{}'", String::from_utf8_lossy(val))));
-            }
-            user_filter = Some(());
+            };
+            user_filter = Some(id);
         } else if is(opt, "skipme") {
             if is(val, "yes") {
                 skipme = true;
@@ -307,7 +315,6 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
     }
     let now = ctx.srv.db.now_ms;
-    let _ = user_filter;
     let victims: Vec<ClientId> = ctx
         .srv
         .clients
@@ -316,6 +323,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         .filter(|c| id_filter.is_none_or(|id| c.id == id))
         .filter(|c| addr_filter.as_ref().is_none_or(|a| &c.addr.to_string() == a))
         .filter(|c| laddr_filter.as_ref().is_none_or(|a| &c.laddr.to_string() == a))
+        .filter(|c| user_filter.is_none_or(|u| c.user == u))
         .filter(|_| type_filter.is_none_or(|t| t == "normal"))
         .filter(|c| maxage.is_none_or(|age| (now - c.created_ms) / 1000 >= age))
         .filter(|c| !(skipme && c.id == me))

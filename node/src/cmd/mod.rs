@@ -13,6 +13,7 @@
 //! - [`expire`]: EXPIRE family, TTL family, PERSIST.
 //! - [`dump`]: DUMP, RESTORE, MIGRATE.
 //! - [`connection`]: PING, ECHO, AUTH, HELLO, SELECT, QUIT, RESET, CLIENT.
+//! - [`acl`]: ACL and its subcommands.
 //! - [`command`]: COMMAND and its subcommands, from the shared command table.
 //! - [`server`]: INFO, CONFIG, DEBUG, FLUSHDB/FLUSHALL, DBSIZE, TIME, SHUTDOWN….
 //! - [`info`]: the INFO sections; [`memory`]: MEMORY USAGE.
@@ -24,6 +25,7 @@
 //!
 //! The helpers below are the argument parsing every family shares.
 
+pub mod acl;
 pub mod aof;
 pub mod bitfield;
 pub mod bitmap;
@@ -60,6 +62,7 @@ use crate::keyspace::{HeapValue, NewValue, StrEncoding, ValueRef};
 
 pub fn register_all(r: &mut Registry) {
     aof::register(r);
+    acl::register(r);
     string::register(r);
     pubsub::register(r);
     bitmap::register(r);

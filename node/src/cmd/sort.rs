@@ -26,7 +26,9 @@ struct SortOptions<'a> {
     get: Vec<&'a [u8]>,
 }
 
-fn parse_options<'a>(args: &Args<'a>, readonly: bool) -> Result<SortOptions<'a>, CmdError> {
+/// `full_key_access`: the user may read every key, which BY and GET
+/// patterns need since they name keys ACLs could not check.
+fn parse_options<'a>(args: &Args<'a>, readonly: bool, full_key_access: bool) -> Result<SortOptions<'a>, CmdError> {
     let mut o = SortOptions { desc: false, alpha: false, limit: None, store: None, by: None, dont_sort: false, get: Vec::new() };
     let mut j = 2;
     while j < args.len() {
@@ -48,8 +50,14 @@ fn parse_options<'a>(args: &Args<'a>, readonly: bool) -> Result<SortOptions<'a>,
             let p = args.get(j + 1);
             o.by = Some(p);
             o.dont_sort = !p.contains(&b'*');
+            if !o.dont_sort && !full_key_access {
+                return Err(CmdError::err("BY option of SORT denied due to insufficient ACL permissions."));
+            }
             j += 1;
         } else if is(a, "get") && left >= 1 {
+            if !full_key_access {
+                return Err(CmdError::err("GET option of SORT denied due to insufficient ACL permissions."));
+            }
             o.get.push(args.get(j + 1));
             j += 1;
         } else {
@@ -115,7 +123,13 @@ fn elements(v: Option<ValueRef<'_>>) -> Result<Vec<Vec<u8>>, CmdError> {
 }
 
 fn sort_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, readonly: bool) -> CmdResult {
-    let mut o = parse_options(args, readonly)?;
+    let user = ctx.client().user;
+    let full_key_access = ctx.srv.acl.unrestricted(user) || {
+        let argv: Vec<&[u8]> = args.iter().collect();
+        let id = crate::acl::catalog::catalog().id_of(ctx.spec).expect("SORT is in the ACL catalog");
+        ctx.srv.acl.check_with_all_keys(user, id, ctx.spec, &argv, corvid_proto::command_table::KeySpecFlags::ACCESS)
+    };
+    let mut o = parse_options(args, readonly, full_key_access)?;
     let (db, key) = (ctx.db, args.get(1));
     let value = ctx.srv.db.lookup(db, key, Lookup::READ).map(|e| e.value());
     let is_set = matches!(value, Some(ValueRef::Set(_)));

@@ -28,7 +28,7 @@
 
 mod load;
 mod rewrite;
-mod sha256;
+pub(crate) mod sha256;
 pub(crate) mod syntax;
 pub mod table;
 mod value;

@@ -563,11 +563,13 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
     prepare(srv, &inv)?;
     let Handles { lua, handler, enter, cell } = &*vm.0;
     let from_master = srv.clients.map.get(&inv.caller).is_some_and(|c| c.is_master);
-    let caller_db = srv.clients.map.get(&inv.caller).map_or(0, |c| c.db);
+    let (caller_db, caller_user) = srv.clients.map.get(&inv.caller).map_or((0, crate::acl::DEFAULT_USER), |c| (c.db, c.user));
     let script_client = srv.scripting.client_id;
     let mut client = srv.scripting.client.take().expect("the script client is free between scripts");
     client.db = caller_db;
     client.resp = 2;
+    // Its commands run as the caller's user.
+    client.user = caller_user;
     srv.clients.map.insert(script_client, client);
     srv.scripting.running = Some(Running {
         eval_mode: inv.eval_mode,
@@ -911,6 +913,15 @@ fn call_command(srv: &mut Server, st: &mut RunState) -> Result<(), CmdError> {
     if !spec.flags.contains(CmdFlags::STALE) && crate::replica::serving_stale_refused(srv) {
         return reject(srv, CmdError::err("Can not execute the command on a stale replica"));
     }
+    // The script runs as the user of the client that called it.
+    let caller = srv.scripting.running.as_ref().expect("a script is running").caller;
+    let user = srv.clients.map.get(&caller).map_or(crate::acl::DEFAULT_USER, |c| c.user);
+    if !srv.acl.unrestricted(user) {
+        let argv: Vec<&[u8]> = args.iter().collect();
+        if let Err(e) = crate::acl::check_script(srv, caller, def.acl_id, spec, &argv) {
+            return reject(srv, e);
+        }
+    }
     let running = srv.scripting.running.as_ref().expect("a script is running");
     let is_write = spec.flags.contains(CmdFlags::WRITE);
     if st.read_only && (is_write || spec.flags.contains(CmdFlags::MAY_REPLICATE)) {
@@ -1069,12 +1080,14 @@ fn api_status_reply(lua: &Lua, args: Variadic<Value>) -> mlua::Result<Value> {
     }
 }
 
-/// redis.acl_check_cmd(command, args...): whether the user may run it.
-/// Corvid's only user is the default one, allowed every command.
+/// redis.acl_check_cmd(command, args...): whether the user of the client
+/// that ran the script may run it.
 fn api_acl_check_cmd(lua: &Lua, args: Variadic<Value>) -> mlua::Result<bool> {
-    if active(lua).is_none() {
+    let Some(st) = active(lua) else {
         return Err(raise("redis.acl_check_cmd can only be called inside a script invocation"));
-    }
+    };
+    // SAFETY: see ServerPtr.
+    let srv = unsafe { &*st.srv.0 };
     if args.is_empty() {
         return Err(raise("Please specify at least one argument for this redis lib call"));
     }
@@ -1086,10 +1099,14 @@ fn api_acl_check_cmd(lua: &Lua, args: Variadic<Value>) -> mlua::Result<bool> {
             _ => return Err(raise("Lua redis lib command arguments must be strings or integers")),
         }
     }
-    if crate::dispatch::registry().find(&argv.args()).is_err() {
+    let args = argv.args();
+    let Ok(def) = crate::dispatch::registry().find(&args) else {
         return Err(raise("Invalid command passed to redis.acl_check_cmd()"));
-    }
-    Ok(true)
+    };
+    let caller = srv.scripting.running.as_ref().map(|r| r.caller);
+    let user = caller.and_then(|c| srv.clients.map.get(&c)).map_or(crate::acl::DEFAULT_USER, |c| c.user);
+    let argv: Vec<&[u8]> = args.iter().collect();
+    Ok(srv.acl.check(user, def.acl_id, def.spec, &argv).is_ok())
 }
 
 #[cfg(test)]
