@@ -278,8 +278,10 @@ pub struct Running {
     pub timed_out: bool,
     /// Run by this node's master: it cannot be killed.
     pub from_master: bool,
-    /// The client that called the script.
+    /// The client that called the script, and its user (the script's
+    /// commands are checked against that user's permissions).
     pub caller: ClientId,
+    pub user: crate::acl::UserId,
     /// The SHA for EVAL, the function's name for FCALL.
     pub funcname: Arc<str>,
     /// The calling command's arguments (FUNCTION STATS shows them).
@@ -578,6 +580,7 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
         timed_out: false,
         from_master,
         caller: inv.caller,
+        user: caller_user,
         funcname: inv.funcname.clone(),
         command: inv.command,
         start: Instant::now(),
@@ -914,8 +917,7 @@ fn call_command(srv: &mut Server, st: &mut RunState) -> Result<(), CmdError> {
         return reject(srv, CmdError::err("Can not execute the command on a stale replica"));
     }
     // The script runs as the user of the client that called it.
-    let caller = srv.scripting.running.as_ref().expect("a script is running").caller;
-    let user = srv.clients.map.get(&caller).map_or(crate::acl::DEFAULT_USER, |c| c.user);
+    let (caller, user) = srv.scripting.running.as_ref().map(|r| (r.caller, r.user)).expect("a script is running");
     if !srv.acl.unrestricted(user) {
         let argv: Vec<&[u8]> = args.iter().collect();
         if let Err(e) = crate::acl::check_script(srv, caller, def.acl_id, spec, &argv) {
