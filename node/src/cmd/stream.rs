@@ -49,6 +49,14 @@ pub fn reply_entry(out: &mut Reply, e: &EntryRef<'_>) {
     }
 }
 
+/// Entries as an array of [`reply_entry`]s.
+fn reply_entries(out: &mut Reply, entries: &[EntryRef<'_>]) {
+    out.array(entries.len());
+    for e in entries {
+        reply_entry(out, e);
+    }
+}
+
 pub fn node_limits(ctx: &Ctx<'_>) -> NodeLimits {
     NodeLimits {
         max_bytes: ctx.srv.config.get_i64("stream-node-max-bytes").max(0) as usize,
@@ -265,10 +273,7 @@ fn range_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, rev: bool) -> CmdResult {
         return Ok(());
     }
     let entries: Vec<EntryRef<'_>> = s.range(start, end, rev).take(count.unwrap_or(usize::MAX)).collect();
-    ctx.out.array(entries.len());
-    for e in &entries {
-        reply_entry(ctx.out, e);
-    }
+    reply_entries(ctx.out, &entries);
     Ok(())
 }
 
@@ -497,10 +502,7 @@ fn xread(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         match group {
             None => {
                 let entries: Vec<EntryRef<'_>> = s.range(start, StreamId::MAX, false).take(if count == 0 { usize::MAX } else { count }).collect();
-                body.array(entries.len());
-                for e in &entries {
-                    reply_entry(&mut body, e);
-                }
+                reply_entries(&mut body, &entries);
             }
             Some((g, c)) => {
                 let s: &mut Stream = match ctx.srv.db.heap_mut(db, key).and_then(<Stream as super::Collection>::of_mut) {
@@ -604,10 +606,7 @@ fn read_group(
     }
     let ids: Vec<StreamId> = {
         let entries: Vec<EntryRef<'_>> = s.range(start, StreamId::MAX, false).take(limit).collect();
-        out.array(entries.len());
-        for e in &entries {
-            reply_entry(out, e);
-        }
+        reply_entries(out, &entries);
         entries.iter().map(|e| e.id).collect()
     };
     let mut moved_last = false;
@@ -702,6 +701,21 @@ fn radix_nodes(keys: &[[u8; 16]], depth: usize) -> u64 {
     }
 }
 
+/// A group's `entries-read` and `lag` (null when not known), as XINFO
+/// STREAM FULL and XINFO GROUPS show them.
+fn reply_read_counters(out: &mut Reply, s: &Stream, g: &crate::stream::Group) {
+    out.bulk(b"entries-read");
+    match g.entries_read {
+        Some(n) => out.int(n as i64),
+        None => out.null(),
+    }
+    out.bulk(b"lag");
+    match s.lag(g) {
+        Some(n) => out.int(n as i64),
+        None => out.null(),
+    }
+}
+
 /// XINFO STREAM key [FULL [COUNT count]]
 fn xinfo_stream(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let syntax = || {
@@ -763,10 +777,7 @@ fn xinfo_stream(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let limit = if count == 0 { usize::MAX } else { count as usize };
     out.bulk(b"entries");
     let entries: Vec<EntryRef<'_>> = s.range(StreamId::MIN, StreamId::MAX, false).take(limit).collect();
-    out.array(entries.len());
-    for e in &entries {
-        reply_entry(out, e);
-    }
+    reply_entries(out, &entries);
     out.bulk(b"groups");
     out.array(s.groups.len());
     for (name, g) in &s.groups {
@@ -775,16 +786,7 @@ fn xinfo_stream(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         out.bulk(name);
         out.bulk(b"last-delivered-id");
         out.bulk(g.last_id.to_string().as_bytes());
-        out.bulk(b"entries-read");
-        match g.entries_read {
-            Some(n) => out.int(n as i64),
-            None => out.null(),
-        }
-        out.bulk(b"lag");
-        match s.lag(g) {
-            Some(n) => out.int(n as i64),
-            None => out.null(),
-        }
+        reply_read_counters(out, s, g);
         out.bulk(b"pel-count");
         out.int(g.pel.len() as i64);
         out.bulk(b"pending");
@@ -837,16 +839,7 @@ fn xinfo_groups(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         out.int(g.pel.len() as i64);
         out.bulk(b"last-delivered-id");
         out.bulk(g.last_id.to_string().as_bytes());
-        out.bulk(b"entries-read");
-        match g.entries_read {
-            Some(n) => out.int(n as i64),
-            None => out.null(),
-        }
-        out.bulk(b"lag");
-        match s.lag(g) {
-            Some(n) => out.int(n as i64),
-            None => out.null(),
-        }
+        reply_read_counters(out, s, g);
     }
     Ok(())
 }

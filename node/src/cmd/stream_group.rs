@@ -53,10 +53,14 @@ fn no_group(args: &Args<'_>) -> CmdError {
     CmdError::Coded(format!("NOGROUP No such consumer group '{}' for key name '{}'", lossy(args.get(3)), lossy(args.get(2))))
 }
 
-/// The stream and group XGROUP SETID, CREATECONSUMER and DELCONSUMER work on.
+/// The stream every XGROUP subcommand but CREATE needs to exist.
+fn existing_stream<'a>(ctx: &'a mut Ctx<'_>, args: &Args<'_>) -> Result<&'a mut Stream, CmdError> {
+    write_as::<Stream>(&mut ctx.srv.db, ctx.db, args.get(2))?.ok_or_else(|| CmdError::err(NEEDS_KEY))
+}
+
+/// The group XGROUP SETID, CREATECONSUMER and DELCONSUMER work on.
 fn existing_group<'a>(ctx: &'a mut Ctx<'_>, args: &Args<'_>) -> Result<&'a mut Group, CmdError> {
-    let s = write_as::<Stream>(&mut ctx.srv.db, ctx.db, args.get(2))?.ok_or_else(|| CmdError::err(NEEDS_KEY))?;
-    s.groups.get_mut(args.get(3)).ok_or_else(|| no_group(args))
+    existing_stream(ctx, args)?.groups.get_mut(args.get(3)).ok_or_else(|| no_group(args))
 }
 
 /// XGROUP CREATE key group id|$ [MKSTREAM] [ENTRIESREAD n]
@@ -66,16 +70,12 @@ fn xgroup_create(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     }
     let (mkstream, entries_read) = group_options(args, true)?;
     let (db, key, name) = (ctx.db, args.get(2), args.get(3));
-    let exists = write_as::<Stream>(&mut ctx.srv.db, db, key)?.is_some();
-    if !exists && !mkstream {
+    let last = write_as::<Stream>(&mut ctx.srv.db, db, key)?.map(|s| s.last_id);
+    if last.is_none() && !mkstream {
         return Err(CmdError::err(NEEDS_KEY));
     }
-    let id = if args.get(4) == b"$" {
-        write_as::<Stream>(&mut ctx.srv.db, db, key)?.map_or(StreamId::MIN, |s| s.last_id)
-    } else {
-        strict_id(args.get(4))?
-    };
-    if !exists {
+    let id = if args.get(4) == b"$" { last.unwrap_or(StreamId::MIN) } else { strict_id(args.get(4))? };
+    if last.is_none() {
         ctx.srv.db.set_owned(db, key, OwnedValue::Stream(Box::default()), None);
         ctx.srv.db.dirty -= 1;
     }
@@ -97,13 +97,10 @@ fn xgroup_setid(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     }
     let (_, entries_read) = group_options(args, false)?;
     let (db, key) = (ctx.db, args.get(2));
-    let last = write_as::<Stream>(&mut ctx.srv.db, db, key)?.ok_or_else(|| CmdError::err(NEEDS_KEY))?.last_id;
-    let g = existing_group(ctx, args)?;
-    let id = if args.get(4) == b"$" {
-        last
-    } else {
-        interval_id_plain(args.get(4))?
-    };
+    let s = existing_stream(ctx, args)?;
+    let last = s.last_id;
+    let g = s.groups.get_mut(args.get(3)).ok_or_else(|| no_group(args))?;
+    let id = if args.get(4) == b"$" { last } else { interval_id_plain(args.get(4))? };
     g.last_id = id;
     g.entries_read = entries_read;
     ctx.out.ok();
@@ -120,8 +117,7 @@ fn interval_id_plain(a: &[u8]) -> Result<StreamId, CmdError> {
 /// XGROUP DESTROY key group
 fn xgroup_destroy(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let (db, key) = (ctx.db, args.get(2));
-    let s = write_as::<Stream>(&mut ctx.srv.db, db, key)?.ok_or_else(|| CmdError::err(NEEDS_KEY))?;
-    if s.groups.remove(args.get(3)).is_none() {
+    if existing_stream(ctx, args)?.groups.remove(args.get(3)).is_none() {
         ctx.out.int(0);
         return Ok(());
     }
@@ -289,6 +285,18 @@ fn claiming_consumer(g: &mut Group, name: &[u8], now: i64) -> bool {
     }
 }
 
+/// After XCLAIM or XAUTOCLAIM: count the changes, announce a consumer the
+/// claim created, and replace the command by the XCLAIMs that replay it.
+fn finish_claim(ctx: &mut Ctx<'_>, key: &[u8], dirty: u64, created: bool, propagated: &[Vec<Vec<u8>>]) {
+    let db = ctx.db;
+    ctx.srv.db.dirty += dirty;
+    if created {
+        ctx.srv.db.dirty += 1;
+        notify(ctx.srv, EV_STREAM, "xgroup-createconsumer", key, db);
+    }
+    crate::replication::propagate_instead(ctx.srv, db, propagated);
+}
+
 /// XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-ms]
 /// [RETRYCOUNT count] [FORCE] [JUSTID] [LASTID id]
 fn xclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
@@ -407,12 +415,7 @@ fn xclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     }
     ctx.out.array(claimed);
     ctx.out.raw(&body.buf);
-    ctx.srv.db.dirty += dirty;
-    if created {
-        ctx.srv.db.dirty += 1;
-        notify(ctx.srv, EV_STREAM, "xgroup-createconsumer", key, db);
-    }
-    crate::replication::propagate_instead(ctx.srv, db, &propagated);
+    finish_claim(ctx, key, dirty, created, &propagated);
     Ok(())
 }
 
@@ -497,12 +500,7 @@ fn xautoclaim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     for id in &deleted {
         out.bulk(id.to_string().as_bytes());
     }
-    ctx.srv.db.dirty += dirty;
-    if created {
-        ctx.srv.db.dirty += 1;
-        notify(ctx.srv, EV_STREAM, "xgroup-createconsumer", key, db);
-    }
-    crate::replication::propagate_instead(ctx.srv, db, &propagated);
+    finish_claim(ctx, key, dirty, created, &propagated);
     Ok(())
 }
 
