@@ -12,7 +12,7 @@
 #   TESTS             redis-benchmark -t list      [set,get,incr,mset]
 #   CLIENTS           redis-benchmark -c           [50]
 #   MEM_KEYS          keys loaded for the memory test (DEBUG POPULATE, 16-byte values) [1000000]
-#   MEM_CASES         collection memory cases to run [hash,set,zset,stream]: 1M hashes of 10
+#   MEM_CASES         collection memory cases to run (empty: none) [hash,set,zset,stream]: 1M hashes of 10
 #                     small fields, 100k sets of 100 integers, 100k sorted sets of 100 members,
 #                     one stream of 1M two-field entries (per entry)
 #   BENCH_OUT         logs and results             [<repo>/bench/out]
@@ -34,12 +34,12 @@ ROUNDS=${ROUNDS:-3}
 N_P1=${N_P1:-200000}
 N_P16=${N_P16:-2000000}
 TESTS=${TESTS:-set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100}
-MEM_CASES=${MEM_CASES:-hash,set,zset,stream}
+MEM_CASES=${MEM_CASES-hash,set,zset,stream}
 # Cases redis-benchmark's -t cannot express: EVALSHA of a three-command
 # script, PUBLISH to a channel with 50 subscribers, PFADD of random elements
 # to random HyperLogLogs, XADD to one stream, XREAD of 100 entries, SETBIT on
 # 100k small bitmaps, GEOADD of random points into one sorted set.
-EXTRA=${EXTRA:-evalsha,publish_50,pfadd,xadd,xread_100,setbit,geoadd}
+EXTRA=${EXTRA-evalsha,publish_50,pfadd,xadd,xread_100,setbit,geoadd}
 CLIENTS=${CLIENTS:-50}
 MEM_KEYS=${MEM_KEYS:-1000000}
 OUT=${BENCH_OUT:-$root/bench/out}

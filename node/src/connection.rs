@@ -439,6 +439,7 @@ fn script_keys(args: &corvid_proto::resp::Args<'_>) -> Option<(usize, usize)> {
 fn prefetch_elements(table: &crate::keyspace::Table, parser: &RequestParser, buf: &[u8], window: &[Command], hashes: &[u64]) {
     use crate::keyspace::ElementArg;
     let mut found: [Option<(&crate::dict::Dict, u64)>; WINDOW] = [None; WINDOW];
+    let mut sorted = false;
     for ((slot, &cmd), &h) in found.iter_mut().zip(window).zip(hashes) {
         let args = parser.args(buf, cmd);
         if args.len() < 3 || !matches!(args.get(0).first().map(u8::to_ascii_lowercase), Some(b's' | b'h' | b'z')) {
@@ -447,7 +448,10 @@ fn prefetch_elements(table: &crate::keyspace::Table, parser: &RequestParser, buf
         if let Some((dict, arg)) = table.element_index(h, args.get(1)) {
             let member = match arg {
                 ElementArg::Second => args.get(2),
-                ElementArg::Last => args.get(args.len() - 1),
+                ElementArg::Last(_) => {
+                    sorted = true;
+                    args.get(args.len() - 1)
+                }
             };
             let mh = crate::keyspace::hash_of(member);
             dict.prefetch(mh, 1);
@@ -456,6 +460,55 @@ fn prefetch_elements(table: &crate::keyspace::Table, parser: &RequestParser, buf
     }
     for (dict, mh) in found.iter().flatten() {
         dict.prefetch(*mh, 2);
+    }
+    if sorted {
+        warm_skiplists(table, parser, buf, window, hashes);
+    }
+}
+
+/// The third pass for sorted sets, once their members' entries are
+/// loading: the places ZADD, ZINCRBY and ZREM will search for in a large
+/// set's skiplist (the member's current score, and ZADD's or ZINCRBY's new
+/// one), warmed together per set (see [`crate::skiplist::SkipList::warm`]).
+/// On a set of a million members those searches are most of a ZADD.
+fn warm_skiplists(table: &crate::keyspace::Table, parser: &RequestParser, buf: &[u8], window: &[Command], hashes: &[u64]) {
+    use crate::keyspace::ElementArg;
+    // At most two places per command; commands on one set warm together.
+    let mut targets = [(0.0, &b""[..]); 2 * WINDOW];
+    let mut n = 0;
+    let mut set: Option<&crate::zset::ZSet> = None;
+    for (&cmd, &h) in window.iter().zip(hashes) {
+        let args = parser.args(buf, cmd);
+        let name = args.get(0);
+        let (adds, incr) = match () {
+            _ if name.eq_ignore_ascii_case(b"zadd") => (true, false),
+            _ if name.eq_ignore_ascii_case(b"zincrby") => (true, true),
+            _ if name.eq_ignore_ascii_case(b"zrem") => (false, false),
+            _ => continue,
+        };
+        let Some((_, ElementArg::Last(z))) = table.element_index(h, args.get(1)) else { continue };
+        if let Some(s) = set.filter(|&s| !std::ptr::eq(s, z)) {
+            s.warm(&targets[..std::mem::take(&mut n)]);
+        }
+        set = Some(z);
+        let member = args.get(args.len() - 1);
+        let old = z.score(member);
+        if let Some(old) = old {
+            targets[n] = (old, member);
+            n += 1;
+        }
+        if adds && args.len() >= 4 {
+            if let Some(score) = crate::float::string2d(args.get(args.len() - 2)) {
+                let new = if incr { old.unwrap_or(0.0) + score } else { score };
+                if !new.is_nan() && Some(new) != old {
+                    targets[n] = (new, member);
+                    n += 1;
+                }
+            }
+        }
+    }
+    if let Some(s) = set {
+        s.warm(&targets[..n]);
     }
 }
 

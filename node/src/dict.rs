@@ -77,6 +77,10 @@ impl Dict {
             // SAFETY: `link` was just found and points at the live entry.
             unsafe {
                 let old = (*link).expect("found");
+                // A sorted set's new score, a hash value of the same size.
+                if old.set_embstr_same_len(value) {
+                    return false;
+                }
                 let new = old.rebuilt(payload(value), None);
                 self.seg.replace(link, old, new);
                 old.free();

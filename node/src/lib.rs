@@ -53,6 +53,7 @@ pub mod listener;
 pub mod listpack;
 pub mod longdouble;
 pub mod log;
+pub mod prefetch;
 pub mod quicklist;
 pub mod rdb;
 pub mod script;

@@ -248,6 +248,15 @@ impl ZSet {
         }
     }
 
+    /// Start loading the skiplist nodes that searches for these (score,
+    /// member) places will land on (see [`SkipList::warm`]); nothing for a
+    /// listpack, which is small.
+    pub fn warm(&self, targets: &[(f64, &[u8])]) {
+        if let ZSet::SkipList(ix) = self {
+            ix.list.warm(targets);
+        }
+    }
+
     /// The score of `member` (zsetScore).
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match self {

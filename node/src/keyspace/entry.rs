@@ -287,6 +287,26 @@ impl EntryPtr {
         true
     }
 
+    /// Overwrite an inline string value with one of the same length, in
+    /// place; false (and no change) when the entry holds another kind or
+    /// length.
+    pub fn set_embstr_same_len(self, bytes: &[u8]) -> bool {
+        if self.kind() != KIND_EMBSTR {
+            return false;
+        }
+        let (off, _, _) = self.offsets();
+        // SAFETY: an embstr entry holds its length byte at `off`, then that
+        // many bytes; the new bytes are as many.
+        unsafe {
+            let p = self.0.as_ptr().add(off);
+            if *p as usize != bytes.len() {
+                return false;
+            }
+            ptr::copy_nonoverlapping(bytes.as_ptr(), p.add(1), bytes.len());
+        }
+        true
+    }
+
     /// The heap value, for changing it in place.
     pub fn heap_mut<'a>(self) -> Option<&'a mut HeapValue> {
         if self.kind() != KIND_HEAP {

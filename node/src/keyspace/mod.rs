@@ -147,12 +147,13 @@ pub enum OwnedValue {
 }
 
 /// Where a command names the element it looks up: right after the key
-/// (SADD, SISMEMBER, HSET, HGET...) or last (ZADD, whose member follows its
-/// score; ZSCORE, ZRANK, ZINCRBY).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ElementArg {
+/// (SADD, SISMEMBER, HSET, HGET...) or last, in a sorted set (ZADD, whose
+/// member follows its score; ZSCORE, ZRANK, ZINCRBY), which comes along so
+/// that a batch can also warm the skiplist paths its commands will search.
+#[derive(Clone, Copy, Debug)]
+pub enum ElementArg<'a> {
     Second,
-    Last,
+    Last(&'a ZSet),
 }
 
 /// A read-only view of one key, valid while the table is borrowed.
@@ -311,12 +312,12 @@ impl Table {
     /// `hashtable` set or hash, a `skiplist` sorted set), and which
     /// argument of a command on it names the member, so that a pipelined
     /// batch can prefetch its members' buckets as it does its keys.
-    pub fn element_index(&self, hash: u64, key: &[u8]) -> Option<(&crate::dict::Dict, ElementArg)> {
+    pub fn element_index(&self, hash: u64, key: &[u8]) -> Option<(&crate::dict::Dict, ElementArg<'_>)> {
         let e = self.segment(hash)?.find(hash, key)?;
         match e.value() {
             ValueRef::Set(Set::Table(d)) => Some((d, ElementArg::Second)),
             ValueRef::Hash(Hash::Table(d)) => Some((d, ElementArg::Second)),
-            ValueRef::ZSet(z) => z.dict().map(|d| (d, ElementArg::Last)),
+            ValueRef::ZSet(z) => z.dict().map(|d| (d, ElementArg::Last(z))),
             _ => None,
         }
     }

@@ -74,7 +74,7 @@ impl Segment {
         for t in self.tables_holding(hash) {
             let slot = &t[hash as usize & (t.len() - 1)];
             match depth {
-                1 => prefetch_read(slot as *const Option<EntryPtr> as *const u8),
+                1 => crate::prefetch::read(slot as *const Option<EntryPtr> as *const u8),
                 _ => {
                     if let Some(e) = *slot {
                         prefetch_entry(e);
@@ -421,19 +421,8 @@ impl Drop for Segment {
 /// and its key (compared first) sits at the end, so both.
 #[inline(always)]
 fn prefetch_entry(e: EntryPtr) {
-    prefetch_read(e.as_ptr());
-    prefetch_read(e.as_ptr().wrapping_add(40));
-}
-
-#[inline(always)]
-fn prefetch_read(p: *const u8) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: prefetching is a hint; it never faults, whatever the address.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0);
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
+    crate::prefetch::read(e.as_ptr());
+    crate::prefetch::read(e.as_ptr().wrapping_add(40));
 }
 
 /// Increment a cursor from its most significant bit (bit-reverse, add one,
