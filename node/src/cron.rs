@@ -51,6 +51,7 @@ fn tick(srv: &mut Server, hz: u64) {
     }
     // After expiry, so its deletions are written this tick.
     crate::cmd::aof::cron(srv);
+    crate::snapshot::cron(srv);
     if srv.config.get_bool("activerehashing") {
         let started = Instant::now();
         for t in srv.db.dbs.iter_mut() {

@@ -366,12 +366,11 @@ fn check_and_call(
         reject(srv, client_id, Some(def.id), out, &CmdError::Coded("NOREPLICAS Not enough good replicas to write.".into()));
         return Err(Rejected::Error);
     }
-    if let Some(e) = srv.aof.write_error.as_ref().filter(|_| srv.aof.on && !from_master) {
-        // Writes that could not reach the AOF would be lost on restart
+    if let Some(e) = srv.disk_error().filter(|_| !from_master) {
+        // Writes that could not be persisted would be lost on restart
         // (writeCommandsDeniedByDiskError); PING too, as Redis refuses it.
         if is_write || spec.full_name == "ping" {
-            let e = CmdError::Coded(format!("MISCONF Errors writing to the AOF file: {e}"));
-            reject(srv, client_id, Some(def.id), out, &e);
+            reject(srv, client_id, Some(def.id), out, &CmdError::Coded(e.command_error()));
             return Err(Rejected::Error);
         }
     }

@@ -63,6 +63,7 @@ pub mod replica;
 pub mod replication;
 pub mod set;
 pub mod skiplist;
+pub mod snapshot;
 pub mod stream;
 pub mod server;
 pub mod zset;

@@ -103,6 +103,7 @@ async fn serve(config: Config) -> i32 {
         tokio::spawn(accept_loop(shared.clone(), l));
     }
     tokio::spawn(crate::cron::run(shared.clone()));
+    tokio::spawn(crate::snapshot::run(shared.clone()));
 
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
@@ -117,6 +118,7 @@ async fn serve(config: Config) -> i32 {
     }
     tracing::warn!("User requested shutdown...");
     let mut srv = shared.lock_async().await;
+    crate::snapshot::abort(&mut srv);
     // Every write acknowledged so far reaches the disk.
     if srv.aof.on {
         srv.aof.stop();
@@ -144,10 +146,17 @@ fn load_snapshot(server: &mut Server) -> Result<(), i32> {
     let now = crate::clock::now_ms();
     let mut functions = Vec::new();
     let loaded = crate::rdb::file::load_file(&path, &mut server.db, &mut functions, &limits, now)
-        .map_err(|e| e.to_string())
-        .and_then(|_| server.scripting.install_libraries(&functions, false));
+        .map_err(|e| {
+            if matches!(e, crate::rdb::file::LoadError::Checksum { .. }) {
+                tracing::warn!("{e}. Aborting now.");
+                tracing::warn!("Internal error in RDB reading file {}: RDB CRC error", path.display());
+            }
+            e.to_string()
+        })
+        .and_then(|counts| server.scripting.install_libraries(&functions, false).map(|_| counts));
     match loaded {
-        Ok(_) => {
+        Ok(counts) => {
+            server.rdb.last_load = counts;
             server.db.dirty = 0;
             tracing::info!("DB loaded from disk: {:.3} seconds", started.elapsed().as_secs_f64());
             Ok(())

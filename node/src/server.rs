@@ -105,6 +105,34 @@ pub struct Pause {
 #[derive(Debug, Clone, Copy)]
 pub struct ShutdownRequest;
 
+/// What [`Server::disk_error`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiskError {
+    Rdb,
+    /// The AOF write error's text.
+    Aof(String),
+}
+
+impl DiskError {
+    /// The reply to a write command (writeCommandsGetDiskErrorMessage).
+    pub fn command_error(&self) -> String {
+        match self {
+            DiskError::Rdb => "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.".into(),
+            DiskError::Aof(e) => format!("MISCONF Errors writing to the AOF file: {e}"),
+        }
+    }
+
+    /// The reply to a script that may write (scriptPrepareForRun).
+    pub fn script_error(&self) -> String {
+        let head = "MISCONF Redis is configured to";
+        let tail = "but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts.";
+        match self {
+            DiskError::Rdb => format!("{head} save RDB snapshots, {tail}"),
+            DiskError::Aof(e) => format!("{head} persist data to AOF, {tail} AOF error: {e}"),
+        }
+    }
+}
+
 pub struct Server {
     pub config: Config,
     pub db: Databases,
@@ -118,6 +146,8 @@ pub struct Server {
     pub config_file: Option<String>,
     pub tcp_port: u16,
     pub last_save_secs: i64,
+    /// BGSAVE and the save points' state.
+    pub rdb: crate::snapshot::RdbState,
     pub pause: Option<Pause>,
     pub shutdown: Option<ShutdownRequest>,
     /// `DEBUG SET-ACTIVE-EXPIRE`.
@@ -182,6 +212,19 @@ pub struct Server {
 }
 
 impl Server {
+    /// Why writes are refused for want of a disk (writeCommandsDeniedByDiskError):
+    /// the last BGSAVE failed while save points ask for snapshots and
+    /// `stop-writes-on-bgsave-error` is on, or the AOF cannot be written.
+    pub fn disk_error(&self) -> Option<DiskError> {
+        if !self.rdb.last_bgsave_ok && self.config.get_bool("stop-writes-on-bgsave-error") && !self.config.save_params().is_empty() {
+            return Some(DiskError::Rdb);
+        }
+        match &self.aof.write_error {
+            Some(e) if self.aof.on => Some(DiskError::Aof(e.to_string())),
+            _ => None,
+        }
+    }
+
     pub fn new(config: Config, executable: String) -> Server {
         let policy = access_policy(&config);
         let databases = config.get_i64("databases").max(1) as usize;
@@ -200,6 +243,7 @@ impl Server {
             config_file: None,
             tcp_port: config.get_i64("port") as u16,
             last_save_secs: crate::clock::now_secs(),
+            rdb: Default::default(),
             pause: None,
             shutdown: None,
             active_expire_enabled: true,

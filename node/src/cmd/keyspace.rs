@@ -380,6 +380,9 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 
 fn flushall(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     flush_mode(args)?;
+    // A BGSAVE in progress would only save what is being dropped
+    // (flushAllDataAndResetRDB kills the child).
+    crate::snapshot::abort(ctx.srv);
     let removed = ctx.srv.db.flush_all();
     ctx.srv.db.dirty += removed as u64;
     // With save points, the empty dataset is saved at once, which resets

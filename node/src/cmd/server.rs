@@ -132,6 +132,8 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     if abort {
         return Err(CmdError::err("No shutdown in progress."));
     }
+    // A BGSAVE in progress is dropped, as Redis kills its child.
+    crate::snapshot::abort(ctx.srv);
     let wants_save = save || (!nosave && !ctx.srv.config.save_params().is_empty());
     // The final snapshot is written here, so a failure can still refuse
     // the shutdown (prepareForShutdown); the rest happens in the listener.
@@ -391,6 +393,10 @@ pub fn final_save(srv: &mut crate::server::Server, force: bool) -> bool {
 
 /// SAVE: write the snapshot now, blocking every client until it is done.
 fn save(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    if ctx.srv.rdb.bgsave.is_some() {
+        return Err(CmdError::err("Background save already in progress"));
+    }
+    ctx.srv.rdb.saves += 1;
     match save_rdb(ctx.srv) {
         Ok(()) => {
             ctx.out.ok();
@@ -418,7 +424,35 @@ pub fn save_rdb(srv: &mut crate::server::Server) -> std::io::Result<()> {
     tracing::info!("DB saved on disk");
     srv.db.dirty = 0;
     srv.last_save_secs = crate::clock::now_secs();
+    srv.rdb.last_bgsave_ok = true;
     Ok(())
+}
+
+/// BGSAVE [SCHEDULE]: start a point-in-time snapshot that is written while
+/// clients go on (see `crate::snapshot`). Inside EXEC it waits for the
+/// cron, as Redis's does.
+fn bgsave(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    match args.len() {
+        1 => {}
+        2 if is(args.get(1), "schedule") => {}
+        _ => return Err(CmdError::Syntax),
+    }
+    if ctx.srv.rdb.bgsave.is_some() {
+        return Err(CmdError::err("Background save already in progress"));
+    }
+    if ctx.srv.in_exec {
+        ctx.srv.rdb.scheduled = true;
+        ctx.out.simple(b"Background saving scheduled");
+        return Ok(());
+    }
+    match crate::snapshot::start(ctx.srv) {
+        Ok(()) => {
+            ctx.out.simple(b"Background saving started");
+            Ok(())
+        }
+        // Redis's shared.err: a bare "-ERR".
+        Err(_) => Err(CmdError::Coded("ERR".into())),
+    }
 }
 
 /// DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save the dataset, empty it and
@@ -438,6 +472,8 @@ fn debug_reload(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             return Err(CmdError::err("DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."));
         }
     }
+    // Saving and flushing here would race a BGSAVE's rename.
+    crate::snapshot::abort(ctx.srv);
     if save {
         if let Err(e) = save_rdb(ctx.srv) {
             tracing::warn!("Failed saving the DB: {e}");
@@ -455,10 +491,13 @@ fn debug_reload(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let mut functions = Vec::new();
     let loaded = crate::rdb::file::load_file(&path, &mut ctx.srv.db, &mut functions, &limits, now)
         .map_err(|e| e.to_string())
-        .and_then(|_| ctx.srv.scripting.install_libraries(&functions, merge));
-    if let Err(e) = loaded {
-        tracing::warn!("Error loading the RDB file {}: {e}", path.display());
-        return Err(CmdError::err("Error trying to load the RDB dump"));
+        .and_then(|counts| ctx.srv.scripting.install_libraries(&functions, merge).map(|_| counts));
+    match loaded {
+        Ok(counts) => ctx.srv.rdb.last_load = counts,
+        Err(e) => {
+            tracing::warn!("Error loading the RDB file {}: {e}", path.display());
+            return Err(CmdError::err("Error trying to load the RDB dump"));
+        }
     }
     tracing::warn!("DB reloaded by DEBUG RELOAD");
     ctx.out.ok();
@@ -609,6 +648,7 @@ pub fn register(r: &mut Registry) {
     r.add("time", time);
     r.add("lastsave", lastsave);
     r.add("save", save);
+    r.add("bgsave", bgsave);
     r.add("shutdown", shutdown);
     r.add("debug", debug);
 }

@@ -225,6 +225,29 @@ pub enum Found<'a> {
     Missing,
 }
 
+/// Where a point-in-time snapshot (BGSAVE) puts a segment's keys: the
+/// segment as it is now, before a write changes it, or when the
+/// snapshot's own walk gets to it (see `crate::snapshot`).
+pub trait SegmentSink: Send {
+    /// Save every key of one segment of database `db`.
+    fn save(&mut self, db: usize, keys: &mut dyn Iterator<Item = Entry<'_>>);
+}
+
+/// A sink shared by every table a snapshot covers.
+pub type SharedSink = std::sync::Arc<parking_lot::Mutex<dyn SegmentSink>>;
+
+/// A table's part in a snapshot in progress: which segments it has not
+/// saved yet. Every write first saves the segment it is about to change,
+/// so the snapshot is the table as it was when the snapshot began, at the
+/// cost of serializing that segment early; nothing is copied.
+struct TableSnapshot {
+    /// The database the keys belong to in the snapshot: the table's index
+    /// when it began (SWAPDB moves the table, and this with it).
+    db: usize,
+    unsaved: [u64; SEGMENTS / 64],
+    sink: SharedSink,
+}
+
 /// One database's keyspace.
 #[derive(Default)]
 pub struct Table {
@@ -234,6 +257,7 @@ pub struct Table {
     volatile: usize,
     /// Where the cron's incremental rehash resumes.
     rehash_cursor: usize,
+    snapshot: Option<Box<TableSnapshot>>,
 }
 
 // SAFETY: a Table exclusively owns every entry reachable from it; entries
@@ -256,6 +280,57 @@ impl Table {
     /// Keys with an expiry (INFO's `expires=`).
     pub fn volatile_len(&self) -> usize {
         self.volatile
+    }
+
+    /// Take part in a snapshot that saves this table's keys, as they are
+    /// now, to `sink` as database `db`. An empty table has nothing to save.
+    pub fn begin_snapshot(&mut self, db: usize, sink: SharedSink) {
+        self.snapshot = (!self.is_empty()).then(|| Box::new(TableSnapshot { db, unsaved: [u64::MAX; SEGMENTS / 64], sink }));
+    }
+
+    /// Leave the snapshot (done or aborted); writes go on unhooked.
+    pub fn end_snapshot(&mut self) {
+        self.snapshot = None;
+    }
+
+    /// Whether the snapshot still waits for some of this table's segments.
+    pub fn snapshot_pending(&self) -> bool {
+        self.snapshot.is_some()
+    }
+
+    /// Save the next segment the snapshot has not saved yet; the number of
+    /// keys saved, None once every segment is (the table then leaves the
+    /// snapshot).
+    pub fn snapshot_step(&mut self) -> Option<usize> {
+        let snap = self.snapshot.as_ref()?;
+        let Some(i) = snap.unsaved.iter().position(|&w| w != 0) else {
+            self.snapshot = None;
+            return None;
+        };
+        let seg = i * 64 + snap.unsaved[i].trailing_zeros() as usize;
+        Some(self.save_segment(seg))
+    }
+
+    /// Before a write to the segment of `hash`: if a snapshot has not saved
+    /// it yet, save it now, as it is.
+    #[inline]
+    fn before_write(&mut self, hash: u64) {
+        if let Some(snap) = &self.snapshot {
+            let seg = segment_of(hash);
+            if snap.unsaved[seg / 64] & 1 << (seg % 64) != 0 {
+                self.save_segment(seg);
+            }
+        }
+    }
+
+    #[cold]
+    fn save_segment(&mut self, seg: usize) -> usize {
+        let snap = self.snapshot.as_mut().expect("a snapshot in progress");
+        snap.unsaved[seg / 64] &= !(1 << (seg % 64));
+        let segment = &self.segments[seg];
+        let mut keys = segment.entries().map(Entry::new);
+        snap.sink.lock().save(snap.db, &mut keys);
+        segment.len()
     }
 
     fn segment(&self, hash: u64) -> Option<&Segment> {
@@ -333,6 +408,7 @@ impl Table {
 
     fn insert_payload(&mut self, key: &[u8], value: Payload<'_>, expire_at: Option<i64>, lru: u32) {
         let h = hash_of(key);
+        self.before_write(h);
         let seg = self.segment_mut(h);
         let expire = expire_at.map(|at| (at, 0));
         match seg.find_link(h, key) {
@@ -363,6 +439,7 @@ impl Table {
         if self.segments.is_empty() {
             return false;
         }
+        self.before_write(h);
         let seg = &mut self.segments[segment_of(h)];
         let Some(link) = seg.find_link(h, key) else { return false };
         // SAFETY: `link` was just found and `build` cannot reach the segment.
@@ -401,6 +478,7 @@ impl Table {
     /// The heap value of `key` (a list, a raw string), to change in place.
     pub fn heap_mut(&mut self, key: &[u8]) -> Option<&mut HeapValue> {
         let h = hash_of(key);
+        self.before_write(h);
         self.segment(h)?.find(h, key)?.heap_mut()
     }
 
@@ -410,6 +488,7 @@ impl Table {
     pub fn replace_value(&mut self, key: &[u8], value: NewValue<'_>) -> bool {
         if let NewValue::Int(n) = value {
             let h = hash_of(key);
+            self.before_write(h);
             if let Some(e) = self.segment(h).and_then(|s| s.find(h, key)) {
                 if e.set_int(n) {
                     return true;
@@ -425,6 +504,7 @@ impl Table {
     /// Set or clear a key's expiry; false if the key is absent.
     pub fn set_expire(&mut self, key: &[u8], expire_at: Option<i64>) -> bool {
         let h = hash_of(key);
+        self.before_write(h);
         let Some(e) = self.segment(h).and_then(|s| s.find(h, key)) else { return false };
         match (e.is_volatile(), expire_at) {
             (true, Some(at)) => {
@@ -463,6 +543,7 @@ impl Table {
     /// None when the key is absent or not a string.
     pub fn raw_mut(&mut self, key: &[u8]) -> Option<&mut Vec<u8>> {
         let h = hash_of(key);
+        self.before_write(h);
         let e = self.segment(h)?.find(h, key)?;
         if e.heap_mut().is_none() {
             let bytes = e.value().string_bytes()?;
@@ -495,6 +576,7 @@ impl Table {
         if self.segments.is_empty() {
             return None;
         }
+        self.before_write(h);
         let e = self.segments[segment_of(h)].remove(h, key)?;
         self.len -= 1;
         self.volatile -= e.is_volatile() as usize;
@@ -514,8 +596,9 @@ impl Table {
         Some((value, expire, lru))
     }
 
-    /// Drop every key.
+    /// Drop every key (a snapshot in progress saves them first).
     pub fn clear(&mut self) {
+        while self.snapshot_step().is_some() {}
         self.segments = Vec::new();
         self.len = 0;
         self.volatile = 0;

@@ -70,45 +70,71 @@ impl AuxInfo {
 /// `functions` are the function libraries' codes (rdbSaveFunctions).
 pub fn serialize(dbs: &Databases, functions: &[&[u8]], aux: &AuxInfo, compress: bool, checksum: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
+    write_header(&mut out, aux, functions);
+    for (index, table) in dbs.dbs.iter().enumerate() {
+        if table.is_empty() {
+            continue;
+        }
+        write_select(&mut out, index, Some((table.len(), table.volatile_len())));
+        for e in table.iter() {
+            write_key(&mut out, &e, compress);
+        }
+    }
+    write_eof(&mut out);
+    let crc = if checksum { crc64(0, &out) } else { 0 };
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// The signature, the aux fields and the function libraries: what comes
+/// before the first database.
+pub fn write_header(out: &mut Vec<u8>, aux: &AuxInfo, functions: &[&[u8]]) {
     out.extend_from_slice(format!("REDIS{RDB_VERSION:04}").as_bytes());
     let aux_field = |out: &mut Vec<u8>, k: &str, v: &[u8]| {
         out.push(OPCODE_AUX);
         encoding::write_string(out, k.as_bytes(), false);
         encoding::write_string(out, v, false);
     };
-    aux_field(&mut out, "redis-ver", crate::cmd::info::REDIS_VERSION.as_bytes());
-    aux_field(&mut out, "redis-bits", b"64");
-    aux_field(&mut out, "ctime", aux.ctime_secs.to_string().as_bytes());
-    aux_field(&mut out, "used-mem", aux.used_mem.to_string().as_bytes());
-    aux_field(&mut out, "aof-base", if aux.aof_base { b"1" } else { b"0" });
+    aux_field(out, "redis-ver", crate::cmd::info::REDIS_VERSION.as_bytes());
+    aux_field(out, "redis-bits", b"64");
+    aux_field(out, "ctime", aux.ctime_secs.to_string().as_bytes());
+    aux_field(out, "used-mem", aux.used_mem.to_string().as_bytes());
+    aux_field(out, "aof-base", if aux.aof_base { b"1" } else { b"0" });
     for code in functions {
         out.push(OPCODE_FUNCTION2);
-        encoding::write_string(&mut out, code, false);
+        encoding::write_string(out, code, false);
     }
-    for (index, table) in dbs.dbs.iter().enumerate() {
-        if table.is_empty() {
-            continue;
-        }
-        out.push(OPCODE_SELECTDB);
-        encoding::write_len(&mut out, index as u64);
+}
+
+/// Switch to database `db`, with its (keys, keys with an expiry) as the
+/// loader's sizing hint when given. A file may switch back and forth:
+/// loaders take each key into the last database selected.
+pub fn write_select(out: &mut Vec<u8>, db: usize, sizes: Option<(usize, usize)>) {
+    out.push(OPCODE_SELECTDB);
+    encoding::write_len(out, db as u64);
+    if let Some((keys, volatile)) = sizes {
         out.push(OPCODE_RESIZEDB);
-        encoding::write_len(&mut out, table.len() as u64);
-        encoding::write_len(&mut out, table.volatile_len() as u64);
-        for e in table.iter() {
-            if let Some(at) = e.expire_at() {
-                out.push(OPCODE_EXPIRETIME_MS);
-                out.extend_from_slice(&at.to_le_bytes());
-            }
-            let v = e.value();
-            out.push(ValueType::of_value(&v).byte());
-            encoding::write_string(&mut out, e.key(), compress);
-            value::write_value_ref(&mut out, &v, compress);
-        }
+        encoding::write_len(out, keys as u64);
+        encoding::write_len(out, volatile as u64);
     }
+}
+
+/// One key: its expiry, type, name and value.
+pub fn write_key(out: &mut Vec<u8>, e: &crate::keyspace::Entry<'_>, compress: bool) {
+    if let Some(at) = e.expire_at() {
+        out.push(OPCODE_EXPIRETIME_MS);
+        out.extend_from_slice(&at.to_le_bytes());
+    }
+    let v = e.value();
+    out.push(ValueType::of_value(&v).byte());
+    encoding::write_string(out, e.key(), compress);
+    value::write_value_ref(out, &v, compress);
+}
+
+/// The end of the data. The file's last 8 bytes follow: the CRC64 (LE) of
+/// everything up to and including this byte, or 0 with `rdbchecksum no`.
+pub fn write_eof(out: &mut Vec<u8>) {
     out.push(OPCODE_EOF);
-    let crc = if checksum { crc64(0, &out) } else { 0 };
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
 }
 
 /// Write `image` to `path` through a temporary file and a rename.
@@ -126,8 +152,17 @@ pub fn write_atomically(path: &Path, image: &[u8]) -> std::io::Result<()> {
     result
 }
 
-/// A parsed image: its keys, the bytes it took, its function libraries.
-type Parsed = (Vec<Loaded>, usize, Vec<Vec<u8>>);
+/// A parsed image: its keys, the bytes it took, its function libraries,
+/// and how many keys were dropped as already expired.
+type Parsed = (Vec<Loaded>, usize, Vec<Vec<u8>>, usize);
+
+/// What a load stored (INFO's rdb_last_load_keys_loaded and _expired).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LoadCounts {
+    pub loaded: usize,
+    /// Keys in the file whose TTL had passed, not loaded.
+    pub expired: usize,
+}
 
 /// A key read from the file, before it goes into a database.
 struct Loaded {
@@ -141,17 +176,17 @@ struct Loaded {
 /// Parse a whole file image; nothing is stored unless all of it is valid.
 /// Keys already expired at `now_ms` are dropped, as a master does.
 /// The function libraries' codes found go to `functions`.
-pub fn load(image: &[u8], dbs: &mut Databases, functions: &mut Vec<Vec<u8>>, limits: &EncodingLimits, now_ms: i64) -> Result<usize, LoadError> {
-    let (keys, _, codes) = parse(image, dbs.dbs.len(), limits, now_ms, false, dbs.policy)?;
+pub fn load(image: &[u8], dbs: &mut Databases, functions: &mut Vec<Vec<u8>>, limits: &EncodingLimits, now_ms: i64) -> Result<LoadCounts, LoadError> {
+    let (keys, _, codes, expired) = parse(image, dbs.dbs.len(), limits, now_ms, false, dbs.policy)?;
     *functions = codes;
-    Ok(store(keys, dbs))
+    Ok(LoadCounts { loaded: store(keys, dbs), expired })
 }
 
 /// Load an RDB image at the start of `image` (an AOF base or preamble) and
 /// say how many bytes it took. Keys whose TTL has passed are kept, to
 /// expire as usual, as Redis loads a preamble.
 pub fn load_prefix(image: &[u8], dbs: &mut Databases, functions: &mut Vec<Vec<u8>>, limits: &EncodingLimits, now_ms: i64) -> Result<usize, LoadError> {
-    let (keys, used, codes) = parse(image, dbs.dbs.len(), limits, now_ms, true, dbs.policy)?;
+    let (keys, used, codes, _) = parse(image, dbs.dbs.len(), limits, now_ms, true, dbs.policy)?;
     *functions = codes;
     store(keys, dbs);
     Ok(used)
@@ -187,6 +222,7 @@ fn parse(
     let mut keys = Vec::new();
     let mut functions = Vec::new();
     let mut db = 0usize;
+    let mut expired = 0usize;
     let (mut expire_at, mut idle, mut freq) = (None, None, None);
     loop {
         let op = r.read_u8()?;
@@ -221,6 +257,7 @@ fn parse(
                 let lru = policy.restored(freq.take().map(u32::from), idle.take().map(|s| s as i64), now_ms);
                 let expire = expire_at.take();
                 if !keep_expired && expire.is_some_and(|at| at <= now_ms) {
+                    expired += 1;
                     continue;
                 }
                 keys.push(Loaded { db, key, value, expire_at: expire, lru });
@@ -235,11 +272,11 @@ fn parse(
             return Err(LoadError::Checksum { expected: stored, got: computed });
         }
     }
-    Ok((keys, image.len() - r.remaining(), functions))
+    Ok((keys, image.len() - r.remaining(), functions, expired))
 }
 
 /// Read and load the file at `path` (DEBUG RELOAD, start-up).
-pub fn load_file(path: &Path, dbs: &mut Databases, functions: &mut Vec<Vec<u8>>, limits: &EncodingLimits, now_ms: i64) -> Result<usize, LoadError> {
+pub fn load_file(path: &Path, dbs: &mut Databases, functions: &mut Vec<Vec<u8>>, limits: &EncodingLimits, now_ms: i64) -> Result<LoadCounts, LoadError> {
     let image = std::fs::read(path)?;
     load(&image, dbs, functions, limits, now_ms)
 }

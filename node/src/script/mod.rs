@@ -514,10 +514,8 @@ fn prepare(srv: &Server, inv: &Invocation<'_>) -> Result<(), CmdError> {
         if srv.master.is_some() && srv.config.get_bool("replica-read-only") && !from_master {
             return Err(CmdError::Coded("READONLY Can not run script with write flag on readonly replica".into()));
         }
-        if let Some(e) = srv.aof.write_error.as_ref().filter(|_| srv.aof.on && !from_master) {
-            return Err(CmdError::Coded(format!(
-                "MISCONF Redis is configured to persist data to AOF, but it's currently unable to persist to disk. Writable scripts are blocked. Use 'no-writes' flag for read only scripts. AOF error: {e}"
-            )));
+        if let Some(e) = srv.disk_error().filter(|_| !from_master) {
+            return Err(CmdError::Coded(e.script_error()));
         }
         if inv.read_only {
             return Err(CmdError::err("Can not execute a script with write flag using *_ro command."));
@@ -935,9 +933,8 @@ fn call_command(srv: &mut Server, st: &mut RunState) -> Result<(), CmdError> {
         if srv.master.is_some() && srv.config.get_bool("replica-read-only") && !running.from_master {
             return reject(srv, CmdError::Coded("READONLY You can't write against a read only replica.".into()));
         }
-        if let Some(e) = srv.aof.write_error.as_ref().filter(|_| srv.aof.on) {
-            let e = CmdError::Coded(format!("MISCONF Errors writing to the AOF file: {e}"));
-            return reject(srv, e);
+        if let Some(e) = srv.disk_error() {
+            return reject(srv, CmdError::Coded(e.command_error()));
         }
         if !crate::replication::enough_good_replicas(srv) {
             return reject(srv, CmdError::Coded("NOREPLICAS Not enough good replicas to write.".into()));

@@ -1,0 +1,439 @@
+//! Fork-less point-in-time snapshots: BGSAVE (DESIGN.md, "Keyspace").
+//!
+//! Redis forks and lets the child write the dataset while the kernel copies
+//! every page the parent changes meanwhile: on a busy node the copy nears
+//! the dataset's size. Here the node writes its own tables, a slice at a
+//! time between client batches, and a write to a segment not yet written
+//! writes that segment first (`keyspace::Table`'s snapshot hook). The file
+//! is the dataset as it was when BGSAVE ran, and the extra memory is the
+//! write buffer. A segment saved early by a write may belong to a database
+//! other than the one the walk is on: the file then switches databases
+//! with SELECTDB, which loaders (Redis's included) follow.
+//!
+//! The file is written to a temporary name, then fsynced and renamed over
+//! `dbfilename` off the event loop, so a crash never leaves half a file.
+
+use std::fs::File;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+
+use crate::keyspace::{Entry, SegmentSink};
+use crate::rdb::crc64::crc64;
+use crate::rdb::file;
+use crate::server::{Server, Shared};
+
+/// Bytes gathered before a write to the file.
+const FLUSH_AT: usize = 1 << 20;
+/// Longest slice of the walk between two client batches.
+const SLICE: Duration = Duration::from_millis(1);
+
+/// What the server keeps about snapshots (INFO persistence).
+pub struct RdbState {
+    /// The BGSAVE in progress.
+    pub bgsave: Option<BgSave>,
+    /// BGSAVE SCHEDULE (or one asked for inside EXEC) waits for the cron.
+    pub scheduled: bool,
+    pub last_bgsave_ok: bool,
+    /// Seconds the last BGSAVE took (-1: none yet).
+    pub last_bgsave_secs: i64,
+    /// When the last BGSAVE was tried: after a failure the save points wait
+    /// a few seconds before trying again (CONFIG_BGSAVE_RETRY_DELAY).
+    pub last_try_secs: i64,
+    /// SAVE and BGSAVE runs (rdb_saves).
+    pub saves: u64,
+    /// What the last RDB load stored and dropped as expired.
+    pub last_load: crate::rdb::file::LoadCounts,
+    ids: u64,
+    /// Wakes the task that walks a BGSAVE's tables.
+    pub wake: Arc<tokio::sync::Notify>,
+}
+
+impl Default for RdbState {
+    fn default() -> Self {
+        RdbState {
+            bgsave: None,
+            scheduled: false,
+            last_bgsave_ok: true,
+            last_bgsave_secs: -1,
+            last_try_secs: 0,
+            saves: 0,
+            last_load: Default::default(),
+            ids: 0,
+            wake: Arc::new(tokio::sync::Notify::new()),
+        }
+    }
+}
+
+/// Seconds between a failed BGSAVE and the save points' next try.
+const RETRY_DELAY_SECS: i64 = 5;
+
+/// A BGSAVE in progress.
+pub struct BgSave {
+    id: u64,
+    started: Instant,
+    sink: Arc<Mutex<RdbSink>>,
+    tmp: PathBuf,
+    target: PathBuf,
+    /// Keys in the dataset when it began (current_save_keys_total).
+    pub keys_total: u64,
+    /// Changes counted before it began: those are in the file.
+    dirty_at_start: u64,
+}
+
+impl BgSave {
+    /// Keys written so far (current_save_keys_processed).
+    pub fn keys_saved(&self) -> u64 {
+        self.sink.lock().keys
+    }
+
+    pub fn elapsed_secs(&self) -> i64 {
+        self.started.elapsed().as_secs() as i64
+    }
+}
+
+/// The file being written: a buffer, the running checksum, and which
+/// database the stream last selected.
+pub struct RdbSink {
+    file: Option<File>,
+    buf: Vec<u8>,
+    crc: u64,
+    checksum: bool,
+    compress: bool,
+    selected: Option<usize>,
+    /// Per database, (keys, keys with an expiry) when the snapshot began,
+    /// for RESIZEDB; taken once written.
+    sizes: Vec<Option<(usize, usize)>>,
+    keys: u64,
+    error: Option<std::io::Error>,
+}
+
+impl RdbSink {
+    fn flush(&mut self) {
+        if self.buf.is_empty() {
+            return;
+        }
+        if self.checksum {
+            self.crc = crc64(self.crc, &self.buf);
+        }
+        if self.error.is_none() {
+            if let Some(f) = &mut self.file {
+                if let Err(e) = f.write_all(&self.buf) {
+                    self.error = Some(e);
+                }
+            }
+        }
+        self.buf.clear();
+    }
+
+    /// EOF and the checksum; the file, ready to be synced.
+    fn finish(&mut self) -> std::io::Result<File> {
+        file::write_eof(&mut self.buf);
+        self.flush();
+        let crc = if self.checksum { self.crc } else { 0 };
+        let mut f = self.file.take().expect("finished once");
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        f.write_all(&crc.to_le_bytes())?;
+        Ok(f)
+    }
+}
+
+impl SegmentSink for RdbSink {
+    fn save(&mut self, db: usize, keys: &mut dyn Iterator<Item = Entry<'_>>) {
+        for e in keys {
+            if self.selected != Some(db) {
+                let sizes = self.sizes.get_mut(db).and_then(Option::take);
+                file::write_select(&mut self.buf, db, sizes);
+                self.selected = Some(db);
+            }
+            file::write_key(&mut self.buf, &e, self.compress);
+            self.keys += 1;
+            if self.buf.len() >= FLUSH_AT {
+                self.flush();
+            }
+        }
+    }
+}
+
+/// Why BGSAVE could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("Background save already in progress")]
+    InProgress,
+    #[error("Failed opening the temp RDB file {0} (in server root dir {1}) for saving: {2}")]
+    Open(String, String, std::io::Error),
+}
+
+/// Begin a BGSAVE (rdbSaveBackground): the header goes out now, with the
+/// function libraries as they are; every table joins the snapshot; the
+/// task that walks them is woken.
+pub fn start(srv: &mut Server) -> Result<(), StartError> {
+    if srv.rdb.bgsave.is_some() {
+        return Err(StartError::InProgress);
+    }
+    srv.rdb.last_try_secs = crate::clock::now_secs();
+    srv.rdb.saves += 1;
+    let target = PathBuf::from(srv.config.get_str("dbfilename"));
+    let tmp = target.with_file_name(format!("temp-bgsave-{}.rdb", std::process::id()));
+    let f = match File::create(&tmp) {
+        Ok(f) => f,
+        Err(e) => {
+            let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
+            tracing::warn!("Failed opening the temp RDB file {} (in server root dir {cwd}) for saving: {e}", tmp.display());
+            srv.rdb.last_bgsave_ok = false;
+            return Err(StartError::Open(tmp.display().to_string(), cwd, e));
+        }
+    };
+    let mut buf = Vec::with_capacity(FLUSH_AT + (FLUSH_AT >> 2));
+    let aux = file::AuxInfo::current(false);
+    file::write_header(&mut buf, &aux, &srv.scripting.library_codes());
+    let sink = Arc::new(Mutex::new(RdbSink {
+        file: Some(f),
+        buf,
+        crc: 0,
+        checksum: srv.config.get_bool("rdbchecksum"),
+        compress: srv.config.get_bool("rdbcompression"),
+        selected: None,
+        sizes: srv.db.dbs.iter().map(|t| Some((t.len(), t.volatile_len()))).collect(),
+        keys: 0,
+        error: None,
+    }));
+    for (db, table) in srv.db.dbs.iter_mut().enumerate() {
+        table.begin_snapshot(db, sink.clone());
+    }
+    srv.rdb.ids += 1;
+    srv.rdb.bgsave = Some(BgSave {
+        id: srv.rdb.ids,
+        started: Instant::now(),
+        sink,
+        tmp,
+        target,
+        keys_total: srv.db.total_keys() as u64,
+        dirty_at_start: srv.db.dirty,
+    });
+    tracing::info!("Background saving started");
+    srv.rdb.wake.notify_one();
+    Ok(())
+}
+
+/// Stop a BGSAVE and drop its temporary file (FLUSHALL, SHUTDOWN, DEBUG
+/// RELOAD: where Redis kills its child). The last status stays as it was.
+pub fn abort(srv: &mut Server) {
+    let Some(b) = srv.rdb.bgsave.take() else { return };
+    for table in srv.db.dbs.iter_mut() {
+        table.end_snapshot();
+    }
+    drop(b.sink);
+    let _ = std::fs::remove_file(&b.tmp);
+    tracing::warn!("Background saving terminated by signal 10");
+}
+
+/// The cron's part (serverCron): a scheduled BGSAVE, or one a save point
+/// asks for ("save 900 1": at least 1 change and 900 seconds since the
+/// last save), not retried sooner than a few seconds after a failure.
+pub fn cron(srv: &mut Server) {
+    if srv.rdb.bgsave.is_some() {
+        return;
+    }
+    if std::mem::take(&mut srv.rdb.scheduled) {
+        let _ = start(srv);
+        return;
+    }
+    let now = crate::clock::now_secs();
+    let retry_ok = srv.rdb.last_bgsave_ok || now - srv.rdb.last_try_secs > RETRY_DELAY_SECS;
+    if !retry_ok {
+        return;
+    }
+    let dirty = srv.db.dirty as i64;
+    let due = srv.config.save_params().into_iter().find(|&(secs, changes)| dirty >= changes && now - srv.last_save_secs > secs);
+    if let Some((secs, changes)) = due {
+        tracing::info!("{changes} changes in {secs} seconds. Saving...");
+        let _ = start(srv);
+    }
+}
+
+/// The task that walks BGSAVEs' tables: woken by [`start`], it writes a
+/// slice under the lock, lets clients run, and goes on until the file is
+/// complete, then syncs and renames it off the event loop.
+pub async fn run(shared: Arc<Shared>) {
+    let wake = shared.lock().rdb.wake.clone();
+    loop {
+        wake.notified().await;
+        walk(&shared).await;
+    }
+}
+
+async fn walk(shared: &Shared) {
+    let id = loop {
+        let step = {
+            let mut srv = shared.lock_async().await;
+            let Some(id) = srv.rdb.bgsave.as_ref().map(|b| b.id) else { return };
+            slice(&mut srv).ok_or(id)
+        };
+        match step {
+            Ok(Some(pause)) => tokio::time::sleep(pause).await,
+            Ok(None) => tokio::task::yield_now().await,
+            Err(id) => break id,
+        }
+    };
+    // Every table is written: finish the file, then sync and rename it
+    // without the lock.
+    let finished = {
+        let srv = shared.lock_async().await;
+        match srv.rdb.bgsave.as_ref().filter(|b| b.id == id) {
+            Some(b) => (b.sink.lock().finish(), b.tmp.clone(), b.target.clone()),
+            None => return,
+        }
+    };
+    let (result, tmp, target) = finished;
+    let done = tokio::task::spawn_blocking(move || {
+        let f = result?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &target)?;
+        Ok::<(), std::io::Error>(())
+    })
+    .await
+    .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+    let mut srv = shared.lock_async().await;
+    if srv.rdb.bgsave.as_ref().is_some_and(|b| b.id == id) {
+        complete(&mut srv, done);
+    }
+}
+
+/// One slice of the walk: tables in database order, a segment at a time,
+/// for about [`SLICE`]; with `rdb-key-save-delay` (microseconds per key, a
+/// test knob) one segment and then a pause that long per key. None once
+/// every table is written.
+fn slice(srv: &mut Server) -> Option<Option<Duration>> {
+    let started = Instant::now();
+    let delay = srv.config.get_i64("rdb-key-save-delay");
+    let mut keys = 0usize;
+    for table in srv.db.dbs.iter_mut() {
+        while let Some(n) = table.snapshot_step() {
+            keys += n;
+            if delay > 0 {
+                return Some(Some(Duration::from_micros(delay as u64 * keys.max(1) as u64)));
+            }
+            if started.elapsed() >= SLICE {
+                return Some(None);
+            }
+        }
+    }
+    None
+}
+
+/// The end of a BGSAVE (backgroundSaveDoneHandler).
+fn complete(srv: &mut Server, result: std::io::Result<()>) {
+    let b = srv.rdb.bgsave.take().expect("a BGSAVE in progress");
+    srv.rdb.last_bgsave_secs = b.elapsed_secs();
+    match result {
+        Ok(()) => {
+            tracing::info!("Background saving terminated with success");
+            srv.db.dirty = srv.db.dirty.saturating_sub(b.dirty_at_start);
+            srv.last_save_secs = crate::clock::now_secs();
+            srv.rdb.last_bgsave_ok = true;
+        }
+        Err(e) => {
+            tracing::warn!("Write error saving DB on disk: {e}");
+            tracing::warn!("Background saving error");
+            let _ = std::fs::remove_file(&b.tmp);
+            srv.rdb.last_bgsave_ok = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::AccessPolicy;
+    use crate::db::Databases;
+    use crate::keyspace::{NewValue, StrEncoding};
+
+    /// A sink that keeps what it is given, to compare with the image of
+    /// the dataset when the snapshot began.
+    fn sink() -> Arc<Mutex<RdbSink>> {
+        Arc::new(Mutex::new(RdbSink {
+            file: None,
+            buf: Vec::new(),
+            crc: 0,
+            checksum: false,
+            compress: false,
+            selected: None,
+            sizes: vec![None; 4],
+            keys: 0,
+            error: None,
+        }))
+    }
+
+    fn policy() -> AccessPolicy {
+        AccessPolicy { lfu: false, lfu_log_factor: 10, lfu_decay_time: 1 }
+    }
+
+    fn set(dbs: &mut Databases, db: usize, k: &str, v: &str) {
+        dbs.set(db, k.as_bytes(), NewValue::Str(v.as_bytes(), StrEncoding::Embstr), None);
+    }
+
+    #[test]
+    fn writes_during_a_snapshot_do_not_reach_it() {
+        let mut dbs = Databases::new(4, policy());
+        for i in 0..5000 {
+            set(&mut dbs, i % 2, &format!("k{i}"), "before");
+        }
+        let expected: std::collections::BTreeSet<(usize, Vec<u8>, Vec<u8>)> = (0..5000)
+            .map(|i| (i % 2, format!("k{i}").into_bytes(), b"before".to_vec()))
+            .collect();
+        let s = sink();
+        let shared: crate::keyspace::SharedSink = s.clone();
+        for (db, t) in dbs.dbs.iter_mut().enumerate() {
+            t.begin_snapshot(db, shared.clone());
+        }
+        // Writes, deletions, new keys, a flush and a swap, interleaved
+        // with the walk.
+        let mut step = 0;
+        loop {
+            set(&mut dbs, 0, &format!("k{}", step * 2), "after");
+            dbs.delete(1, format!("k{}", step * 2 + 1).as_bytes());
+            set(&mut dbs, 1, &format!("new{step}"), "after");
+            if step == 50 {
+                dbs.dbs.swap(1, 3);
+            }
+            if step == 60 {
+                dbs.flush(3);
+            }
+            step += 1;
+            let mut any = false;
+            for t in dbs.dbs.iter_mut() {
+                if t.snapshot_step().is_some() {
+                    any = true;
+                    break;
+                }
+            }
+            if !any {
+                break;
+            }
+        }
+        assert!(dbs.dbs.iter().all(|t| !t.snapshot_pending()));
+        // Read back what the sink got: SELECTDB switches, then keys.
+        let mut image = Vec::new();
+        file::write_header(&mut image, &file::AuxInfo { ctime_secs: 0, used_mem: 0, aof_base: false }, &[]);
+        image.extend_from_slice(&s.lock().buf);
+        file::write_eof(&mut image);
+        image.extend_from_slice(&0u64.to_le_bytes());
+        let mut back = Databases::new(4, policy());
+        let limits = crate::rdb::object::EncodingLimits::from_config(&crate::config::Config::default());
+        file::load(&image, &mut back, &mut Vec::new(), &limits, 0).expect("a valid image");
+        let got: std::collections::BTreeSet<(usize, Vec<u8>, Vec<u8>)> = back
+            .dbs
+            .iter()
+            .enumerate()
+            .flat_map(|(db, t)| t.iter().map(move |e| (db, e.key().to_vec(), e.value().string_bytes().unwrap())))
+            .collect();
+        assert_eq!(got, expected);
+        assert_eq!(s.lock().keys, 5000);
+    }
+}
