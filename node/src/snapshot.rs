@@ -12,6 +12,10 @@
 //!
 //! The file is written to a temporary name, then fsynced and renamed over
 //! `dbfilename` off the event loop, so a crash never leaves half a file.
+//! An AOF rewrite (BGREWRITEAOF) is the same walk writing the new base
+//! file, as an RDB image or as commands (`aof-use-rdb-preamble no`); the
+//! AOF module installs it in the manifest when it is done. One job runs at
+//! a time, as Redis runs one child.
 
 use std::fs::File;
 use std::io::Write;
@@ -33,8 +37,10 @@ const SLICE: Duration = Duration::from_millis(1);
 
 /// What the server keeps about snapshots (INFO persistence).
 pub struct RdbState {
-    /// The BGSAVE in progress.
-    pub bgsave: Option<BgSave>,
+    /// The BGSAVE or AOF rewrite in progress.
+    pub job: Option<Job>,
+    /// Jobs started (INFO's total_forks: what Redis runs as forks).
+    pub jobs_started: u64,
     /// BGSAVE SCHEDULE (or one asked for inside EXEC) waits for the cron.
     pub scheduled: bool,
     pub last_bgsave_ok: bool,
@@ -55,7 +61,8 @@ pub struct RdbState {
 impl Default for RdbState {
     fn default() -> Self {
         RdbState {
-            bgsave: None,
+            job: None,
+            jobs_started: 0,
             scheduled: false,
             last_bgsave_ok: true,
             last_bgsave_secs: -1,
@@ -71,20 +78,48 @@ impl Default for RdbState {
 /// Seconds between a failed BGSAVE and the save points' next try.
 const RETRY_DELAY_SECS: i64 = 5;
 
-/// A BGSAVE in progress.
-pub struct BgSave {
+impl RdbState {
+    /// The BGSAVE in progress.
+    pub fn bgsave(&self) -> Option<&Job> {
+        self.job.as_ref().filter(|j| matches!(j.purpose, Purpose::Rdb { .. }))
+    }
+
+    /// The AOF rewrite in progress.
+    pub fn aof_rewrite(&self) -> Option<&Job> {
+        self.job.as_ref().filter(|j| matches!(j.purpose, Purpose::AofBase(_)))
+    }
+}
+
+/// What a job's file becomes.
+pub enum Purpose {
+    /// BGSAVE: renamed over `dbfilename`.
+    Rdb { target: PathBuf },
+    /// BGREWRITEAOF: renamed to this path, then made the AOF's base.
+    AofBase(crate::aof::PendingBase),
+}
+
+/// How a job writes keys.
+#[derive(Clone, Copy)]
+pub enum Format {
+    Rdb { compress: bool, checksum: bool },
+    /// The commands that rebuild each key (an AOF base without preamble).
+    Commands,
+}
+
+/// A BGSAVE or AOF rewrite in progress.
+pub struct Job {
     id: u64,
     started: Instant,
     sink: Arc<Mutex<RdbSink>>,
     tmp: PathBuf,
-    target: PathBuf,
+    pub purpose: Purpose,
     /// Keys in the dataset when it began (current_save_keys_total).
     pub keys_total: u64,
     /// Changes counted before it began: those are in the file.
     dirty_at_start: u64,
 }
 
-impl BgSave {
+impl Job {
     /// Keys written so far (current_save_keys_processed).
     pub fn keys_saved(&self) -> u64 {
         self.sink.lock().keys
@@ -101,8 +136,7 @@ pub struct RdbSink {
     file: Option<File>,
     buf: Vec<u8>,
     crc: u64,
-    checksum: bool,
-    compress: bool,
+    format: Format,
     selected: Option<usize>,
     /// Per database, (keys, keys with an expiry) when the snapshot began,
     /// for RESIZEDB; taken once written.
@@ -116,7 +150,7 @@ impl RdbSink {
         if self.buf.is_empty() {
             return;
         }
-        if self.checksum {
+        if let Format::Rdb { checksum: true, .. } = self.format {
             self.crc = crc64(self.crc, &self.buf);
         }
         if self.error.is_none() {
@@ -129,16 +163,20 @@ impl RdbSink {
         self.buf.clear();
     }
 
-    /// EOF and the checksum; the file, ready to be synced.
+    /// The end (an RDB image's EOF and checksum); the file, ready to be
+    /// synced.
     fn finish(&mut self) -> std::io::Result<File> {
-        file::write_eof(&mut self.buf);
+        if let Format::Rdb { .. } = self.format {
+            file::write_eof(&mut self.buf);
+        }
         self.flush();
-        let crc = if self.checksum { self.crc } else { 0 };
         let mut f = self.file.take().expect("finished once");
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        f.write_all(&crc.to_le_bytes())?;
+        if let Format::Rdb { checksum, .. } = self.format {
+            f.write_all(&if checksum { self.crc } else { 0 }.to_le_bytes())?;
+        }
         Ok(f)
     }
 }
@@ -148,10 +186,16 @@ impl SegmentSink for RdbSink {
         for e in keys {
             if self.selected != Some(db) {
                 let sizes = self.sizes.get_mut(db).and_then(Option::take);
-                file::write_select(&mut self.buf, db, sizes);
+                match self.format {
+                    Format::Rdb { .. } => file::write_select(&mut self.buf, db, sizes),
+                    Format::Commands => crate::aof::rewrite::write_select(&mut self.buf, db),
+                }
                 self.selected = Some(db);
             }
-            file::write_key(&mut self.buf, &e, self.compress);
+            match self.format {
+                Format::Rdb { compress, .. } => file::write_key(&mut self.buf, &e, compress),
+                Format::Commands => crate::aof::rewrite::write_key(&mut self.buf, &e),
+            }
             self.keys += 1;
             if self.buf.len() >= FLUSH_AT {
                 self.flush();
@@ -165,6 +209,8 @@ impl SegmentSink for RdbSink {
 pub enum StartError {
     #[error("Background save already in progress")]
     InProgress,
+    #[error("Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")]
+    OtherJob,
     #[error("Failed opening the temp RDB file {0} (in server root dir {1}) for saving: {2}")]
     Open(String, String, std::io::Error),
 }
@@ -173,31 +219,39 @@ pub enum StartError {
 /// function libraries as they are; every table joins the snapshot; the
 /// task that walks them is woken.
 pub fn start(srv: &mut Server) -> Result<(), StartError> {
-    if srv.rdb.bgsave.is_some() {
-        return Err(StartError::InProgress);
+    match &srv.rdb.job {
+        Some(j) if matches!(j.purpose, Purpose::Rdb { .. }) => return Err(StartError::InProgress),
+        Some(_) => return Err(StartError::OtherJob),
+        None => {}
     }
     srv.rdb.last_try_secs = crate::clock::now_secs();
     srv.rdb.saves += 1;
     let target = PathBuf::from(srv.config.get_str("dbfilename"));
     let tmp = target.with_file_name(format!("temp-bgsave-{}.rdb", std::process::id()));
-    let f = match File::create(&tmp) {
-        Ok(f) => f,
-        Err(e) => {
-            let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
-            tracing::warn!("Failed opening the temp RDB file {} (in server root dir {cwd}) for saving: {e}", tmp.display());
-            srv.rdb.last_bgsave_ok = false;
-            return Err(StartError::Open(tmp.display().to_string(), cwd, e));
-        }
-    };
+    let mut header = Vec::new();
+    file::write_header(&mut header, &file::AuxInfo::current(false), &srv.scripting.library_codes());
+    let format = Format::Rdb { compress: srv.config.get_bool("rdbcompression"), checksum: srv.config.get_bool("rdbchecksum") };
+    if let Err(e) = begin(srv, tmp.clone(), header, format, Purpose::Rdb { target }) {
+        let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
+        tracing::warn!("Failed opening the temp RDB file {} (in server root dir {cwd}) for saving: {e}", tmp.display());
+        srv.rdb.last_bgsave_ok = false;
+        return Err(StartError::Open(tmp.display().to_string(), cwd, e));
+    }
+    tracing::info!("Background saving started");
+    Ok(())
+}
+
+/// Start a job writing `header`, then every key, to `tmp`.
+pub fn begin(srv: &mut Server, tmp: PathBuf, header: Vec<u8>, format: Format, purpose: Purpose) -> std::io::Result<()> {
+    debug_assert!(srv.rdb.job.is_none());
+    let f = File::create(&tmp)?;
     let mut buf = Vec::with_capacity(FLUSH_AT + (FLUSH_AT >> 2));
-    let aux = file::AuxInfo::current(false);
-    file::write_header(&mut buf, &aux, &srv.scripting.library_codes());
+    buf.extend_from_slice(&header);
     let sink = Arc::new(Mutex::new(RdbSink {
         file: Some(f),
         buf,
         crc: 0,
-        checksum: srv.config.get_bool("rdbchecksum"),
-        compress: srv.config.get_bool("rdbcompression"),
+        format,
         selected: None,
         sizes: srv.db.dbs.iter().map(|t| Some((t.len(), t.volatile_len()))).collect(),
         keys: 0,
@@ -207,37 +261,41 @@ pub fn start(srv: &mut Server) -> Result<(), StartError> {
         table.begin_snapshot(db, sink.clone());
     }
     srv.rdb.ids += 1;
-    srv.rdb.bgsave = Some(BgSave {
+    srv.rdb.jobs_started += 1;
+    srv.rdb.job = Some(Job {
         id: srv.rdb.ids,
         started: Instant::now(),
         sink,
         tmp,
-        target,
+        purpose,
         keys_total: srv.db.total_keys() as u64,
         dirty_at_start: srv.db.dirty,
     });
-    tracing::info!("Background saving started");
     srv.rdb.wake.notify_one();
     Ok(())
 }
 
-/// Stop a BGSAVE and drop its temporary file (FLUSHALL, SHUTDOWN, DEBUG
-/// RELOAD: where Redis kills its child). The last status stays as it was.
+/// Stop the job in progress and drop its temporary file (FLUSHALL,
+/// SHUTDOWN, DEBUG RELOAD, turning AOF off: where Redis kills its child).
+/// The last status stays as it was.
 pub fn abort(srv: &mut Server) {
-    let Some(b) = srv.rdb.bgsave.take() else { return };
+    let Some(j) = srv.rdb.job.take() else { return };
     for table in srv.db.dbs.iter_mut() {
         table.end_snapshot();
     }
-    drop(b.sink);
-    let _ = std::fs::remove_file(&b.tmp);
-    tracing::warn!("Background saving terminated by signal 10");
+    drop(j.sink);
+    let _ = std::fs::remove_file(&j.tmp);
+    match j.purpose {
+        Purpose::Rdb { .. } => tracing::warn!("Background saving terminated by signal 10"),
+        Purpose::AofBase(_) => tracing::warn!("Killing running AOF rewrite child: {}", std::process::id()),
+    }
 }
 
 /// The cron's part (serverCron): a scheduled BGSAVE, or one a save point
 /// asks for ("save 900 1": at least 1 change and 900 seconds since the
 /// last save), not retried sooner than a few seconds after a failure.
 pub fn cron(srv: &mut Server) {
-    if srv.rdb.bgsave.is_some() {
+    if srv.rdb.job.is_some() {
         return;
     }
     if std::mem::take(&mut srv.rdb.scheduled) {
@@ -272,7 +330,7 @@ async fn walk(shared: &Shared) {
     let id = loop {
         let step = {
             let mut srv = shared.lock_async().await;
-            let Some(id) = srv.rdb.bgsave.as_ref().map(|b| b.id) else { return };
+            let Some(id) = srv.rdb.job.as_ref().map(|b| b.id) else { return };
             slice(&mut srv).ok_or(id)
         };
         match step {
@@ -285,8 +343,17 @@ async fn walk(shared: &Shared) {
     // without the lock.
     let finished = {
         let srv = shared.lock_async().await;
-        match srv.rdb.bgsave.as_ref().filter(|b| b.id == id) {
-            Some(b) => (b.sink.lock().finish(), b.tmp.clone(), b.target.clone()),
+        match srv.rdb.job.as_ref().filter(|b| b.id == id) {
+            Some(b) => {
+                let target = match &b.purpose {
+                    Purpose::Rdb { target } => target.clone(),
+                    Purpose::AofBase(base) => base.path.clone(),
+                };
+                for table in srv.db.dbs.iter() {
+                    debug_assert!(!table.snapshot_pending());
+                }
+                (b.sink.lock().finish(), b.tmp.clone(), target)
+            }
             None => return,
         }
     };
@@ -295,12 +362,16 @@ async fn walk(shared: &Shared) {
         let f = result?;
         f.sync_all()?;
         std::fs::rename(&tmp, &target)?;
+        // The rename itself must reach the disk.
+        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            File::open(dir)?.sync_all()?;
+        }
         Ok::<(), std::io::Error>(())
     })
     .await
     .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
     let mut srv = shared.lock_async().await;
-    if srv.rdb.bgsave.as_ref().is_some_and(|b| b.id == id) {
+    if srv.rdb.job.as_ref().is_some_and(|b| b.id == id) {
         complete(&mut srv, done);
     }
 }
@@ -327,22 +398,30 @@ fn slice(srv: &mut Server) -> Option<Option<Duration>> {
     None
 }
 
-/// The end of a BGSAVE (backgroundSaveDoneHandler).
+/// The end of a job (backgroundSaveDoneHandler, backgroundRewriteDoneHandler).
 fn complete(srv: &mut Server, result: std::io::Result<()>) {
-    let b = srv.rdb.bgsave.take().expect("a BGSAVE in progress");
-    srv.rdb.last_bgsave_secs = b.elapsed_secs();
-    match result {
-        Ok(()) => {
-            tracing::info!("Background saving terminated with success");
-            srv.db.dirty = srv.db.dirty.saturating_sub(b.dirty_at_start);
-            srv.last_save_secs = crate::clock::now_secs();
-            srv.rdb.last_bgsave_ok = true;
-        }
-        Err(e) => {
-            tracing::warn!("Write error saving DB on disk: {e}");
-            tracing::warn!("Background saving error");
-            let _ = std::fs::remove_file(&b.tmp);
-            srv.rdb.last_bgsave_ok = false;
+    let j = srv.rdb.job.take().expect("a job in progress");
+    let secs = j.elapsed_secs();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&j.tmp);
+    }
+    match j.purpose {
+        Purpose::AofBase(base) => crate::aof::finish_rewrite(srv, base, result, secs),
+        Purpose::Rdb { .. } => {
+            srv.rdb.last_bgsave_secs = secs;
+            match result {
+                Ok(()) => {
+                    tracing::info!("Background saving terminated with success");
+                    srv.db.dirty = srv.db.dirty.saturating_sub(j.dirty_at_start);
+                    srv.last_save_secs = crate::clock::now_secs();
+                    srv.rdb.last_bgsave_ok = true;
+                }
+                Err(e) => {
+                    tracing::warn!("Write error saving DB on disk: {e}");
+                    tracing::warn!("Background saving error");
+                    srv.rdb.last_bgsave_ok = false;
+                }
+            }
         }
     }
 }
@@ -361,8 +440,7 @@ mod tests {
             file: None,
             buf: Vec::new(),
             crc: 0,
-            checksum: false,
-            compress: false,
+            format: Format::Rdb { compress: false, checksum: false },
             selected: None,
             sizes: vec![None; 4],
             keys: 0,

@@ -182,6 +182,17 @@ impl Manifest {
         }
     }
 
+    /// The incremental files older than sequence `seq` (all of them for
+    /// None) become history: a background rewrite's base holds what they
+    /// hold, and the file opened when it began holds the rest.
+    pub fn retire_incr_before(&mut self, seq: Option<i64>) {
+        let keep = self.incr.iter().position(|f| seq.is_some_and(|s| f.seq >= s)).unwrap_or(self.incr.len());
+        for mut f in self.incr.drain(..keep).rev() {
+            f.kind = FileType::History;
+            self.history.insert(0, f);
+        }
+    }
+
     /// Write the manifest into `dir` as `name` through a temporary file.
     pub fn persist(&self, dir: &Path, name: &str) -> std::io::Result<()> {
         crate::rdb::file::write_atomically(&dir.join(name), self.format().as_bytes())?;

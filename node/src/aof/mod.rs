@@ -11,15 +11,18 @@
 //! there too; `everysec` hands a duplicate of the file descriptor to the
 //! fsync thread at most once a second; `no` leaves it to the kernel.
 //!
-//! A rewrite (BGREWRITEAOF, turning AOF on, start-up without files) writes
-//! a new base from the dataset, starts a new incremental file and retires
-//! the old files to history, deleted unless `aof-disable-auto-gc`. It runs
-//! in one go inside the critical section for now; DESIGN.md's fork-less
-//! sliced snapshot will take its place (issue 6).
+//! A rewrite (BGREWRITEAOF, turning AOF on, growth past
+//! `auto-aof-rewrite-percentage`) first opens a new incremental file that
+//! takes every write from then on, then writes a new base from the dataset
+//! as it was at that moment, in the background (`crate::snapshot`'s
+//! fork-less walk); once the base is on disk the manifest names it and the
+//! new incremental file, and the older files become history, deleted
+//! unless `aof-disable-auto-gc`. Start-up without files writes its empty
+//! base in one go.
 
 pub mod load;
 pub mod manifest;
-mod rewrite;
+pub mod rewrite;
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -304,25 +307,16 @@ fn io_err(what: &str, path: &Path, e: std::io::Error) -> RewriteError {
 pub fn rewrite(srv: &mut Server) -> Result<(), RewriteError> {
     let started = std::time::Instant::now();
     let result = rewrite_inner(srv);
-    let aof = &mut srv.aof;
-    aof.last_rewrite_secs = started.elapsed().as_secs() as i64;
+    srv.aof.last_rewrite_secs = started.elapsed().as_secs() as i64;
     match &result {
         Ok(()) => {
+            let aof = &mut srv.aof;
             aof.rewrites += 1;
             aof.rewrite_failures = 0;
             aof.last_rewrite_ok = true;
             tracing::info!("Background AOF rewrite finished successfully");
         }
-        Err(e) => {
-            aof.rewrite_failures += 1;
-            aof.last_rewrite_ok = false;
-            // After three failures in a row the cron retries once a minute
-            // (aofRewriteLimited, without its doubling).
-            if aof.rewrite_failures >= 3 {
-                aof.retry_after_secs = crate::clock::now_secs() + 60;
-            }
-            tracing::warn!("Background AOF rewrite failed: {e}");
-        }
+        Err(e) => rewrite_failed(srv, e),
     }
     result
 }
@@ -367,6 +361,114 @@ fn rewrite_inner(srv: &mut Server) -> Result<(), RewriteError> {
     Ok(())
 }
 
+/// A base file a background rewrite is writing (see `crate::snapshot`).
+pub struct PendingBase {
+    /// Where it goes once complete, and its name in the manifest.
+    pub path: PathBuf,
+    name: String,
+    rdb: bool,
+    /// The incremental file opened when the rewrite began: it and later
+    /// ones hold writes the base does not; earlier ones retire.
+    kept_from_seq: Option<i64>,
+}
+
+/// Begin a background rewrite (rewriteAppendOnlyFileBackground).
+pub fn start_rewrite(srv: &mut Server) -> Result<(), RewriteError> {
+    let paths = Paths::of(&srv.config);
+    std::fs::create_dir_all(&paths.dir).map_err(|e| io_err("Can't open or create append-only dir", &paths.dir, e))?;
+    let mut kept_from_seq = None;
+    if srv.aof.on {
+        if srv.aof.file.is_some() {
+            srv.aof.flush();
+        } else {
+            // Just turned on: what was fed is in the dataset the base
+            // will hold.
+            srv.aof.buf.clear();
+        }
+        let mut manifest = srv.aof.manifest.clone();
+        let name = manifest.new_incr(&paths.filename);
+        File::create(paths.file(&name)).map_err(|e| io_err("Can't open the append-only file", &paths.file(&name), e))?;
+        // Without a base yet, the manifest names the new files together
+        // once the base is written.
+        if manifest.base.is_some() {
+            manifest.persist(&paths.dir, &paths.manifest_name()).map_err(|e| io_err("Can't write the AOF manifest", &paths.dir, e))?;
+        }
+        kept_from_seq = Some(manifest.incr_seq);
+        srv.aof.manifest = manifest;
+        if let Some(old) = srv.aof.file.take() {
+            let _ = old.sync_data();
+        }
+        srv.aof.open_incr(&paths, &name, true).map_err(|e| io_err("Can't open the append-only file", &paths.file(&name), e))?;
+    }
+    let rdb = srv.config.get_bool("aof-use-rdb-preamble");
+    let mut header = Vec::new();
+    let format = if rdb {
+        crate::rdb::file::write_header(&mut header, &crate::rdb::file::AuxInfo::current(true), &srv.scripting.library_codes());
+        crate::snapshot::Format::Rdb { compress: srv.config.get_bool("rdbcompression"), checksum: srv.config.get_bool("rdbchecksum") }
+    } else {
+        let ts = srv.config.get_bool("aof-timestamp-enabled").then(crate::clock::now_secs);
+        rewrite::write_header(&mut header, &srv.scripting.library_codes(), ts);
+        crate::snapshot::Format::Commands
+    };
+    let name = srv.aof.manifest.clone().new_base(&paths.filename, rdb);
+    let tmp = paths.dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
+    let base = PendingBase { path: paths.file(&name), name, rdb, kept_from_seq };
+    crate::snapshot::begin(srv, tmp.clone(), header, format, crate::snapshot::Purpose::AofBase(base))
+        .map_err(|e| io_err("Opening the temp file for AOF rewrite", &tmp, e))?;
+    tracing::info!("Background append only file rewriting started");
+    Ok(())
+}
+
+/// The end of a background rewrite (backgroundRewriteDoneHandler): the
+/// base is on disk under its name; the manifest takes it in.
+pub fn finish_rewrite(srv: &mut Server, base: PendingBase, written: std::io::Result<()>, secs: i64) {
+    srv.aof.last_rewrite_secs = secs;
+    let installed = written.map_err(|e| io_err("Error writing the AOF base file", &base.path, e)).and_then(|()| install_base(srv, &base));
+    match installed {
+        Ok(()) => {
+            let aof = &mut srv.aof;
+            aof.rewrites += 1;
+            aof.rewrite_failures = 0;
+            aof.last_rewrite_ok = true;
+            tracing::info!("Background AOF rewrite terminated with success");
+            tracing::info!("Background AOF rewrite finished successfully");
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&base.path);
+            rewrite_failed(srv, &e);
+        }
+    }
+}
+
+fn install_base(srv: &mut Server, base: &PendingBase) -> Result<(), RewriteError> {
+    let paths = Paths::of(&srv.config);
+    let mut manifest = srv.aof.manifest.clone();
+    let name = manifest.new_base(&paths.filename, base.rdb);
+    if name != base.name {
+        return Err(RewriteError(format!("The AOF manifest changed during the rewrite (base {name}, expected {})", base.name)));
+    }
+    manifest.retire_incr_before(base.kept_from_seq);
+    manifest.persist(&paths.dir, &paths.manifest_name()).map_err(|e| io_err("Can't write the AOF manifest", &paths.dir, e))?;
+    srv.aof.manifest = manifest;
+    let size = std::fs::metadata(&base.path).map(|m| m.len()).unwrap_or(0);
+    srv.aof.base_size = size;
+    srv.aof.current_size = size + if srv.aof.file.is_some() { srv.aof.incr_size } else { 0 };
+    delete_history(srv, &paths);
+    Ok(())
+}
+
+fn rewrite_failed(srv: &mut Server, e: &RewriteError) {
+    let aof = &mut srv.aof;
+    aof.rewrite_failures += 1;
+    aof.last_rewrite_ok = false;
+    // After three failures in a row the cron retries once a minute
+    // (aofRewriteLimited, without its doubling).
+    if aof.rewrite_failures >= 3 {
+        aof.retry_after_secs = crate::clock::now_secs() + 60;
+    }
+    tracing::warn!("Background AOF rewrite failed: {e}");
+}
+
 /// Remove the files the manifest keeps as history (aofDelHistoryFiles).
 pub fn delete_history(srv: &mut Server, paths: &Paths) {
     if srv.config.get_bool("aof-disable-auto-gc") || srv.aof.manifest.history.is_empty() {
@@ -389,7 +491,13 @@ pub fn start(srv: &mut Server) -> Result<(), RewriteError> {
     srv.aof.on = true;
     srv.aof.write_error = None;
     srv.aof.last_fsync_secs = crate::clock::now_secs();
-    if let Err(e) = rewrite(srv) {
+    if srv.rdb.job.is_some() {
+        srv.aof.rewrite_scheduled = true;
+        tracing::warn!("AOF was enabled but there is already another background operation. An AOF background was scheduled to start when possible.");
+        srv.update_expired_log();
+        return Ok(());
+    }
+    if let Err(e) = start_rewrite(srv) {
         srv.aof.on = false;
         srv.aof.file = None;
         tracing::warn!("Corvid needs to enable the AOF but can't trigger a background AOF rewrite operation: {e}");

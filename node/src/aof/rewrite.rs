@@ -15,41 +15,54 @@ const ITEMS_PER_CMD: usize = 64;
 /// function library.
 pub fn dataset_commands(dbs: &Databases, functions: &[&[u8]], timestamp: Option<i64>) -> Vec<u8> {
     let mut out = Vec::new();
-    if let Some(ts) = timestamp {
-        out.extend_from_slice(format!("#TS:{ts}\r\n").as_bytes());
-    }
-    for code in functions {
-        encode_command(&mut out, &[&b"FUNCTION"[..], b"LOAD", code]);
-    }
+    write_header(&mut out, functions, timestamp);
     for (index, table) in dbs.dbs.iter().enumerate() {
         if table.is_empty() {
             continue;
         }
-        encode_command(&mut out, &[&b"SELECT"[..], index.to_string().as_bytes()]);
+        write_select(&mut out, index);
         for e in table.iter() {
-            let key = e.key();
-            match e.value() {
-                ValueRef::List(q) => batched(&mut out, b"RPUSH", key, q.iter().map(|el| vec![el.to_bytes()])),
-                ValueRef::Set(s) => batched(&mut out, b"SADD", key, s.iter().map(|m| vec![m.to_bytes()])),
-                ValueRef::ZSet(z) => batched(
-                    &mut out,
-                    b"ZADD",
-                    key,
-                    z.iter().map(|(m, score)| vec![format_double_17g(score).into_bytes(), m.to_bytes()]),
-                ),
-                ValueRef::Hash(h) => batched(&mut out, b"HMSET", key, h.iter().map(|(f, v)| vec![f.to_bytes(), v.to_bytes()])),
-                ValueRef::Stream(s) => stream_commands(&mut out, key, s),
-                string => {
-                    let bytes = string.string_bytes().expect("a string");
-                    encode_command(&mut out, &[&b"SET"[..], key, &bytes]);
-                }
-            }
-            if let Some(at) = e.expire_at() {
-                encode_command(&mut out, &[&b"PEXPIREAT"[..], key, at.to_string().as_bytes()]);
-            }
+            write_key(&mut out, &e);
         }
     }
     out
+}
+
+/// What comes before the first database: the timestamp annotation
+/// (`aof-timestamp-enabled`) and a FUNCTION LOAD per library.
+pub fn write_header(out: &mut Vec<u8>, functions: &[&[u8]], timestamp: Option<i64>) {
+    if let Some(ts) = timestamp {
+        out.extend_from_slice(format!("#TS:{ts}\r\n").as_bytes());
+    }
+    for code in functions {
+        encode_command(out, &[&b"FUNCTION"[..], b"LOAD", code]);
+    }
+}
+
+/// SELECT: the keys that follow belong to database `db`.
+pub fn write_select(out: &mut Vec<u8>, db: usize) {
+    encode_command(out, &[&b"SELECT"[..], db.to_string().as_bytes()]);
+}
+
+/// The commands that rebuild one key, then its TTL.
+pub fn write_key(out: &mut Vec<u8>, e: &crate::keyspace::Entry<'_>) {
+    let key = e.key();
+    match e.value() {
+        ValueRef::List(q) => batched(out, b"RPUSH", key, q.iter().map(|el| vec![el.to_bytes()])),
+        ValueRef::Set(s) => batched(out, b"SADD", key, s.iter().map(|m| vec![m.to_bytes()])),
+        ValueRef::ZSet(z) => {
+            batched(out, b"ZADD", key, z.iter().map(|(m, score)| vec![format_double_17g(score).into_bytes(), m.to_bytes()]))
+        }
+        ValueRef::Hash(h) => batched(out, b"HMSET", key, h.iter().map(|(f, v)| vec![f.to_bytes(), v.to_bytes()])),
+        ValueRef::Stream(s) => stream_commands(out, key, s),
+        string => {
+            let bytes = string.string_bytes().expect("a string");
+            encode_command(out, &[&b"SET"[..], key, &bytes]);
+        }
+    }
+    if let Some(at) = e.expire_at() {
+        encode_command(out, &[&b"PEXPIREAT"[..], key, at.to_string().as_bytes()]);
+    }
 }
 
 /// `name key item...` commands of at most ITEMS_PER_CMD items each.

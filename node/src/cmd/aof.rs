@@ -7,16 +7,19 @@ use crate::dispatch::{Ctx, Registry};
 use crate::errors::{CmdError, CmdResult};
 use crate::server::Server;
 
-/// BGREWRITEAOF. The rewrite runs to completion before the reply (see
-/// `aof`); inside EXEC it is scheduled for the cron instead, as Redis
+/// BGREWRITEAOF: start a background rewrite (see `aof`); while a BGSAVE
+/// runs, or inside EXEC, it is scheduled for the cron instead, as Redis
 /// schedules it while another child runs.
 fn bgrewriteaof(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    if ctx.srv.in_exec {
+    if ctx.srv.rdb.aof_rewrite().is_some() {
+        return Err(CmdError::err("Background append only file rewriting already in progress"));
+    }
+    if ctx.srv.in_exec || ctx.srv.rdb.job.is_some() {
         ctx.srv.aof.rewrite_scheduled = true;
         ctx.out.simple(b"Background append only file rewriting scheduled");
         return Ok(());
     }
-    match crate::aof::rewrite(ctx.srv) {
+    match crate::aof::start_rewrite(ctx.srv) {
         Ok(()) => {
             ctx.out.simple(b"Background append only file rewriting started");
             Ok(())
@@ -39,11 +42,16 @@ pub fn cron(srv: &mut Server) {
         (srv.aof.current_size * 100 / base) as i64 - 100 >= perc
     };
     let limited = crate::clock::now_secs() < srv.aof.retry_after_secs;
-    if (std::mem::take(&mut srv.aof.rewrite_scheduled) || grown) && !limited {
+    if srv.rdb.job.is_some() || limited {
+        return;
+    }
+    if std::mem::take(&mut srv.aof.rewrite_scheduled) || grown {
         if grown {
             tracing::info!("Starting automatic rewriting of AOF on {}% growth", perc);
         }
-        let _ = crate::aof::rewrite(srv);
+        if let Err(e) = crate::aof::start_rewrite(srv) {
+            tracing::warn!("Can't rewrite append only file in background: {e}");
+        }
     }
 }
 
@@ -80,10 +88,14 @@ pub fn apply_appendonly(srv: &mut Server) -> Result<(), CmdError> {
             // The rewrite runs from the cron once EXEC is over.
             srv.aof.on = true;
             srv.aof.rewrite_scheduled = true;
+            tracing::warn!("AOF was enabled during a transaction. An AOF background was scheduled to start when possible.");
             return Ok(());
         }
         crate::aof::start(srv).map_err(|_| CmdError::err("Unable to turn on AOF. Check server logs."))?;
     } else if !want && srv.aof.on {
+        if srv.rdb.aof_rewrite().is_some() {
+            crate::snapshot::abort(srv);
+        }
         srv.aof.stop();
         srv.update_expired_log();
     }

@@ -393,7 +393,7 @@ pub fn final_save(srv: &mut crate::server::Server, force: bool) -> bool {
 
 /// SAVE: write the snapshot now, blocking every client until it is done.
 fn save(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
-    if ctx.srv.rdb.bgsave.is_some() {
+    if ctx.srv.rdb.bgsave().is_some() {
         return Err(CmdError::err("Background save already in progress"));
     }
     ctx.srv.rdb.saves += 1;
@@ -432,15 +432,15 @@ pub fn save_rdb(srv: &mut crate::server::Server) -> std::io::Result<()> {
 /// clients go on (see `crate::snapshot`). Inside EXEC it waits for the
 /// cron, as Redis's does.
 fn bgsave(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    match args.len() {
-        1 => {}
-        2 if is(args.get(1), "schedule") => {}
+    let schedule = match args.len() {
+        1 => false,
+        2 if is(args.get(1), "schedule") => true,
         _ => return Err(CmdError::Syntax),
-    }
-    if ctx.srv.rdb.bgsave.is_some() {
+    };
+    if ctx.srv.rdb.bgsave().is_some() {
         return Err(CmdError::err("Background save already in progress"));
     }
-    if ctx.srv.in_exec {
+    if ctx.srv.in_exec || (schedule && ctx.srv.rdb.job.is_some()) {
         ctx.srv.rdb.scheduled = true;
         ctx.out.simple(b"Background saving scheduled");
         return Ok(());
@@ -450,6 +450,7 @@ fn bgsave(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             ctx.out.simple(b"Background saving started");
             Ok(())
         }
+        Err(e @ crate::snapshot::StartError::OtherJob) => Err(CmdError::err(e.to_string())),
         // Redis's shared.err: a bare "-ERR".
         Err(_) => Err(CmdError::Coded("ERR".into())),
     }

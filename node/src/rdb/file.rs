@@ -312,7 +312,7 @@ mod tests {
         let image = serialize(&a, &[b"#!lua name=lib\nredis.register_function('f', function() end)"], &AuxInfo { ctime_secs: 0, used_mem: 0, aof_base: false }, true, true);
         let mut b = dbs();
         let mut functions = Vec::new();
-        assert_eq!(load(&image, &mut b, &mut functions, &limits(), 1).unwrap(), 3);
+        assert_eq!(load(&image, &mut b, &mut functions, &limits(), 1).unwrap(), LoadCounts { loaded: 3, expired: 0 });
         assert_eq!(functions.len(), 1);
         assert_eq!(b.dbs[3].get(b"n").unwrap().expire_at(), Some(i64::MAX / 2));
         assert_eq!(b.dbs[0].get(b"set").unwrap().value().to_owned(), a.dbs[0].get(b"set").unwrap().value().to_owned());
