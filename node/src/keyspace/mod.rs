@@ -288,6 +288,21 @@ impl Table {
         self.snapshot = (!self.is_empty()).then(|| Box::new(TableSnapshot { db, unsaved: [u64::MAX; SEGMENTS / 64], sink }));
     }
 
+    /// Make room for about `n` keys at once, so a load that knows how many
+    /// are coming (RDB's RESIZEDB) does not rehash on the way; only while
+    /// the table is empty.
+    pub fn reserve(&mut self, n: usize) {
+        if !self.is_empty() {
+            return;
+        }
+        if self.segments.is_empty() {
+            self.segments = (0..SEGMENTS).map(|_| Segment::default()).collect();
+        }
+        for s in &mut self.segments {
+            s.reserve(n / SEGMENTS);
+        }
+    }
+
     /// Leave the snapshot (done or aborted); writes go on unhooked.
     pub fn end_snapshot(&mut self) {
         self.snapshot = None;
