@@ -15,6 +15,9 @@
 //! - [`file`]: the snapshot file (header, aux fields, databases, EOF, CRC64).
 //! - [`object`]: a decoded value turned into the keyspace's value, in the encoding the
 //!   current thresholds call for.
+//! - [`ziplist`], [`zipmap`]: the compact encodings files and payloads from before
+//!   Redis 7.0 carry (lists, hashes and sorted sets; hashes from 2.4 and older),
+//!   validated as Redis's deep integrity checks do and converted to listpacks.
 //! - [`crc64`]: Redis's CRC-64/Jones checksum, used by payloads and by the file trailer.
 //! - [`lzf`]: the liblzf compressed format, with a compressor that produces the same bytes
 //!   as the liblzf Redis links, so our payloads are byte-identical to Redis's.
@@ -31,6 +34,8 @@ pub mod object;
 pub mod payload;
 pub mod stream;
 pub mod value;
+pub mod ziplist;
+pub mod zipmap;
 
 /// The RDB format version we write, and the newest we accept (Redis 7.0's `RDB_VERSION`).
 use crate::listpack::Listpack;
