@@ -144,16 +144,20 @@ fn load_snapshot(server: &mut Server) -> Result<(), i32> {
     let now = crate::clock::now_ms();
     let mut functions = Vec::new();
     let loaded = crate::rdb::file::load_file(&path, &mut server.db, &mut functions, &limits, now)
-        .map_err(|e| e.to_string())
-        .and_then(|_| server.scripting.install_libraries(&functions, false));
+        .map_err(|e| e.report())
+        .and_then(|_| {
+            server.scripting.install_libraries(&functions, false).map_err(|e| vec![format!("Fatal error loading the DB: {e}. Exiting.")])
+        });
     match loaded {
         Ok(_) => {
             server.db.dirty = 0;
             tracing::info!("DB loaded from disk: {:.3} seconds", started.elapsed().as_secs_f64());
             Ok(())
         }
-        Err(e) => {
-            tracing::warn!("Fatal error loading the DB: {e}. Exiting.");
+        Err(lines) => {
+            for line in lines {
+                tracing::warn!("{line}");
+            }
             Err(1)
         }
     }

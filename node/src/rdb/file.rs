@@ -48,6 +48,30 @@ pub enum LoadError {
     Opcode(u8),
     #[error("Short read or OOM loading DB: {0:?}")]
     Data(#[from] RdbError),
+    /// A key's value that does not decode (Redis's rdbReportCorruptRDB):
+    /// where it starts in the file, the key, its type byte, the check that failed.
+    #[error("Internal error in RDB reading offset {offset}, key '{}' -> {}", String::from_utf8_lossy(key), error.reason())]
+    Value { offset: usize, key: Vec<u8>, type_byte: u8, error: RdbError },
+}
+
+impl LoadError {
+    /// The lines to log before giving up on a corrupt file: the error, then
+    /// a report in the form redis-check-rdb gives (Redis runs it at this
+    /// point), which operators and tests look for.
+    pub fn report(&self) -> Vec<String> {
+        let LoadError::Value { offset, key, type_byte, error } = self else {
+            return vec![format!("Fatal error loading the DB: {self}. Exiting.")];
+        };
+        vec![
+            self.to_string(),
+            "--- RDB ERROR DETECTED ---".into(),
+            format!("[offset {offset}] {}", error.reason()),
+            "[additional info] While doing: read-object-value".into(),
+            format!("[additional info] Reading key '{}'", String::from_utf8_lossy(key)),
+            format!("[additional info] Reading type {type_byte}"),
+            "Terminating server after rdb file reading failure.".into(),
+        ]
+    }
 }
 
 /// Aux fields written at the top of the file (what Redis writes, less the
@@ -188,6 +212,7 @@ fn parse(
     let mut functions = Vec::new();
     let mut db = 0usize;
     let (mut expire_at, mut idle, mut freq) = (None, None, None);
+    let (mut expired, mut empty_skipped) = (0u64, 0u64);
     loop {
         let op = r.read_u8()?;
         match op {
@@ -216,11 +241,26 @@ fn parse(
             type_byte => {
                 let ty = ValueType::from_byte(type_byte).ok_or(RdbError::UnknownType(type_byte))?;
                 let key = r.read_string()?;
-                let v = value::read_value(&mut r, ty)?;
-                let value = to_owned_value(v, limits)?;
+                let offset = 9 + r.position();
+                let value = match value::read_value(&mut r, ty).and_then(|v| to_owned_value(v, limits)) {
+                    Ok(value) => value,
+                    Err(RdbError::EmptyValue) => {
+                        // An empty collection (written by a buggy or older
+                        // writer) is skipped and the load goes on, as in Redis:
+                        // the reader has consumed all of it.
+                        if empty_skipped < 10 {
+                            tracing::warn!("rdbLoadObject skipping empty key: {}", String::from_utf8_lossy(&key));
+                        }
+                        empty_skipped += 1;
+                        (expire_at, idle, freq) = (None, None, None);
+                        continue;
+                    }
+                    Err(error) => return Err(LoadError::Value { offset, key, type_byte, error }),
+                };
                 let lru = policy.restored(freq.take().map(u32::from), idle.take().map(|s| s as i64), now_ms);
                 let expire = expire_at.take();
                 if !keep_expired && expire.is_some_and(|at| at <= now_ms) {
+                    expired += 1;
                     continue;
                 }
                 keys.push(Loaded { db, key, value, expire_at: expire, lru });
@@ -234,6 +274,11 @@ fn parse(
         if stored != 0 && stored != computed {
             return Err(LoadError::Checksum { expected: stored, got: computed });
         }
+    }
+    if empty_skipped > 0 {
+        tracing::info!("Done loading RDB, keys loaded: {}, keys expired: {expired}, empty keys skipped: {empty_skipped}.", keys.len());
+    } else {
+        tracing::info!("Done loading RDB, keys loaded: {}, keys expired: {expired}.", keys.len());
     }
     Ok((keys, image.len() - r.remaining(), functions))
 }
@@ -261,6 +306,59 @@ mod tests {
 
     fn dbs() -> Databases {
         Databases::new(16, crate::access::AccessPolicy { lfu: false, lfu_log_factor: 10, lfu_decay_time: 1 })
+    }
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    }
+
+    /// Files from Redis's test suite (tests/assets), written by old versions.
+    #[test]
+    fn loads_old_encodings_from_redis_files() {
+        // hash-zipmap.rdb (RDB 3, no checksum): hash {f1: v1, f2: v2} as a zipmap.
+        let image = hex("524544495330303033fe0009046861736810020266310200763102663202007632ffff");
+        let mut b = dbs();
+        assert_eq!(load(&image, &mut b, &mut Vec::new(), &limits(), 1).unwrap(), 1);
+        let crate::keyspace::OwnedValue::Hash(h) = b.dbs[0].get(b"hash").unwrap().value().to_owned() else { panic!() };
+        assert!(matches!(h, crate::hash::Hash::Listpack(_)));
+        assert_eq!(h.len(), 2);
+        // With a value limit of 1 byte it becomes a hash table.
+        let mut tight = limits();
+        tight.hash.max_value = 1;
+        let mut b = dbs();
+        load(&image, &mut b, &mut Vec::new(), &tight, 1).unwrap();
+        let crate::keyspace::OwnedValue::Hash(h) = b.dbs[0].get(b"hash").unwrap().value().to_owned() else { panic!() };
+        assert!(matches!(h, crate::hash::Hash::Table(_)));
+        // list-quicklist.rdb (Redis 4.0): list [7] as a quicklist of ziplists, x = 7.
+        let image = hex("524544495330303038fa0972656469732d76657205342e302e39fa0a72656469732d62697473c040fa056374696d65c29f062661fa08757365642d6d656dc280920700fa0c616f662d707265616d626c65c000fe00fb02000e046c697374010d0d0000000a000000010000f8ff000178c007ff3572f8541ac4d740");
+        let mut b = dbs();
+        assert_eq!(load(&image, &mut b, &mut Vec::new(), &limits(), 1).unwrap(), 2);
+        let crate::keyspace::OwnedValue::List(l) = b.dbs[0].get(b"list").unwrap().value().to_owned() else { panic!() };
+        assert_eq!(l.iter().map(|v| v.to_bytes()).collect::<Vec<_>>(), [b"7".to_vec()]);
+    }
+
+    /// corrupt_empty_keys.rdb: nine empty collections of every encoding,
+    /// each skipped (Redis loads the file with no keys).
+    #[test]
+    fn empty_keys_are_skipped() {
+        let image = hex("524544495330303130fa0972656469732d7665720b3235352e3235352e323535fa0a72656469732d62697473c040fa056374696d65c27a181561fa08757365642d6d656dc280311000fa0c616f662d707265616d626c65c000fe00fb0900020373657400040468617368000a0c6c6973745f7a69706c6973740b0b0000000a0000000000ff05047a73657400110d7a7365745f6c6973747061636b07070000000000ff100c686173685f7a69706c69737407070000000000ff0e0e6c6973745f717569636b6c697374000c0c7a7365745f7a69706c6973740b0b0000000a0000000000ff0e1c6c6973745f717569636b6c6973745f656d7074795f7a69706c697374010b0b0000000a0000000000fffff0f506ddc66e6183");
+        let mut b = dbs();
+        assert_eq!(load(&image, &mut b, &mut Vec::new(), &limits(), 1).unwrap(), 0);
+        assert!(b.dbs[0].is_empty());
+    }
+
+    #[test]
+    fn a_corrupt_value_names_its_key() {
+        // list-quicklist.rdb with the ziplist's entry count changed to 2.
+        let mut image = hex("524544495330303038fe00fb02000e046c697374010d0d0000000a000000010000f8ff000178c007ff0000000000000000");
+        let at = image.windows(4).position(|w| w == [0x0a, 0, 0, 0]).unwrap() + 4;
+        image[at] = 2;
+        let err = load(&image, &mut dbs(), &mut Vec::new(), &limits(), 1).unwrap_err();
+        let LoadError::Value { key, type_byte: 14, error: RdbError::BadZiplist(_, _), .. } = &err else { panic!("{err:?}") };
+        assert_eq!(key, b"list");
+        let report = err.report();
+        assert!(report[0].contains("Ziplist integrity check failed"), "{report:?}");
+        assert_eq!(report.last().unwrap(), "Terminating server after rdb file reading failure.");
     }
 
     #[test]
