@@ -151,9 +151,12 @@ fn load_snapshot(server: &mut Server) -> Result<(), i32> {
                 tracing::warn!("{e}. Aborting now.");
                 tracing::warn!("Internal error in RDB reading file {}: RDB CRC error", path.display());
             }
-            e.to_string()
+            e.report()
         })
-        .and_then(|counts| server.scripting.install_libraries(&functions, false).map(|_| counts));
+        .and_then(|counts| {
+            let installed = server.scripting.install_libraries(&functions, false);
+            installed.map(|_| counts).map_err(|e| vec![format!("Fatal error loading the DB: {e}. Exiting.")])
+        });
     match loaded {
         Ok(counts) => {
             server.rdb.last_load = counts;
@@ -161,8 +164,10 @@ fn load_snapshot(server: &mut Server) -> Result<(), i32> {
             tracing::info!("DB loaded from disk: {:.3} seconds", started.elapsed().as_secs_f64());
             Ok(())
         }
-        Err(e) => {
-            tracing::warn!("Fatal error loading the DB: {e}. Exiting.");
+        Err(lines) => {
+            for line in lines {
+                tracing::warn!("{line}");
+            }
             Err(1)
         }
     }

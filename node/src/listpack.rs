@@ -122,21 +122,11 @@ impl Listpack {
     /// node for an RDB file, where appending one by one would copy the
     /// buffer each time).
     pub fn build<'v>(values: impl IntoIterator<Item = &'v [u8]>) -> Self {
-        let mut buf = vec![0u8; HEADER];
-        let mut count = 0usize;
+        let mut b = Builder::default();
         for v in values {
-            let e = Entry::new(v);
-            buf.extend_from_slice(&e.head[..e.head_len]);
-            buf.extend_from_slice(e.data);
-            buf.extend_from_slice(&e.backlen[..e.backlen_len]);
-            count += 1;
+            b.push(v);
         }
-        buf.push(EOF);
-        let total = buf.len() as u32;
-        buf[0..4].copy_from_slice(&total.to_le_bytes());
-        let declared = if count < COUNT_UNKNOWN as usize { count as u16 } else { COUNT_UNKNOWN };
-        buf[4..6].copy_from_slice(&declared.to_le_bytes());
-        Listpack { buf: buf.into_boxed_slice(), front: 0 }
+        b.finish()
     }
 
     /// Take a buffer from outside (DUMP payload, RDB file), checking all of it.
@@ -348,6 +338,50 @@ impl Listpack {
             if n >= COUNT_UNKNOWN as i64 { COUNT_UNKNOWN } else { n as u16 }
         };
         self.buf[at..at + 2].copy_from_slice(&count.to_le_bytes());
+    }
+}
+
+/// A listpack assembled element by element in one buffer, for callers
+/// whose elements are not borrowed slices that outlive the loop (an old
+/// RDB's ziplist or zipmap converted on load, whose integers are formatted
+/// one at a time). [`Listpack::build`] is the same for an iterator of slices.
+#[derive(Default)]
+pub struct Builder {
+    buf: Vec<u8>,
+    count: usize,
+}
+
+impl Builder {
+    /// Appends `value` (a canonical integer string as an integer, as lpAppend).
+    pub fn push(&mut self, value: &[u8]) {
+        if self.buf.is_empty() {
+            self.buf.resize(HEADER, 0);
+        }
+        let e = Entry::new(value);
+        self.buf.extend_from_slice(&e.head[..e.head_len]);
+        self.buf.extend_from_slice(e.data);
+        self.buf.extend_from_slice(&e.backlen[..e.backlen_len]);
+        self.count += 1;
+    }
+
+    /// Appends an element as it was read from another listpack or ziplist.
+    pub fn push_value(&mut self, value: LpValue<'_>) {
+        match value {
+            LpValue::Int(n) => self.push(itoa::Buffer::new().format(n).as_bytes()),
+            LpValue::Str(s) => self.push(s),
+        }
+    }
+
+    pub fn finish(mut self) -> Listpack {
+        if self.buf.is_empty() {
+            self.buf.resize(HEADER, 0);
+        }
+        self.buf.push(EOF);
+        let total = self.buf.len() as u32;
+        self.buf[0..4].copy_from_slice(&total.to_le_bytes());
+        let declared = if self.count < COUNT_UNKNOWN as usize { self.count as u16 } else { COUNT_UNKNOWN };
+        self.buf[4..6].copy_from_slice(&declared.to_le_bytes());
+        Listpack { buf: self.buf.into_boxed_slice(), front: 0 }
     }
 }
 

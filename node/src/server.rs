@@ -152,6 +152,8 @@ pub struct Server {
     pub shutdown: Option<ShutdownRequest>,
     /// `DEBUG SET-ACTIVE-EXPIRE`.
     pub active_expire_enabled: bool,
+    /// `DEBUG SET-SKIP-CHECKSUM-VALIDATION`: RESTORE ignores the payload's CRC.
+    pub skip_checksum_validation: bool,
     /// Cached from config for the hot path: `proto-max-bulk-len`.
     pub proto_max_bulk_len: i64,
     /// Cached from config: `client-query-buffer-limit`.
@@ -247,6 +249,7 @@ impl Server {
             pause: None,
             shutdown: None,
             active_expire_enabled: true,
+            skip_checksum_validation: false,
             proto_max_bulk_len: 0,
             query_buffer_limit: 0,
             acl: crate::acl::Acl::new(),

@@ -190,6 +190,8 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                     "    Setting it to 0 disables expiring keys in background when they are not",
                     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
                     "    default.",
+                    "SET-SKIP-CHECKSUM-VALIDATION <0|1>",
+                    "    Enables or disables the checksum check of RESTORE's payload.",
                     "QUICKLIST-PACKED-THRESHOLD <size>",
                     "    Sets the threshold for elements to be inserted as plain vs packed nodes",
                     "    Default value is 1GB, allows values up to 4GB. Setting to 0 restores to default.",
@@ -209,6 +211,10 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         (b"set-active-expire", 3) => {
             let v = super::arg_i64(args.get(2))?;
             ctx.srv.active_expire_enabled = v != 0;
+            ctx.out.ok();
+        }
+        (b"set-skip-checksum-validation", 3) => {
+            ctx.srv.skip_checksum_validation = super::arg_i64(args.get(2))? != 0;
             ctx.out.ok();
         }
         (b"set-disable-deny-scripts", 3) => {

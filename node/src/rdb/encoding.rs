@@ -59,6 +59,11 @@ impl<'a> Reader<'a> {
         Reader { input, pos: 0 }
     }
 
+    /// Bytes read so far.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
     /// Bytes not read yet.
     pub fn remaining(&self) -> usize {
         self.input.len() - self.pos

@@ -48,6 +48,30 @@ pub enum LoadError {
     Opcode(u8),
     #[error("Short read or OOM loading DB: {0:?}")]
     Data(#[from] RdbError),
+    /// A key's value that does not decode (Redis's rdbReportCorruptRDB):
+    /// where it starts in the file, the key, its type byte, the check that failed.
+    #[error("Internal error in RDB reading offset {offset}, key '{}' -> {}", String::from_utf8_lossy(key), error.reason())]
+    Value { offset: usize, key: Vec<u8>, type_byte: u8, error: RdbError },
+}
+
+impl LoadError {
+    /// The lines to log before giving up on a corrupt file: the error, then
+    /// a report in the form redis-check-rdb gives (Redis runs it at this
+    /// point), which operators and tests look for.
+    pub fn report(&self) -> Vec<String> {
+        let LoadError::Value { offset, key, type_byte, error } = self else {
+            return vec![format!("Fatal error loading the DB: {self}. Exiting.")];
+        };
+        vec![
+            self.to_string(),
+            "--- RDB ERROR DETECTED ---".into(),
+            format!("[offset {offset}] {}", error.reason()),
+            "[additional info] While doing: read-object-value".into(),
+            format!("[additional info] Reading key '{}'", String::from_utf8_lossy(key)),
+            format!("[additional info] Reading type {type_byte}"),
+            "Terminating server after rdb file reading failure.".into(),
+        ]
+    }
 }
 
 /// Aux fields written at the top of the file (what Redis writes, less the
@@ -153,9 +177,9 @@ pub fn write_atomically(path: &Path, image: &[u8]) -> std::io::Result<()> {
 }
 
 /// A parsed image: the bytes it took, its function libraries, how many
-/// keys were dropped as already expired, and the checksum it ends with
-/// (None before RDB version 5), not checked yet.
-type Parsed = (usize, Vec<Vec<u8>>, usize, Option<u64>);
+/// keys were dropped as already expired and as empty, and the checksum it
+/// ends with (None before RDB version 5), not checked yet.
+type Parsed = (usize, Vec<Vec<u8>>, usize, usize, Option<u64>);
 
 /// What a load stored (INFO's rdb_last_load_keys_loaded and _expired).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -193,7 +217,7 @@ pub fn load(image: &[u8], dbs: &mut Databases, functions: &mut Vec<Vec<u8>>, lim
             }
             Item::Sizes(db, keys) => dbs.dbs[db].reserve(keys),
         });
-        let (used, codes, expired, stored) = parsed?;
+        let (used, codes, expired, empty, stored) = parsed?;
         if let Some(expected) = stored.filter(|&c| c != 0) {
             // The sum covers everything before its own 8 bytes.
             let got = if used == image.len() { crc.join().expect("crc thread") } else { crc64(0, &image[..used - 8]) };
@@ -202,6 +226,7 @@ pub fn load(image: &[u8], dbs: &mut Databases, functions: &mut Vec<Vec<u8>>, lim
             }
         }
         *functions = codes;
+        log_done(loaded, expired, empty);
         Ok(LoadCounts { loaded, expired })
     })
 }
@@ -212,7 +237,7 @@ pub fn load(image: &[u8], dbs: &mut Databases, functions: &mut Vec<Vec<u8>>, lim
 /// loads a preamble.
 pub fn load_prefix(image: &[u8], dbs: &mut Databases, functions: &mut Vec<Vec<u8>>, limits: &EncodingLimits, now_ms: i64) -> Result<usize, LoadError> {
     let mut keys = Vec::new();
-    let (used, codes, _, stored) = parse(image, dbs.dbs.len(), limits, now_ms, true, dbs.policy, &mut |item| {
+    let (used, codes, expired, empty, stored) = parse(image, dbs.dbs.len(), limits, now_ms, true, dbs.policy, &mut |item| {
         if let Item::Key(k) = item {
             keys.push(k);
         }
@@ -224,10 +249,19 @@ pub fn load_prefix(image: &[u8], dbs: &mut Databases, functions: &mut Vec<Vec<u8
         }
     }
     *functions = codes;
+    log_done(keys.len(), expired, empty);
     for k in keys {
         store_one(k, dbs);
     }
     Ok(used)
+}
+
+fn log_done(loaded: usize, expired: usize, empty: usize) {
+    if empty > 0 {
+        tracing::info!("Done loading RDB, keys loaded: {loaded}, keys expired: {expired}, empty keys skipped: {empty}.");
+    } else {
+        tracing::info!("Done loading RDB, keys loaded: {loaded}, keys expired: {expired}.");
+    }
 }
 
 fn store_one(k: Loaded, dbs: &mut Databases) {
@@ -263,8 +297,8 @@ fn parse(
     let mut r = Reader::new(&image[9..]);
     let mut functions = Vec::new();
     let mut db = 0usize;
-    let mut expired = 0usize;
     let (mut expire_at, mut idle, mut freq) = (None, None, None);
+    let (mut expired, mut empty_skipped) = (0usize, 0usize);
     loop {
         let op = r.read_u8()?;
         match op {
@@ -295,8 +329,22 @@ fn parse(
             type_byte => {
                 let ty = ValueType::from_byte(type_byte).ok_or(RdbError::UnknownType(type_byte))?;
                 let key = r.read_string()?;
-                let v = value::read_value(&mut r, ty)?;
-                let value = to_owned_value(v, limits)?;
+                let offset = 9 + r.position();
+                let value = match value::read_value(&mut r, ty).and_then(|v| to_owned_value(v, limits)) {
+                    Ok(value) => value,
+                    Err(RdbError::EmptyValue) => {
+                        // An empty collection (written by a buggy or older
+                        // writer) is skipped and the load goes on, as in Redis:
+                        // the reader has consumed all of it.
+                        if empty_skipped < 10 {
+                            tracing::warn!("rdbLoadObject skipping empty key: {}", String::from_utf8_lossy(&key));
+                        }
+                        empty_skipped += 1;
+                        (expire_at, idle, freq) = (None, None, None);
+                        continue;
+                    }
+                    Err(error) => return Err(LoadError::Value { offset, key, type_byte, error }),
+                };
                 let lru = policy.restored(freq.take().map(u32::from), idle.take().map(|s| s as i64), now_ms);
                 let expire = expire_at.take();
                 if !keep_expired && expire.is_some_and(|at| at <= now_ms) {
@@ -308,7 +356,7 @@ fn parse(
         }
     }
     let stored = if version >= 5 { Some(u64::from_le_bytes(r.read_bytes(8)?.try_into().expect("8"))) } else { None };
-    Ok((image.len() - r.remaining(), functions, expired, stored))
+    Ok((image.len() - r.remaining(), functions, expired, empty_skipped, stored))
 }
 
 /// Read and load the file at `path` (DEBUG RELOAD, start-up).
@@ -347,6 +395,59 @@ mod tests {
 
     fn dbs() -> Databases {
         Databases::new(16, crate::access::AccessPolicy { lfu: false, lfu_log_factor: 10, lfu_decay_time: 1 })
+    }
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    }
+
+    /// Files from Redis's test suite (tests/assets), written by old versions.
+    #[test]
+    fn loads_old_encodings_from_redis_files() {
+        // hash-zipmap.rdb (RDB 3, no checksum): hash {f1: v1, f2: v2} as a zipmap.
+        let image = hex("524544495330303033fe0009046861736810020266310200763102663202007632ffff");
+        let mut b = dbs();
+        assert_eq!(load(&image, &mut b, &mut Vec::new(), &limits(), 1).unwrap().loaded, 1);
+        let crate::keyspace::OwnedValue::Hash(h) = b.dbs[0].get(b"hash").unwrap().value().to_owned() else { panic!() };
+        assert!(matches!(h, crate::hash::Hash::Listpack(_)));
+        assert_eq!(h.len(), 2);
+        // With a value limit of 1 byte it becomes a hash table.
+        let mut tight = limits();
+        tight.hash.max_value = 1;
+        let mut b = dbs();
+        load(&image, &mut b, &mut Vec::new(), &tight, 1).unwrap();
+        let crate::keyspace::OwnedValue::Hash(h) = b.dbs[0].get(b"hash").unwrap().value().to_owned() else { panic!() };
+        assert!(matches!(h, crate::hash::Hash::Table(_)));
+        // list-quicklist.rdb (Redis 4.0): list [7] as a quicklist of ziplists, x = 7.
+        let image = hex("524544495330303038fa0972656469732d76657205342e302e39fa0a72656469732d62697473c040fa056374696d65c29f062661fa08757365642d6d656dc280920700fa0c616f662d707265616d626c65c000fe00fb02000e046c697374010d0d0000000a000000010000f8ff000178c007ff3572f8541ac4d740");
+        let mut b = dbs();
+        assert_eq!(load(&image, &mut b, &mut Vec::new(), &limits(), 1).unwrap().loaded, 2);
+        let crate::keyspace::OwnedValue::List(l) = b.dbs[0].get(b"list").unwrap().value().to_owned() else { panic!() };
+        assert_eq!(l.iter().map(|v| v.to_bytes()).collect::<Vec<_>>(), [b"7".to_vec()]);
+    }
+
+    /// corrupt_empty_keys.rdb: nine empty collections of every encoding,
+    /// each skipped (Redis loads the file with no keys).
+    #[test]
+    fn empty_keys_are_skipped() {
+        let image = hex("524544495330303130fa0972656469732d7665720b3235352e3235352e323535fa0a72656469732d62697473c040fa056374696d65c27a181561fa08757365642d6d656dc280311000fa0c616f662d707265616d626c65c000fe00fb0900020373657400040468617368000a0c6c6973745f7a69706c6973740b0b0000000a0000000000ff05047a73657400110d7a7365745f6c6973747061636b07070000000000ff100c686173685f7a69706c69737407070000000000ff0e0e6c6973745f717569636b6c697374000c0c7a7365745f7a69706c6973740b0b0000000a0000000000ff0e1c6c6973745f717569636b6c6973745f656d7074795f7a69706c697374010b0b0000000a0000000000fffff0f506ddc66e6183");
+        let mut b = dbs();
+        assert_eq!(load(&image, &mut b, &mut Vec::new(), &limits(), 1).unwrap().loaded, 0);
+        assert!(b.dbs[0].is_empty());
+    }
+
+    #[test]
+    fn a_corrupt_value_names_its_key() {
+        // list-quicklist.rdb with the ziplist's entry count changed to 2.
+        let mut image = hex("524544495330303038fe00fb02000e046c697374010d0d0000000a000000010000f8ff000178c007ff0000000000000000");
+        let at = image.windows(4).position(|w| w == [0x0a, 0, 0, 0]).unwrap() + 4;
+        image[at] = 2;
+        let err = load(&image, &mut dbs(), &mut Vec::new(), &limits(), 1).unwrap_err();
+        let LoadError::Value { key, type_byte: 14, error: RdbError::BadZiplist(_, _), .. } = &err else { panic!("{err:?}") };
+        assert_eq!(key, b"list");
+        let report = err.report();
+        assert!(report[0].contains("Ziplist integrity check failed"), "{report:?}");
+        assert_eq!(report.last().unwrap(), "Terminating server after rdb file reading failure.");
     }
 
     #[test]

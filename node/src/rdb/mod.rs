@@ -15,6 +15,9 @@
 //! - [`file`]: the snapshot file (header, aux fields, databases, EOF, CRC64).
 //! - [`object`]: a decoded value turned into the keyspace's value, in the encoding the
 //!   current thresholds call for.
+//! - [`ziplist`], [`zipmap`]: the compact encodings files and payloads from before
+//!   Redis 7.0 carry (lists, hashes and sorted sets; hashes from 2.4 and older),
+//!   validated as Redis's deep integrity checks do and converted to listpacks.
 //! - [`crc64`]: Redis's CRC-64/Jones checksum, used by payloads and by the file trailer.
 //! - [`lzf`]: the liblzf compressed format, with a compressor that produces the same bytes
 //!   as the liblzf Redis links, so our payloads are byte-identical to Redis's.
@@ -31,10 +34,12 @@ pub mod object;
 pub mod payload;
 pub mod stream;
 pub mod value;
+pub mod ziplist;
+pub mod zipmap;
 
-/// The RDB format version we write, and the newest we accept (Redis 7.0's `RDB_VERSION`).
 use crate::listpack::Listpack;
 
+/// The RDB format version we write, and the newest we accept (Redis 7.0's `RDB_VERSION`).
 pub const RDB_VERSION: u16 = 10;
 
 /// A decoded value, independent of how it was encoded in the RDB stream.
@@ -42,20 +47,27 @@ pub const RDB_VERSION: u16 = 10;
 pub enum RdbValue {
     /// A string value (`RDB_TYPE_STRING`), whichever way it was stored (raw, integer, LZF).
     String(Vec<u8>),
-    /// A list (`RDB_TYPE_LIST_QUICKLIST_2`): its nodes, each a validated,
-    /// non-empty listpack (a plain node's one element becomes a listpack).
+    /// A list (`RDB_TYPE_LIST_QUICKLIST_2`, and `_QUICKLIST` of ziplists):
+    /// its nodes, each a validated, non-empty listpack (a plain node's one
+    /// element becomes a listpack).
     List(Vec<crate::quicklist::Node>),
+    /// A list stored as one run of elements (`RDB_TYPE_LIST`, a linked
+    /// list, and `_LIST_ZIPLIST`, from before quicklists), held as one
+    /// non-empty listpack until it is split into nodes under the current
+    /// `list-max-listpack-size`, as Redis pushes each element on load.
+    ListElements(Listpack),
     /// A set of integers (`RDB_TYPE_SET_INTSET`), validated.
     IntSet(crate::intset::IntSet),
     /// A set's distinct members (`RDB_TYPE_SET`).
     Set(Vec<Vec<u8>>),
     /// A hash as a validated listpack of distinct field, value pairs
-    /// (`RDB_TYPE_HASH_LISTPACK`).
+    /// (`RDB_TYPE_HASH_LISTPACK`, and `_HASH_ZIPLIST` and `_HASH_ZIPMAP`
+    /// converted).
     HashListpack(Listpack),
     /// A hash's distinct fields and their values (`RDB_TYPE_HASH`).
     Hash(Vec<(Vec<u8>, Vec<u8>)>),
     /// A sorted set as a validated listpack of distinct member, score pairs
-    /// in score order (`RDB_TYPE_ZSET_LISTPACK`).
+    /// in score order (`RDB_TYPE_ZSET_LISTPACK`, and `_ZSET_ZIPLIST` converted).
     ZSetListpack(Listpack),
     /// A sorted set's distinct members and scores (`RDB_TYPE_ZSET_2`, and
     /// the older `RDB_TYPE_ZSET` with scores as text).
@@ -117,6 +129,20 @@ pub enum RdbError {
     /// A collection with no elements (Redis refuses to load empty keys).
     #[error("Bad data format")]
     EmptyValue,
+    /// A ziplist that fails Redis's deep integrity check, or whose pairs
+    /// (hash, sorted set) are odd or repeat a field; the type says which
+    /// value it was for, as Redis's log names it.
+    #[error("Bad data format")]
+    BadZiplist(value::ValueType, ziplist::ZiplistError),
+    /// A zipmap that fails Redis's deep integrity check or repeats a field.
+    #[error("Bad data format")]
+    BadZipmap(zipmap::ZipmapError),
+    /// A string where a list needs a non-empty one (a quicklist node).
+    #[error("Bad data format")]
+    EmptyNode,
+    /// A stream node's listpack that is not a well-formed listpack.
+    #[error("Bad data format")]
+    BadStreamListpack(crate::listpack::ListpackError),
     /// An intset blob that is not a well-formed intset.
     #[error("Bad data format")]
     BadIntSet(crate::intset::IntSetError),
@@ -130,4 +156,45 @@ pub enum RdbError {
     /// A stream whose nodes, IDs, counters or groups do not add up.
     #[error("Bad data format")]
     BadStream(&'static str),
+}
+
+impl RdbError {
+    /// What was wrong, for the log (Redis logs each refused RESTORE payload
+    /// and each corrupt file with the check that failed, worded as here).
+    pub fn reason(&self) -> String {
+        use value::ValueType;
+        match self {
+            RdbError::PayloadTooShort(_) | RdbError::VersionTooNew(_) | RdbError::ChecksumMismatch { .. } => {
+                format!("DUMP payload version or checksum are wrong ({self:?})")
+            }
+            RdbError::Truncated => "Short read: the value ends early".into(),
+            RdbError::TrailingBytes(n) => format!("{n} bytes left after the value"),
+            RdbError::UnknownType(t) => format!("Unknown RDB object type {t}"),
+            RdbError::UnsupportedType(t) => format!("Unsupported RDB object type {t}"),
+            RdbError::BadLengthEncoding(b) => format!("Unknown length encoding {b} in rdbLoadLen()"),
+            RdbError::UnknownStringEncoding(e) => format!("Unknown RDB string encoding type {e}"),
+            RdbError::UnexpectedEncodedLength(e) => format!("Encoded value {e} where a length was expected"),
+            RdbError::LengthTooLarge(n) => format!("Length {n} is larger than the input"),
+            RdbError::LzfCorrupt(why) => format!("Invalid LZF compressed string: {why}"),
+            RdbError::BadNodeContainer(c) => format!("Quicklist integrity check failed: node container {c}"),
+            RdbError::EmptyNode => "Quicklist integrity check failed: an empty node".into(),
+            RdbError::BadListpack(e) => format!("Listpack integrity check failed: {e}"),
+            RdbError::BadZiplist(ty, e) => {
+                let what = match ty {
+                    ValueType::HashZiplist => "Hash ziplist",
+                    ValueType::ZsetZiplist => "Zset ziplist",
+                    ValueType::ListZiplist => "List ziplist",
+                    _ => "Ziplist",
+                };
+                format!("{what} integrity check failed: {e}")
+            }
+            RdbError::BadZipmap(e) => format!("Zipmap integrity check failed: {e}"),
+            RdbError::BadStreamListpack(e) => format!("Stream listpack integrity check failed: {e}"),
+            RdbError::EmptyValue => "Empty key".into(),
+            RdbError::BadIntSet(e) => format!("Intset integrity check failed: {e}"),
+            RdbError::Duplicate => "Duplicate set members, hash fields or sorted set members detected".into(),
+            RdbError::BadPairs => "Hash or zset listpack integrity check failed: odd count, bad score or order".into(),
+            RdbError::BadStream(why) => format!("Stream integrity check failed: {why}"),
+        }
+    }
 }

@@ -1,12 +1,14 @@
 //! A decoded [`RdbValue`] turned into the value the keyspace holds, in the
 //! encoding Redis would choose for it under the current thresholds
 //! (rdbLoadObject's conversions: a small `RDB_TYPE_SET` becomes an intset,
-//! a hash listpack over `hash-max-listpack-entries` a hashtable, …).
+//! a hash listpack over `hash-max-listpack-entries` a hashtable, an old
+//! list's elements quicklist nodes of `list-max-listpack-size`, …).
 
 use super::{RdbError, RdbValue};
 use crate::config::Config;
 use crate::hash::{self, Hash};
 use crate::keyspace::{NewValue, OwnedValue};
+use crate::listpack::LpValue;
 use crate::quicklist::QuickList;
 use crate::set::Set;
 use crate::zset::ZSet;
@@ -45,6 +47,19 @@ pub fn to_owned_value(value: RdbValue, limits: &EncodingLimits) -> Result<OwnedV
             NewValue::Str(_, enc) => OwnedValue::Str(bytes, enc),
         },
         RdbValue::List(nodes) => OwnedValue::List(QuickList::from_nodes(nodes, limits.list_fill)),
+        RdbValue::ListElements(lp) => {
+            // Pushed one by one, so nodes split where the fill says (and a
+            // large element gets a plain node), as Redis loads these lists.
+            let mut list = QuickList::new(limits.list_fill);
+            let mut digits = itoa::Buffer::new();
+            for v in lp.iter() {
+                match v {
+                    LpValue::Int(n) => list.push_back(digits.format(n).as_bytes()),
+                    LpValue::Str(s) => list.push_back(s),
+                }
+            }
+            OwnedValue::List(list)
+        }
         RdbValue::IntSet(s) => {
             let mut set = Set::Intset(s);
             if set.len() > limits.max_intset {

@@ -192,7 +192,7 @@ pub fn read(r: &mut Reader<'_>, v2: bool) -> Result<Stream, RdbError> {
     for _ in 0..nodes {
         let key = r.read_string()?;
         let master = StreamId::from_be_bytes(&key).ok_or(bad("a node key is not 16 bytes"))?;
-        let lp = Listpack::from_bytes(r.read_string()?).map_err(RdbError::BadListpack)?;
+        let lp = Listpack::from_bytes(r.read_string()?).map_err(RdbError::BadStreamListpack)?;
         if lp.is_empty() {
             return Err(bad("an empty node listpack"));
         }
@@ -243,7 +243,7 @@ pub fn read(r: &mut Reader<'_>, v2: bool) -> Result<Stream, RdbError> {
             let delivery_time = i64::from_le_bytes(r.read_array()?);
             let delivery_count = r.read_len()?;
             if g.pel.insert(id, Nack { delivery_time, delivery_count, consumer: Vec::new() }).is_some() {
-                return Err(RdbError::Duplicate);
+                return Err(bad("Duplicated global PEL entry loading stream consumer group"));
             }
         }
         let nconsumers = r.read_len()?;
@@ -263,14 +263,14 @@ pub fn read(r: &mut Reader<'_>, v2: bool) -> Result<Stream, RdbError> {
                 nack.consumer = cname.clone();
             }
             if g.consumers.insert(cname, Consumer { seen_time, pel }).is_some() {
-                return Err(RdbError::Duplicate);
+                return Err(bad("Duplicate stream consumer detected"));
             }
         }
         if owned.len() != g.pel.len() {
             return Err(bad("a pending entry has no consumer"));
         }
         if s.groups.insert(name, g).is_some() {
-            return Err(RdbError::Duplicate);
+            return Err(bad("Duplicated consumer group name"));
         }
     }
     Ok(s)
