@@ -43,6 +43,10 @@ fn tick(srv: &mut Server, hz: u64) {
         st.inst_output.track(now, st.net_output_bytes as i64);
     }
     close_idle_clients(srv, now);
+    // Nothing touches the keyspace while it loads.
+    if srv.rdb.loading.is_some() {
+        return;
+    }
     crate::cmd::dump::close_idle_migrate_sockets(srv, now);
     if srv.active_expire_enabled {
         let budget = Duration::from_micros(1_000_000 * SLOW_TIME_PERC / 100 / hz);

@@ -354,6 +354,12 @@ fn check_and_call(
         reject(srv, client_id, Some(def.id), out, &CmdError::Coded("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.".into()));
         return Err(Rejected::Error);
     }
+    // While the dataset loads only what is flagged `loading` runs (EXEC
+    // never: what it queued may not be).
+    if srv.rdb.loading.is_some() && (!flags.contains(CmdFlags::LOADING) || spec.name == "exec") {
+        reject(srv, client_id, Some(def.id), out, &CmdError::Coded("LOADING Redis is loading the dataset in memory".into()));
+        return Err(Rejected::Error);
+    }
     // With maxmemory and the noeviction policy, commands that may grow the
     // dataset are refused once memory is over the limit. (The other
     // policies evict instead: issue 7.)

@@ -51,6 +51,7 @@ pub mod intset;
 pub mod keyspace;
 pub mod listener;
 pub mod listpack;
+pub mod loading;
 pub mod longdouble;
 pub mod log;
 pub mod prefetch;

@@ -87,15 +87,24 @@ async fn serve(config: Config) -> i32 {
         }
     }
     tracing::info!("Server initialized");
-    let loaded = if server.config.get_bool("appendonly") { load_aof(&mut server) } else { load_snapshot(&mut server) };
-    if let Err(code) = loaded {
-        return code;
+    // A master's snapshot loads while clients connect (they get -LOADING);
+    // the AOF, and a replica's snapshot, load before.
+    let snapshot = std::path::PathBuf::from(server.config.get_str("dbfilename"));
+    let appendonly = server.config.get_bool("appendonly");
+    let load_behind = !appendonly && server.config.replica_of().is_none() && snapshot.exists();
+    if !load_behind {
+        let loaded = if appendonly { load_aof(&mut server) } else { load_snapshot(&mut server) };
+        if let Err(code) = loaded {
+            return code;
+        }
     }
     if let Some((host, port)) = server.config.replica_of() {
         server.master_generation += 1;
         server.master = Some(crate::replica::Master::new(host, port, server.master_generation));
     }
-    tracing::info!("Ready to accept connections");
+    if !load_behind {
+        tracing::info!("Ready to accept connections");
+    }
     let single_thread = server.config.get_i64("io-threads") <= 1;
     let shared = Shared::new(server);
     shared.script.attach(&shared, listeners.iter().map(|l| l.as_raw_fd()).collect(), single_thread);
@@ -104,6 +113,9 @@ async fn serve(config: Config) -> i32 {
     }
     tokio::spawn(crate::cron::run(shared.clone()));
     tokio::spawn(crate::snapshot::run(shared.clone()));
+    if load_behind {
+        crate::loading::start(shared.clone(), snapshot, |_| tracing::info!("Ready to accept connections"));
+    }
 
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
@@ -123,8 +135,9 @@ async fn serve(config: Config) -> i32 {
     if srv.aof.on {
         srv.aof.stop();
     }
-    // A signal saves if save points are configured (SHUTDOWN saved already).
-    if srv.shutdown.is_none() && !srv.config.save_params().is_empty() {
+    // A signal saves if save points are configured (SHUTDOWN saved already);
+    // half a dataset is never saved over the file it is loading from.
+    if srv.shutdown.is_none() && !srv.config.save_params().is_empty() && srv.rdb.loading.is_none() {
         crate::cmd::server::final_save(&mut srv, false);
     }
     if let Some(pidfile) = Some(srv.config.get_str("pidfile")).filter(|p| !p.is_empty()) {

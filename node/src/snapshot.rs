@@ -53,6 +53,8 @@ pub struct RdbState {
     pub saves: u64,
     /// What the last RDB load stored and dropped as expired.
     pub last_load: crate::rdb::file::LoadCounts,
+    /// The start-up load in progress.
+    pub loading: Option<crate::loading::Progress>,
     ids: u64,
     /// Wakes the task that walks a BGSAVE's tables.
     pub wake: Arc<tokio::sync::Notify>,
@@ -69,6 +71,7 @@ impl Default for RdbState {
             last_try_secs: 0,
             saves: 0,
             last_load: Default::default(),
+            loading: None,
             ids: 0,
             wake: Arc::new(tokio::sync::Notify::new()),
         }
@@ -295,7 +298,7 @@ pub fn abort(srv: &mut Server) {
 /// asks for ("save 900 1": at least 1 change and 900 seconds since the
 /// last save), not retried sooner than a few seconds after a failure.
 pub fn cron(srv: &mut Server) {
-    if srv.rdb.job.is_some() {
+    if srv.rdb.job.is_some() || srv.rdb.loading.is_some() {
         return;
     }
     if std::mem::take(&mut srv.rdb.scheduled) {

@@ -362,3 +362,55 @@ fn every_type_and_encoding_round_trips_through_redis() {
     let node = Server::start(&args);
     assert_eq!(snapshot(&node), original, "Corvid loading Redis's file");
 }
+
+/// A snapshot loads while clients connect: until it is in, PING and reads
+/// get -LOADING, INFO reports the progress, and once done every key is
+/// there (the hidden key-load-delay slows the load down, as Redis's tests
+/// do).
+#[test]
+fn clients_get_loading_while_the_snapshot_loads() {
+    let dir = Dir::new("loading");
+    {
+        let node = Server::start(&["--dir", dir.arg(), "--enable-debug-command", "yes"]);
+        let mut c = node.raw();
+        c.cmd(&["DEBUG", "POPULATE", "20000", "key", "100"]);
+        assert_eq!(c.cmd(&["SAVE"]), "+OK\r\n");
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    /// The node, killed when the test ends however it ends.
+    struct Node(std::process::Child);
+    impl Drop for Node {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    // Started by hand: the harness waits for "Ready to accept
+    // connections", which comes once the load is done.
+    let _node = Node(
+        std::process::Command::new(corvid_tests::node_binary())
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--dir", dir.arg(), "--key-load-delay", "200"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut c = loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(_) => break corvid_tests::RawConn::connect(port),
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
+        }
+    };
+    assert_eq!(c.cmd(&["PING"]), "-LOADING Redis is loading the dataset in memory\r\n");
+    assert_eq!(c.cmd(&["GET", "key:1"]), "-LOADING Redis is loading the dataset in memory\r\n");
+    let info = c.cmd(&["INFO", "persistence"]).text();
+    assert_eq!(corvid_tests::info_field(&info, "loading"), Some("1"), "{info}");
+    assert!(corvid_tests::info_field(&info, "loading_total_bytes").is_some_and(|b| b != "0"), "{info}");
+    corvid_tests::eventually(std::time::Duration::from_secs(60), "the load to finish", || c.cmd(&["PING"]) == "+PONG\r\n");
+    assert_eq!(c.cmd(&["DBSIZE"]), ":20000\r\n");
+    // DEBUG POPULATE pads "value:N" with zero bytes to the size asked.
+    assert_eq!(c.cmd(&["GET", "key:1"]), format!("$100\r\nvalue:1{}\r\n", "\0".repeat(93)).as_str());
+    let info = c.cmd(&["INFO", "persistence"]).text();
+    assert_eq!(corvid_tests::info_field(&info, "loading"), Some("0"));
+    assert_eq!(corvid_tests::info_field(&info, "rdb_last_load_keys_loaded"), Some("20000"));
+}

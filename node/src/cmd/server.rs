@@ -134,7 +134,8 @@ fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     }
     // A BGSAVE in progress is dropped, as Redis kills its child.
     crate::snapshot::abort(ctx.srv);
-    let wants_save = save || (!nosave && !ctx.srv.config.save_params().is_empty());
+    // Half a dataset is never saved over the file it is loading from.
+    let wants_save = (save || (!nosave && !ctx.srv.config.save_params().is_empty())) && ctx.srv.rdb.loading.is_none();
     // The final snapshot is written here, so a failure can still refuse
     // the shutdown (prepareForShutdown); the rest happens in the listener.
     if wants_save && !final_save(ctx.srv, force) {

@@ -190,12 +190,14 @@ pub struct LoadCounts {
 }
 
 /// A key read from the file, before it goes into a database.
-struct Loaded {
+pub struct Loaded {
     db: usize,
     key: Vec<u8>,
     value: crate::keyspace::OwnedValue,
     expire_at: Option<i64>,
     lru: Option<u32>,
+    /// Bytes of the file read once this key was.
+    pub end: usize,
 }
 
 /// Load a whole file image, storing keys as they are read (a corrupt file
@@ -205,17 +207,50 @@ struct Loaded {
 /// `functions`. The checksum is computed on another thread while the
 /// keys are read: on a large file it is a fifth of the work.
 pub fn load(image: &[u8], dbs: &mut Databases, functions: &mut Vec<Vec<u8>>, limits: &EncodingLimits, now_ms: i64) -> Result<LoadCounts, LoadError> {
+    let (db_count, policy) = (dbs.dbs.len(), dbs.policy);
+    let mut loaded = 0;
+    let (codes, expired) = decode(image, db_count, limits, now_ms, policy, 0, &mut |item| {
+        loaded += matches!(item, Item::Key(_)) as usize;
+        store(item, dbs)
+    })?;
+    *functions = codes;
+    Ok(LoadCounts { loaded, expired })
+}
+
+/// Store what [`decode`] read.
+pub fn store(item: Item, dbs: &mut Databases) {
+    match item {
+        Item::Key(k) => store_one(k, dbs),
+        Item::Sizes(db, keys) => dbs.dbs[db].reserve(keys),
+    }
+}
+
+/// Read a whole file image, handing every key to `out` as it is read,
+/// and check its checksum, computed on another thread meanwhile (on a
+/// large file it is a fifth of the work). `key_delay_us` (the hidden
+/// `key-load-delay`, for tests) sleeps that long after each key. The
+/// function libraries and how many keys were dropped as expired come back.
+pub fn decode(
+    image: &[u8],
+    db_count: usize,
+    limits: &EncodingLimits,
+    now_ms: i64,
+    policy: crate::access::AccessPolicy,
+    key_delay_us: u64,
+    out: &mut dyn FnMut(Item),
+) -> Result<(Vec<Vec<u8>>, usize), LoadError> {
     let body = image.len().saturating_sub(8);
     std::thread::scope(|scope| {
         let crc = scope.spawn(|| crc64(0, &image[..body]));
-        let (db_count, policy) = (dbs.dbs.len(), dbs.policy);
         let mut loaded = 0;
-        let parsed = parse(image, db_count, limits, now_ms, false, policy, &mut |item| match item {
-            Item::Key(k) => {
-                store_one(k, dbs);
+        let parsed = parse(image, db_count, limits, now_ms, false, policy, &mut |item| {
+            if let Item::Key(_) = item {
                 loaded += 1;
+                if key_delay_us > 0 {
+                    std::thread::sleep(std::time::Duration::from_micros(key_delay_us));
+                }
             }
-            Item::Sizes(db, keys) => dbs.dbs[db].reserve(keys),
+            out(item)
         });
         let (used, codes, expired, empty, stored) = parsed?;
         if let Some(expected) = stored.filter(|&c| c != 0) {
@@ -225,9 +260,8 @@ pub fn load(image: &[u8], dbs: &mut Databases, functions: &mut Vec<Vec<u8>>, lim
                 return Err(LoadError::Checksum { expected, got });
             }
         }
-        *functions = codes;
         log_done(loaded, expired, empty);
-        Ok(LoadCounts { loaded, expired })
+        Ok((codes, expired))
     })
 }
 
@@ -272,7 +306,7 @@ fn store_one(k: Loaded, dbs: &mut Databases) {
 }
 
 /// What [`parse`] hands over as it reads.
-enum Item {
+pub enum Item {
     Key(Loaded),
     /// RESIZEDB: about this many keys are coming for this database.
     Sizes(usize, usize),
@@ -351,7 +385,7 @@ fn parse(
                     expired += 1;
                     continue;
                 }
-                out(Item::Key(Loaded { db, key, value, expire_at: expire, lru }));
+                out(Item::Key(Loaded { db, key, value, expire_at: expire, lru, end: 9 + r.position() }));
             }
         }
     }
@@ -366,16 +400,38 @@ fn parse(
 /// to fill it.
 pub fn load_file(path: &Path, dbs: &mut Databases, functions: &mut Vec<Vec<u8>>, limits: &EncodingLimits, now_ms: i64) -> Result<LoadCounts, LoadError> {
     let file = std::fs::File::open(path)?;
+    load(&map(&file)?, dbs, functions, limits, now_ms)
+}
+
+/// A snapshot file's bytes, mapped for a load.
+pub fn map(file: &std::fs::File) -> Result<Mapped, LoadError> {
     if file.metadata()?.len() == 0 {
-        return load(&[], dbs, functions, limits, now_ms);
+        return Ok(Mapped::Empty);
     }
-    // SAFETY: the map is read-only and lives only for this call. The file
+    // SAFETY: the map is read-only and lives only for the load. The file
     // is the node's own snapshot in its own directory; a BGSAVE replaces
     // it by rename, which leaves the mapped inode intact. Only another
     // process truncating it in place could fault the reads, as it could
     // corrupt a read() of it.
-    let map = unsafe { memmap2::MmapOptions::new().populate().map(&file)? };
-    load(&map, dbs, functions, limits, now_ms)
+    let map = unsafe { memmap2::MmapOptions::new().populate().map(file)? };
+    Ok(Mapped::Map(map))
+}
+
+/// What [`map`] gives: an empty file cannot be mapped.
+pub enum Mapped {
+    Empty,
+    Map(memmap2::Mmap),
+}
+
+impl std::ops::Deref for Mapped {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        match self {
+            Mapped::Empty => &[],
+            Mapped::Map(m) => m,
+        }
+    }
 }
 
 #[cfg(test)]
