@@ -159,13 +159,7 @@ fn load_snapshot(server: &mut Server) -> Result<(), i32> {
     let now = crate::clock::now_ms();
     let mut functions = Vec::new();
     let loaded = crate::rdb::file::load_file(&path, &mut server.db, &mut functions, &limits, now)
-        .map_err(|e| {
-            if matches!(e, crate::rdb::file::LoadError::Checksum { .. }) {
-                tracing::warn!("{e}. Aborting now.");
-                tracing::warn!("Internal error in RDB reading file {}: RDB CRC error", path.display());
-            }
-            e.report()
-        })
+        .map_err(|e| e.report())
         .and_then(|counts| {
             let installed = server.scripting.install_libraries(&functions, false);
             installed.map(|_| counts).map_err(|e| vec![format!("Fatal error loading the DB: {e}. Exiting.")])

@@ -309,13 +309,7 @@ pub fn rewrite(srv: &mut Server) -> Result<(), RewriteError> {
     let result = rewrite_inner(srv);
     srv.aof.last_rewrite_secs = started.elapsed().as_secs() as i64;
     match &result {
-        Ok(()) => {
-            let aof = &mut srv.aof;
-            aof.rewrites += 1;
-            aof.rewrite_failures = 0;
-            aof.last_rewrite_ok = true;
-            tracing::info!("Background AOF rewrite finished successfully");
-        }
+        Ok(()) => rewrite_succeeded(srv),
         Err(e) => rewrite_failed(srv, e),
     }
     result
@@ -426,12 +420,8 @@ pub fn finish_rewrite(srv: &mut Server, base: PendingBase, written: std::io::Res
     let installed = written.map_err(|e| io_err("Error writing the AOF base file", &base.path, e)).and_then(|()| install_base(srv, &base));
     match installed {
         Ok(()) => {
-            let aof = &mut srv.aof;
-            aof.rewrites += 1;
-            aof.rewrite_failures = 0;
-            aof.last_rewrite_ok = true;
             tracing::info!("Background AOF rewrite terminated with success");
-            tracing::info!("Background AOF rewrite finished successfully");
+            rewrite_succeeded(srv);
         }
         Err(e) => {
             let _ = std::fs::remove_file(&base.path);
@@ -455,6 +445,14 @@ fn install_base(srv: &mut Server, base: &PendingBase) -> Result<(), RewriteError
     srv.aof.current_size = size + if srv.aof.file.is_some() { srv.aof.incr_size } else { 0 };
     delete_history(srv, &paths);
     Ok(())
+}
+
+fn rewrite_succeeded(srv: &mut Server) {
+    let aof = &mut srv.aof;
+    aof.rewrites += 1;
+    aof.rewrite_failures = 0;
+    aof.last_rewrite_ok = true;
+    tracing::info!("Background AOF rewrite finished successfully");
 }
 
 fn rewrite_failed(srv: &mut Server, e: &RewriteError) {

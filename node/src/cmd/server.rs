@@ -163,6 +163,8 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                     "    Output a hex signature representing the current DB content.",
                     "DIGEST-VALUE <key> [<key> ...]",
                     "    Output a hex signature of the values of all the specified keys.",
+                    "LOG <message>",
+                    "    Write <message> to the server log.",
                     "OBJECT <key>",
                     "    Show low level info about the `key` and associated value.",
                     "POPULATE <count> [<prefix>] [<size>]",
@@ -294,6 +296,10 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                 let enc = if val.len() <= super::EMBSTR_MAX { StrEncoding::Embstr } else { StrEncoding::Raw };
                 ctx.srv.db.dbs[db].insert(&key, NewValue::Str(&val, enc), None, lru);
             }
+            ctx.out.ok();
+        }
+        (b"log", 3) => {
+            tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(args.get(2)));
             ctx.out.ok();
         }
         (b"digest", 2) => {

@@ -59,6 +59,13 @@ impl LoadError {
     /// a report in the form redis-check-rdb gives (Redis runs it at this
     /// point), which operators and tests look for.
     pub fn report(&self) -> Vec<String> {
+        if let LoadError::Checksum { .. } = self {
+            return vec![
+                format!("{self}. Aborting now."),
+                "Internal error in RDB reading: RDB CRC error".into(),
+                "Terminating server after rdb file reading failure.".into(),
+            ];
+        }
         let LoadError::Value { offset, key, type_byte, error } = self else {
             return vec![format!("Fatal error loading the DB: {self}. Exiting.")];
         };
