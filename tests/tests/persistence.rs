@@ -376,7 +376,6 @@ fn clients_get_loading_while_the_snapshot_loads() {
         c.cmd(&["DEBUG", "POPULATE", "20000", "key", "100"]);
         assert_eq!(c.cmd(&["SAVE"]), "+OK\r\n");
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     /// The node, killed when the test ends however it ends.
     struct Node(std::process::Child);
     impl Drop for Node {
@@ -386,21 +385,34 @@ fn clients_get_loading_while_the_snapshot_loads() {
         }
     }
     // Started by hand: the harness waits for "Ready to accept
-    // connections", which comes once the load is done.
-    let _node = Node(
-        std::process::Command::new(corvid_tests::node_binary())
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--dir", dir.arg(), "--key-load-delay", "200"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut c = loop {
-        match std::net::TcpStream::connect(("127.0.0.1", port)) {
-            Ok(_) => break corvid_tests::RawConn::connect(port),
-            Err(_) => std::thread::sleep(std::time::Duration::from_millis(10)),
-        }
-    };
+    // connections", which comes once the load is done. Another test's
+    // server may take the port first: then this node exits, and the
+    // connection is to a server of another pid; try another port.
+    let (_node, mut c) = (0..5)
+        .find_map(|_| {
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let mut node = Node(
+                std::process::Command::new(corvid_tests::node_binary())
+                    .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--dir", dir.arg(), "--key-load-delay", "200"])
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .spawn()
+                    .unwrap(),
+            );
+            loop {
+                if node.0.try_wait().unwrap().is_some() {
+                    return None;
+                }
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    let mut c = corvid_tests::RawConn::connect(port);
+                    let info = c.cmd(&["INFO", "server"]).text();
+                    let ours = corvid_tests::info_field(&info, "process_id") == Some(node.0.id().to_string().as_str());
+                    return ours.then_some((node, c));
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        })
+        .expect("the node started on a free port");
     assert_eq!(c.cmd(&["PING"]), "-LOADING Redis is loading the dataset in memory\r\n");
     assert_eq!(c.cmd(&["GET", "key:1"]), "-LOADING Redis is loading the dataset in memory\r\n");
     let info = c.cmd(&["INFO", "persistence"]).text();
