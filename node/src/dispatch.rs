@@ -357,7 +357,7 @@ fn check_and_call(
     // While the dataset loads only what is flagged `loading` runs (EXEC
     // never: what it queued may not be).
     if srv.rdb.loading.is_some() && (!flags.contains(CmdFlags::LOADING) || spec.name == "exec") {
-        reject(srv, client_id, Some(def.id), out, &CmdError::Coded("LOADING Redis is loading the dataset in memory".into()));
+        reject(srv, client_id, Some(def.id), out, &CmdError::Coded(crate::errors::LOADING.into()));
         return Err(Rejected::Error);
     }
     // With maxmemory and the noeviction policy, commands that may grow the

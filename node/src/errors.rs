@@ -6,6 +6,10 @@
 
 use std::fmt;
 
+/// The reply to a command that cannot run while the dataset loads
+/// (shared.loadingerr).
+pub const LOADING: &str = "LOADING Redis is loading the dataset in memory";
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum CmdError {
     WrongType,

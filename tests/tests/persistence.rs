@@ -393,7 +393,9 @@ fn clients_get_loading_while_the_snapshot_loads() {
             let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
             let mut node = Node(
                 std::process::Command::new(corvid_tests::node_binary())
-                    .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--dir", dir.arg(), "--key-load-delay", "200"])
+                    .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--dir", dir.arg()])
+                    // Slow, and (for Redis) answering clients every KiB of the file.
+                    .args(["--key-load-delay", "200", "--loading-process-events-interval-bytes", "1024"])
                     .stdout(std::process::Stdio::null())
                     .stderr(std::process::Stdio::null())
                     .spawn()

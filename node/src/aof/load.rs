@@ -270,10 +270,10 @@ impl Commands<'_> {
                 before_multi = Some(valid_up_to);
             } else if name.eq_ignore_ascii_case(b"exec") && before_multi.is_some() {
                 before_multi = None;
-                run_queued(srv, client, &queued, &mut scratch).map_err(|e| self.unknown(e))?;
+                run_queued(srv, client, &queued, &mut scratch).map_err(|name| self.unknown(&name))?;
                 queued.clear();
             } else {
-                crate::dispatch::execute_loaded(srv, client, &args, &mut scratch).map_err(|e| self.unknown(e))?;
+                crate::dispatch::execute_loaded(srv, client, &args, &mut scratch).map_err(|_| self.unknown(name))?;
             }
             scratch.buf.clear();
             if before_multi.is_none() {
@@ -311,17 +311,20 @@ impl Commands<'_> {
         ))
     }
 
-    fn unknown(&self, e: crate::errors::CmdError) -> LoadError {
-        LoadError(format!("{e} reading the append only file {}", self.name))
+    /// A command (or subcommand) the table does not have; Redis's text.
+    fn unknown(&self, name: &[u8]) -> LoadError {
+        LoadError(format!("Unknown command '{}' reading the append only file {}", String::from_utf8_lossy(name), self.name))
     }
 }
 
-/// Run a transaction's commands, kept as RESP, back to back.
-fn run_queued(srv: &mut Server, client: ClientId, queued: &[u8], out: &mut corvid_proto::resp::Reply) -> Result<(), crate::errors::CmdError> {
+/// Run a transaction's commands, kept as RESP, back to back; the name of
+/// a command the table does not have stops it.
+fn run_queued(srv: &mut Server, client: ClientId, queued: &[u8], out: &mut corvid_proto::resp::Reply) -> Result<(), Vec<u8>> {
     let limits = Limits { max_bulk_len: i64::MAX, auth_required: false };
     let mut parser = RequestParser::new();
     while let Ok(Parsed::Command(cmd)) = parser.parse(queued, &limits) {
-        crate::dispatch::execute_loaded(srv, client, &parser.args(queued, cmd), out)?;
+        let args = parser.args(queued, cmd);
+        crate::dispatch::execute_loaded(srv, client, &args, out).map_err(|_| args.get(0).to_vec())?;
         out.buf.clear();
     }
     Ok(())

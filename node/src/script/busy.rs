@@ -175,6 +175,14 @@ pub fn serve(srv: &mut Server, client: ClientId, argv: &ArgVec) -> Option<Answer
     let resp3 = srv.clients.map.get(&client).is_some_and(|c| c.resp == 3);
     let mut out = Reply::new(resp3);
     let def = crate::dispatch::registry().find(&args).ok();
+    // A script replayed from the AOF is busy while the dataset loads:
+    // -LOADING comes first, as processCommand checks it first.
+    let loading = srv.db.loading || srv.rdb.loading.is_some();
+    if loading && !def.is_some_and(|d| d.spec.flags.contains(CmdFlags::LOADING)) {
+        let e = CmdError::Coded(crate::errors::LOADING.into());
+        crate::dispatch::reject(srv, client, def.map(|d| d.id), &mut out, &e);
+        return Some(Answer { bytes: out.buf, close: false });
+    }
     if !def.is_some_and(|d| d.spec.flags.contains(CmdFlags::ALLOW_BUSY)) {
         let e = CmdError::Coded(format!(
             "BUSY Redis is busy running a script. You can only call {} or SHUTDOWN NOSAVE.",
