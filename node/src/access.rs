@@ -33,6 +33,9 @@ fn minutes(now_ms: i64) -> u32 {
 #[derive(Debug, Clone, Copy)]
 pub struct AccessPolicy {
     pub lfu: bool,
+    /// An LRU or LFU maxmemory-policy: RDB files carry each key's idle
+    /// time or counter (rdbSaveKeyValuePair's savelru / savelfu).
+    pub saved: bool,
     pub lfu_log_factor: i64,
     pub lfu_decay_time: i64,
 }
@@ -125,7 +128,7 @@ mod tests {
 
     #[test]
     fn lfu_counter_grows_then_decays() {
-        let p = AccessPolicy { lfu: true, lfu_log_factor: 10, lfu_decay_time: 1 };
+        let p = AccessPolicy { lfu: true, saved: false, lfu_log_factor: 10, lfu_decay_time: 1 };
         let mut rng = rand::rng();
         let now = 1_700_000_000_000i64;
         let mut v = p.initial(now);
@@ -141,7 +144,7 @@ mod tests {
     #[test]
     fn restore_sets_idle_and_freq() {
         let now = 1_700_000_000_000i64;
-        let lru = AccessPolicy { lfu: false, lfu_log_factor: 10, lfu_decay_time: 1 };
+        let lru = AccessPolicy { lfu: false, saved: false, lfu_log_factor: 10, lfu_decay_time: 1 };
         let v = lru.restored(Some(3), Some(1000), now).unwrap();
         assert_eq!(idle_ms(v, now), 1_000_000);
         let lfu = AccessPolicy { lfu: true, ..lru };

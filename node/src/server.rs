@@ -323,8 +323,10 @@ impl Server {
 }
 
 pub fn access_policy(config: &Config) -> AccessPolicy {
+    let policy = config.get_str("maxmemory-policy");
     AccessPolicy {
-        lfu: config.get_str("maxmemory-policy").contains("lfu"),
+        lfu: policy.contains("lfu"),
+        saved: policy.contains("lfu") || policy.contains("lru"),
         lfu_log_factor: config.get_i64("lfu-log-factor"),
         lfu_decay_time: config.get_i64("lfu-decay-time"),
     }

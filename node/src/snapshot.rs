@@ -141,6 +141,8 @@ pub struct RdbSink {
     crc: u64,
     format: Format,
     selected: Option<usize>,
+    /// Which access bits keys carry (an LRU or LFU maxmemory-policy).
+    access: crate::access::AccessPolicy,
     /// Per database, (keys, keys with an expiry) when the snapshot began,
     /// for RESIZEDB; taken once written.
     sizes: Vec<Option<(usize, usize)>>,
@@ -186,6 +188,7 @@ impl RdbSink {
 
 impl SegmentSink for RdbSink {
     fn save(&mut self, db: usize, keys: &mut dyn Iterator<Item = Entry<'_>>) {
+        let now = crate::clock::now_ms();
         for e in keys {
             if self.selected != Some(db) {
                 let sizes = self.sizes.get_mut(db).and_then(Option::take);
@@ -196,7 +199,7 @@ impl SegmentSink for RdbSink {
                 self.selected = Some(db);
             }
             match self.format {
-                Format::Rdb { compress, .. } => file::write_key(&mut self.buf, &e, compress),
+                Format::Rdb { compress, .. } => file::write_key(&mut self.buf, &e, compress, &self.access, now),
                 Format::Commands => crate::aof::rewrite::write_key(&mut self.buf, &e),
             }
             self.keys += 1;
@@ -256,6 +259,7 @@ pub fn begin(srv: &mut Server, tmp: PathBuf, header: Vec<u8>, format: Format, pu
         crc: 0,
         format,
         selected: None,
+        access: srv.db.policy,
         sizes: srv.db.dbs.iter().map(|t| Some((t.len(), t.volatile_len()))).collect(),
         keys: 0,
         error: None,
@@ -445,6 +449,7 @@ mod tests {
             crc: 0,
             format: Format::Rdb { compress: false, checksum: false },
             selected: None,
+            access: policy(),
             sizes: vec![None; 4],
             keys: 0,
             error: None,
@@ -452,7 +457,7 @@ mod tests {
     }
 
     fn policy() -> AccessPolicy {
-        AccessPolicy { lfu: false, lfu_log_factor: 10, lfu_decay_time: 1 }
+        AccessPolicy { lfu: false, saved: false, lfu_log_factor: 10, lfu_decay_time: 1 }
     }
 
     fn set(dbs: &mut Databases, db: usize, k: &str, v: &str) {

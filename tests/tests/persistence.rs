@@ -428,3 +428,26 @@ fn clients_get_loading_while_the_snapshot_loads() {
     assert_eq!(corvid_tests::info_field(&info, "loading"), Some("0"));
     assert_eq!(corvid_tests::info_field(&info, "rdb_last_load_keys_loaded"), Some("20000"));
 }
+
+/// Under an LRU or LFU maxmemory-policy the file carries each key's idle
+/// time or LFU counter, and Redis 7.0 reads them back.
+#[test]
+fn idle_time_and_lfu_counter_survive_a_save() {
+    for (policy, option, value, query) in [("allkeys-lru", "IDLETIME", 1000, "IDLETIME"), ("allkeys-lfu", "FREQ", 42, "FREQ")] {
+        let dir = Dir::new(policy);
+        let args = ["--dir", dir.arg(), "--maxmemory-policy", policy];
+        let node = Server::start(&args);
+        let mut c = node.raw();
+        c.cmd(&["SET", "k", "v"]);
+        let payload = c.cmd(&["DUMP", "k"]);
+        let payload = &payload.as_bytes()[payload.as_bytes().iter().position(|&b| b == b'\n').unwrap() + 1..payload.as_bytes().len() - 2];
+        let reply = c.cmd_bytes(&[&b"RESTORE"[..], b"k", b"0", payload, b"REPLACE", option.as_bytes(), value.to_string().as_bytes()]);
+        assert_eq!(reply, "+OK\r\n");
+        assert_eq!(c.cmd(&["SAVE"]), "+OK\r\n");
+        drop(node);
+        let redis = Server::start_reference(&args);
+        let got: i64 = redis.raw().cmd(&["OBJECT", query, "k"]).text().trim_start_matches(':').trim().parse().unwrap();
+        // An LFU counter may lose one to decay if a minute turns meanwhile.
+        assert!((value - 1..=value + 5).contains(&got), "{policy}: OBJECT {query} is {got}, set to {value}");
+    }
+}

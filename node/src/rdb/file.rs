@@ -107,8 +107,9 @@ pub fn serialize(dbs: &Databases, functions: &[&[u8]], aux: &AuxInfo, compress: 
             continue;
         }
         write_select(&mut out, index, Some((table.len(), table.volatile_len())));
+        let now = crate::clock::now_ms();
         for e in table.iter() {
-            write_key(&mut out, &e, compress);
+            write_key(&mut out, &e, compress, &dbs.policy, now);
         }
     }
     write_eof(&mut out);
@@ -150,11 +151,21 @@ pub fn write_select(out: &mut Vec<u8>, db: usize, sizes: Option<(usize, usize)>)
     }
 }
 
-/// One key: its expiry, type, name and value.
-pub fn write_key(out: &mut Vec<u8>, e: &crate::keyspace::Entry<'_>, compress: bool) {
+/// One key: its expiry, its idle time or LFU counter when the policy
+/// saves them, type, name and value.
+pub fn write_key(out: &mut Vec<u8>, e: &crate::keyspace::Entry<'_>, compress: bool, access: &crate::access::AccessPolicy, now_ms: i64) {
     if let Some(at) = e.expire_at() {
         out.push(OPCODE_EXPIRETIME_MS);
         out.extend_from_slice(&at.to_le_bytes());
+    }
+    if access.saved {
+        if access.lfu {
+            out.push(OPCODE_FREQ);
+            out.push(access.lfu_decayed(e.lru(), now_ms) as u8);
+        } else {
+            out.push(OPCODE_IDLE);
+            encoding::write_len(out, (crate::access::idle_ms(e.lru(), now_ms) / 1000).max(0) as u64);
+        }
     }
     let v = e.value();
     out.push(ValueType::of_value(&v).byte());
@@ -457,7 +468,7 @@ mod tests {
     }
 
     fn dbs() -> Databases {
-        Databases::new(16, crate::access::AccessPolicy { lfu: false, lfu_log_factor: 10, lfu_decay_time: 1 })
+        Databases::new(16, crate::access::AccessPolicy { lfu: false, saved: false, lfu_log_factor: 10, lfu_decay_time: 1 })
     }
 
     fn hex(s: &str) -> Vec<u8> {
