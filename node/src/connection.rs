@@ -439,8 +439,10 @@ fn script_keys(args: &corvid_proto::resp::Args<'_>) -> Option<(usize, usize)> {
 fn prefetch_elements(table: &crate::keyspace::Table, parser: &RequestParser, buf: &[u8], window: &[Command], hashes: &[u64]) {
     use crate::keyspace::ElementArg;
     let mut found: [Option<(&crate::dict::Dict, u64)>; WINDOW] = [None; WINDOW];
+    // Each command's large sorted set, for the skiplist pass.
+    let mut sets: [Option<&crate::zset::ZSet>; WINDOW] = [None; WINDOW];
     let mut sorted = false;
-    for ((slot, &cmd), &h) in found.iter_mut().zip(window).zip(hashes) {
+    for (((slot, set), &cmd), &h) in found.iter_mut().zip(sets.iter_mut()).zip(window).zip(hashes) {
         let args = parser.args(buf, cmd);
         if args.len() < 3 || !matches!(args.get(0).first().map(u8::to_ascii_lowercase), Some(b's' | b'h' | b'z')) {
             continue;
@@ -448,8 +450,9 @@ fn prefetch_elements(table: &crate::keyspace::Table, parser: &RequestParser, buf
         if let Some((dict, arg)) = table.element_index(h, args.get(1)) {
             let member = match arg {
                 ElementArg::Second => args.get(2),
-                ElementArg::Last(_) => {
+                ElementArg::Last(z) => {
                     sorted = true;
+                    *set = Some(z);
                     args.get(args.len() - 1)
                 }
             };
@@ -462,7 +465,7 @@ fn prefetch_elements(table: &crate::keyspace::Table, parser: &RequestParser, buf
         dict.prefetch(*mh, 2);
     }
     if sorted {
-        warm_skiplists(table, parser, buf, window, hashes);
+        warm_skiplists(parser, buf, window, &sets);
     }
 }
 
@@ -471,13 +474,13 @@ fn prefetch_elements(table: &crate::keyspace::Table, parser: &RequestParser, buf
 /// set's skiplist (the member's current score, and ZADD's or ZINCRBY's new
 /// one), warmed together per set (see [`crate::skiplist::SkipList::warm`]).
 /// On a set of a million members those searches are most of a ZADD.
-fn warm_skiplists(table: &crate::keyspace::Table, parser: &RequestParser, buf: &[u8], window: &[Command], hashes: &[u64]) {
-    use crate::keyspace::ElementArg;
+fn warm_skiplists(parser: &RequestParser, buf: &[u8], window: &[Command], sets: &[Option<&crate::zset::ZSet>]) {
     // At most two places per command; commands on one set warm together.
     let mut targets = [(0.0, &b""[..]); 2 * WINDOW];
     let mut n = 0;
     let mut set: Option<&crate::zset::ZSet> = None;
-    for (&cmd, &h) in window.iter().zip(hashes) {
+    for (&cmd, &z) in window.iter().zip(sets) {
+        let Some(z) = z else { continue };
         let args = parser.args(buf, cmd);
         let name = args.get(0);
         let (adds, incr) = match () {
@@ -486,7 +489,6 @@ fn warm_skiplists(table: &crate::keyspace::Table, parser: &RequestParser, buf: &
             _ if name.eq_ignore_ascii_case(b"zrem") => (false, false),
             _ => continue,
         };
-        let Some((_, ElementArg::Last(z))) = table.element_index(h, args.get(1)) else { continue };
         if let Some(s) = set.filter(|&s| !std::ptr::eq(s, z)) {
             s.warm(&targets[..std::mem::take(&mut n)]);
         }
