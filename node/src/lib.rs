@@ -38,6 +38,7 @@ pub mod cmd;
 pub mod config;
 pub mod connection;
 pub mod cron;
+pub mod daemon;
 pub mod db;
 pub mod dict;
 pub mod dispatch;

@@ -13,6 +13,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 use crate::client::{Client, ClientId};
 use crate::config::Config;
+use crate::daemon::Supervisor;
 use crate::server::{Server, Shared};
 
 const PROTECTED_MODE_ERR: &[u8] = b"-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n";
@@ -20,6 +21,11 @@ const PROTECTED_MODE_ERR: &[u8] = b"-DENIED Redis is running in protected mode b
 /// Run a node until SHUTDOWN or a termination signal, then exit the
 /// process with its exit code.
 pub fn run(config: Config) -> i32 {
+    let supervisor = crate::daemon::supervisor(config.get_enum("supervised"));
+    let background = config.get_bool("daemonize") && supervisor == Supervisor::None;
+    if background {
+        crate::daemon::daemonize();
+    }
     crate::log::init(&config.get_str("loglevel"), &config.get_str("logfile"));
     let io_threads = config.get_i64("io-threads").max(1) as usize;
     let rt = if io_threads <= 1 {
@@ -34,14 +40,14 @@ pub fn run(config: Config) -> i32 {
             return 1;
         }
     };
-    let code = rt.block_on(serve(config));
+    let code = rt.block_on(serve(config, supervisor, background));
     // Exit with the runtime still standing: dropping it would close the
     // client sockets one task at a time while the listener still accepts;
     // the kernel closes them all at once, as when Redis exits.
     std::process::exit(code)
 }
 
-async fn serve(config: Config) -> i32 {
+async fn serve(config: Config, supervisor: Supervisor, background: bool) -> i32 {
     let port = config.get_i64("port") as u16;
     let exe = std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default();
     let config_file = config.config_file();
@@ -61,6 +67,13 @@ async fn serve(config: Config) -> i32 {
     );
     // Redis's logo line; Redis's test suite and tools look for " PID: ".
     tracing::info!("Running mode=standalone, port={port}. PID: {pid}");
+    // A daemon always leaves its pid behind, by default where Redis's does.
+    let pidfile = Some(server.config.get_str("pidfile"))
+        .filter(|p| !p.is_empty())
+        .or_else(|| background.then(|| crate::daemon::DEFAULT_PIDFILE.to_string()));
+    if let Some(path) = &pidfile {
+        crate::daemon::write_pidfile(path);
+    }
 
     let mut listeners = Vec::new();
     if port != 0 {
@@ -102,8 +115,9 @@ async fn serve(config: Config) -> i32 {
         server.master_generation += 1;
         server.master = Some(crate::replica::Master::new(host, port, server.master_generation));
     }
+    let replica = server.config.replica_of().is_some();
     if !load_behind {
-        tracing::info!("Ready to accept connections");
+        ready(supervisor, replica);
     }
     let single_thread = server.config.get_i64("io-threads") <= 1;
     let shared = Shared::new(server);
@@ -114,7 +128,7 @@ async fn serve(config: Config) -> i32 {
     tokio::spawn(crate::cron::run(shared.clone()));
     tokio::spawn(crate::snapshot::run(shared.clone()));
     if load_behind {
-        crate::loading::start(shared.clone(), snapshot, |_| tracing::info!("Ready to accept connections"));
+        crate::loading::start(shared.clone(), snapshot, move |_| ready(supervisor, replica));
     }
 
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
@@ -140,11 +154,24 @@ async fn serve(config: Config) -> i32 {
     if srv.shutdown.is_none() && !srv.config.save_params().is_empty() && srv.rdb.loading.is_none() {
         crate::cmd::server::final_save(&mut srv, false);
     }
-    if let Some(pidfile) = Some(srv.config.get_str("pidfile")).filter(|p| !p.is_empty()) {
-        let _ = std::fs::remove_file(pidfile);
+    if let Some(path) = pidfile {
+        let _ = std::fs::remove_file(path);
     }
     tracing::warn!("Corvid is now ready to exit, bye bye...");
     0
+}
+
+/// The dataset is in: say so in the log, and to systemd when it supervises.
+fn ready(supervisor: Supervisor, replica: bool) {
+    tracing::info!("Ready to accept connections");
+    if supervisor == Supervisor::Systemd {
+        crate::daemon::notify_systemd(if replica {
+            "STATUS=Ready to accept connections in read-only mode. Waiting for MASTER <-> REPLICA sync\n"
+        } else {
+            "STATUS=Ready to accept connections\n"
+        });
+        crate::daemon::notify_systemd("READY=1\n");
+    }
 }
 
 /// Load `dbfilename` from `dir` if it exists (loadDataFromDisk); a file that

@@ -20,7 +20,7 @@ pub mod raw;
 pub mod server;
 
 pub use raw::{multibulk, RawConn, Reply};
-pub use server::{node_binary, reference_binary, Server};
+pub use server::{fresh_dir, free_port, node_binary, reference_binary, Server};
 
 use std::time::{Duration, Instant};
 

@@ -100,7 +100,7 @@ fn target_dir() -> PathBuf {
 /// A loopback port nobody listened on a moment ago and that this process never handed
 /// out before. Another process can still take it before the node binds it: [`Server::start`]
 /// then retries on a new port.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
     loop {
         let port = TcpListener::bind(("127.0.0.1", 0))
@@ -113,7 +113,8 @@ fn free_port() -> u16 {
     }
 }
 
-fn fresh_dir() -> PathBuf {
+/// A new empty directory under the temp dir, named for this test process.
+pub fn fresh_dir() -> PathBuf {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let dir = env::temp_dir().join(format!(
         "corvid-test-{}-{}",
