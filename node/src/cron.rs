@@ -28,6 +28,7 @@ pub async fn run(shared: Arc<Shared>) {
 }
 
 fn tick(srv: &mut Server, hz: u64) {
+    crate::alloc::note_peak();
     let now = crate::clock::now_ms();
     srv.db.now_ms = now;
     if let Some(p) = srv.pause {

@@ -61,6 +61,8 @@ pub struct Databases {
     pub loading: bool,
     /// Whether the running command may update access times (CLIENT NO-TOUCH).
     pub no_touch: bool,
+    /// `lazyfree-lazy-user-del`: DEL frees as UNLINK does.
+    pub lazy_user_del: bool,
     /// Changes since the last save (INFO rdb_changes_since_last_save).
     pub dirty: u64,
     /// Keys deleted because they expired, for the replication stream to
@@ -78,6 +80,7 @@ impl Databases {
             now_ms: crate::clock::now_ms(),
             loading: false,
             no_touch: false,
+            lazy_user_del: false,
             dirty: 0,
             expired_log: None,
         }
@@ -167,6 +170,21 @@ impl Databases {
         }
     }
 
+    /// [`Self::delete`], leaving a large value to the background to free
+    /// when `lazy` (UNLINK, and DEL under lazyfree-lazy-user-del).
+    pub fn delete_lazily(&mut self, db: usize, key: &[u8], lazy: bool) -> bool {
+        if !lazy {
+            return self.delete(db, key);
+        }
+        match self.take(db, key) {
+            Some((value, _, _)) => {
+                crate::lazyfree::free(value);
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Remove a live key and hand back its contents (RENAME, MOVE, GETDEL).
     pub fn take(&mut self, db: usize, key: &[u8]) -> Option<(OwnedValue, Option<i64>, u32)> {
         if !self.exists(db, key) {
@@ -186,14 +204,36 @@ impl Databases {
     }
 
     pub fn flush(&mut self, db: usize) -> usize {
+        self.flush_lazily(db, false)
+    }
+
+    /// Empty one database; with `lazy`, its keys are freed in the
+    /// background (FLUSHDB ASYNC).
+    pub fn flush_lazily(&mut self, db: usize, lazy: bool) -> usize {
         let n = self.dbs[db].len();
-        self.dbs[db].clear();
+        if lazy {
+            crate::lazyfree::free_tables(vec![self.dbs[db].take_all()]);
+        } else {
+            self.dbs[db].clear();
+        }
         self.dirty += n as u64;
         n
     }
 
     pub fn flush_all(&mut self) -> usize {
-        (0..self.dbs.len()).map(|db| self.flush(db)).sum()
+        self.flush_all_lazily(false)
+    }
+
+    /// Empty every database (FLUSHALL [ASYNC]).
+    pub fn flush_all_lazily(&mut self, lazy: bool) -> usize {
+        if !lazy {
+            return (0..self.dbs.len()).map(|db| self.flush(db)).sum();
+        }
+        let tables: Vec<Table> = self.dbs.iter_mut().map(|t| t.take_all()).collect();
+        let n: usize = tables.iter().map(|t| t.len()).sum();
+        crate::lazyfree::free_tables(tables);
+        self.dirty += n as u64;
+        n
     }
 
     pub fn total_keys(&self) -> usize {

@@ -360,11 +360,14 @@ fn check_and_call(
         reject(srv, client_id, Some(def.id), out, &CmdError::Coded(crate::errors::LOADING.into()));
         return Err(Rejected::Error);
     }
-    // With maxmemory and the noeviction policy, commands that may grow the
-    // dataset are refused once memory is over the limit. (The other
-    // policies evict instead: issue 7.)
-    srv.oom = srv.maxmemory > 0 && srv.config.get_str("maxmemory-policy") == "noeviction" && crate::cmd::info::used_memory() > srv.maxmemory;
-    if srv.oom && is_denyoom && !from_master {
+    // Over maxmemory, keys are evicted first; if memory stays over with
+    // nothing left to evict, commands that may grow the dataset are
+    // refused, and so is queuing more into a transaction (processCommand).
+    // Scripts keep the verdict for their writes (script_oom).
+    srv.oom = srv.maxmemory > 0 && crate::evict::perform(srv) == crate::evict::Outcome::Fail;
+    let queuing = !matches!(spec.name, "exec" | "discard" | "quit" | "reset")
+        && srv.clients.map.get(&client_id).is_some_and(|c| c.multi.is_some());
+    if srv.oom && (is_denyoom || queuing) && !from_master {
         reject(srv, client_id, Some(def.id), out, &CmdError::Coded("OOM command not allowed when used memory > 'maxmemory'.".into()));
         return Err(Rejected::Error);
     }
@@ -496,6 +499,9 @@ fn run(
         st.usec += elapsed;
     }
     srv.stats.total_commands_processed += 1;
+    // Peak memory is sampled after each command, before the next one's
+    // eviction can lower it (call()).
+    crate::alloc::note_peak();
     if let Err(e) = result {
         srv.cmd_stats[def.id].failed_calls += 1;
         if !matches!(e, CmdError::Uncounted(_)) {

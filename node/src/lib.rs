@@ -30,6 +30,7 @@
 
 pub mod access;
 pub mod acl;
+pub mod alloc;
 pub mod aof;
 pub mod blocking;
 pub mod client;
@@ -43,6 +44,7 @@ pub mod db;
 pub mod dict;
 pub mod dispatch;
 pub mod errors;
+pub mod evict;
 pub mod float;
 pub mod geo;
 pub mod glob;
@@ -50,6 +52,7 @@ pub mod hash;
 pub mod hll;
 pub mod intset;
 pub mod keyspace;
+pub mod lazyfree;
 pub mod listener;
 pub mod listpack;
 pub mod loading;

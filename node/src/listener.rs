@@ -127,6 +127,7 @@ async fn serve(config: Config, supervisor: Supervisor, background: bool) -> i32 
     }
     tokio::spawn(crate::cron::run(shared.clone()));
     tokio::spawn(crate::snapshot::run(shared.clone()));
+    tokio::spawn(crate::evict::run(shared.clone()));
     if load_behind {
         crate::loading::start(shared.clone(), snapshot, move |_| ready(supervisor, replica));
     }

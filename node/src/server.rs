@@ -208,6 +208,9 @@ pub struct Server {
     pub scripting: crate::script::Scripting,
     /// Cached `maxmemory` (0: no limit).
     pub maxmemory: u64,
+    /// Cached `maxmemory-policy`.
+    pub maxmemory_policy: crate::evict::Policy,
+    pub eviction: crate::evict::Eviction,
     /// Memory was over `maxmemory` when the current command started
     /// (pre_command_oom_state).
     pub oom: bool,
@@ -275,6 +278,8 @@ impl Server {
             metrics_sampled_ms: 0,
             scripting: crate::script::Scripting::new(),
             maxmemory: 0,
+            maxmemory_policy: crate::evict::Policy::NoEviction,
+            eviction: Default::default(),
             oom: false,
             config,
         };
@@ -287,6 +292,8 @@ impl Server {
     pub fn refresh_cached_config(&mut self) {
         self.proto_max_bulk_len = self.config.get_i64("proto-max-bulk-len");
         self.maxmemory = self.config.get_i64("maxmemory").max(0) as u64;
+        self.maxmemory_policy = crate::evict::Policy::from_name(&self.config.get_str("maxmemory-policy"));
+        self.db.lazy_user_del = self.config.get_bool("lazyfree-lazy-user-del");
         self.scripting.busy_threshold_ms = self.config.get_i64("busy-reply-threshold").max(0) as u64;
         self.query_buffer_limit = self.config.get_i64("client-query-buffer-limit") as usize;
         self.acl.pubsub_default_all = self.config.get_str("acl-pubsub-default") == "allchannels";

@@ -95,6 +95,10 @@ impl Command {
 /// [`RequestParser::consume`], which rebases a partially read command.
 ///
 /// [`parse`]: RequestParser::parse
+/// Argument slots and inline bytes a drained parser keeps for reuse.
+const KEEP_ARGS: usize = 1024;
+const KEEP_INLINE: usize = 16 * 1024;
+
 #[derive(Debug, Default)]
 pub struct RequestParser {
     /// Start of the first unparsed byte.
@@ -166,8 +170,12 @@ impl RequestParser {
             }
         } else {
             self.args.clear();
+            // A command with a hundred thousand arguments must not leave
+            // its argument table behind (its memory counts as used_memory).
+            self.args.shrink_to(KEEP_ARGS);
         }
         self.inline_store.clear();
+        self.inline_store.shrink_to(KEEP_INLINE);
         self.cmd_first = 0;
         self.pos -= n;
         self.partial_start = self.partial_start.saturating_sub(n);

@@ -6,8 +6,9 @@
 
 use tikv_jemallocator::Jemalloc;
 
+// Counted, so used_memory and maxmemory see every byte at once (see alloc.rs).
 #[global_allocator]
-static GLOBAL: Jemalloc = Jemalloc;
+static GLOBAL: corvid_node::alloc::Counting<Jemalloc> = corvid_node::alloc::Counting(Jemalloc);
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

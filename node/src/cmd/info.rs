@@ -59,13 +59,6 @@ pub fn memory_stats() -> MemoryStats {
     MemoryStats { allocated, active, resident, rss: process_rss() }
 }
 
-/// Bytes allocated now (used_memory), for the maxmemory check.
-pub fn used_memory() -> u64 {
-    use tikv_jemalloc_ctl::{epoch, stats};
-    let _ = epoch::advance();
-    stats::allocated::read().unwrap_or(0) as u64
-}
-
 /// Resident set size from /proc/self/statm.
 pub fn process_rss() -> usize {
     let page = 4096;
@@ -163,15 +156,21 @@ pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything:
     if want("memory") {
         section(&mut s, "Memory");
         let m = memory_stats();
+        let used = crate::alloc::used_memory();
+        let peak = crate::alloc::peak_memory();
         let maxmemory = srv.config.get_i64("maxmemory") as u64;
         let sysmem = total_system_memory();
-        let frag = if m.allocated > 0 { m.rss as f64 / m.allocated as f64 } else { 0.0 };
+        let frag = if used > 0 { m.rss as f64 / used as f64 } else { 0.0 };
         let (lua_mem, fvm_mem) = (srv.scripting.vm.memory(), srv.scripting.fvm.memory());
         let _ = write!(
             s,
-            "used_memory:{used}\r\nused_memory_human:{used_h}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{rss_h}\r\nused_memory_peak:{used}\r\nused_memory_peak_human:{used_h}\r\nused_memory_peak_perc:100.00%\r\nused_memory_overhead:0\r\nused_memory_startup:0\r\nused_memory_dataset:{used}\r\nused_memory_dataset_perc:100.00%\r\nallocator_allocated:{used}\r\nallocator_active:{active}\r\nallocator_resident:{resident}\r\ntotal_system_memory:{sysmem}\r\ntotal_system_memory_human:{sysmem_h}\r\nused_memory_lua:{lua}\r\nused_memory_vm_eval:{lua}\r\nused_memory_lua_human:{lua_h}\r\nused_memory_scripts_eval:{scripts_mem}\r\nnumber_of_cached_scripts:{nscripts}\r\nnumber_of_functions:{nfuncs}\r\nnumber_of_libraries:{nlibs}\r\nused_memory_vm_functions:{fvm}\r\nused_memory_vm_total:{vm_total}\r\nused_memory_vm_total_human:{vm_total_h}\r\nused_memory_functions:0\r\nused_memory_scripts:{scripts_mem}\r\nused_memory_scripts_human:{scripts_mem_h}\r\nmaxmemory:{maxmemory}\r\nmaxmemory_human:{maxmemory_h}\r\nmaxmemory_policy:{policy}\r\nallocator_frag_ratio:{afr:.2}\r\nallocator_frag_bytes:{afb}\r\nallocator_rss_ratio:{arr:.2}\r\nallocator_rss_bytes:{arb}\r\nrss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_fragmentation_bytes:{fragb}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:jemalloc-5.3.0\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:0\r\nlazyfreed_objects:0\r\n",
-            used = m.allocated,
-            used_h = human_bytes(m.allocated as u64),
+            "used_memory:{used}\r\nused_memory_human:{used_h}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{rss_h}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{peak_h}\r\nused_memory_peak_perc:{peak_perc:.2}%\r\nused_memory_overhead:0\r\nused_memory_startup:0\r\nused_memory_dataset:{used}\r\nused_memory_dataset_perc:100.00%\r\nallocator_allocated:{allocated}\r\nallocator_active:{active}\r\nallocator_resident:{resident}\r\ntotal_system_memory:{sysmem}\r\ntotal_system_memory_human:{sysmem_h}\r\nused_memory_lua:{lua}\r\nused_memory_vm_eval:{lua}\r\nused_memory_lua_human:{lua_h}\r\nused_memory_scripts_eval:{scripts_mem}\r\nnumber_of_cached_scripts:{nscripts}\r\nnumber_of_functions:{nfuncs}\r\nnumber_of_libraries:{nlibs}\r\nused_memory_vm_functions:{fvm}\r\nused_memory_vm_total:{vm_total}\r\nused_memory_vm_total_human:{vm_total_h}\r\nused_memory_functions:0\r\nused_memory_scripts:{scripts_mem}\r\nused_memory_scripts_human:{scripts_mem_h}\r\nmaxmemory:{maxmemory}\r\nmaxmemory_human:{maxmemory_h}\r\nmaxmemory_policy:{policy}\r\nallocator_frag_ratio:{afr:.2}\r\nallocator_frag_bytes:{afb}\r\nallocator_rss_ratio:{arr:.2}\r\nallocator_rss_bytes:{arb}\r\nrss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_fragmentation_bytes:{fragb}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:jemalloc-5.3.0\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:{lazy_pending}\r\nlazyfreed_objects:{lazy_freed}\r\n",
+            used = used,
+            used_h = human_bytes(used as u64),
+            peak = peak,
+            peak_h = human_bytes(peak as u64),
+            peak_perc = used as f64 * 100.0 / peak.max(1) as f64,
+            allocated = m.allocated,
             rss = m.rss,
             rss_h = human_bytes(m.rss as u64),
             active = m.active,
@@ -183,7 +182,7 @@ pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything:
             afb = m.active.saturating_sub(m.allocated),
             arr = if m.active > 0 { m.resident as f64 / m.active as f64 } else { 0.0 },
             arb = m.resident.saturating_sub(m.active),
-            fragb = m.rss as i64 - m.allocated as i64,
+            fragb = m.rss as i64 - used as i64,
             lua = lua_mem,
             lua_h = human_bytes(lua_mem as u64),
             scripts_mem = srv.scripting.scripts_mem,
@@ -194,6 +193,8 @@ pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything:
             fvm = fvm_mem,
             vm_total = lua_mem + fvm_mem,
             vm_total_h = human_bytes((lua_mem + fvm_mem) as u64),
+            lazy_pending = crate::lazyfree::pending(),
+            lazy_freed = crate::lazyfree::freed(),
         );
     }
     if want("persistence") {
@@ -254,7 +255,7 @@ pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything:
         let ks = &srv.db.stats;
         let _ = write!(
             s,
-            "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:{:.2}\r\ninstantaneous_output_kbps:{:.2}\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:{}\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:{}\r\nexpired_stale_perc:{:.2}\r\nexpired_time_cap_reached_count:{}\r\nexpire_cycle_cpu_milliseconds:{}\r\nevicted_keys:0\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:0\r\ncurrent_eviction_exceeded_time:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\nlatest_fork_usec:0\r\ntotal_forks:{}\r\nmigrate_cached_sockets:{}\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:{}\r\ntotal_writes_processed:{}\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n",
+            "total_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:{:.2}\r\ninstantaneous_output_kbps:{:.2}\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:{}\r\nsync_full:0\r\nsync_partial_ok:0\r\nsync_partial_err:0\r\nexpired_keys:{}\r\nexpired_stale_perc:{:.2}\r\nexpired_time_cap_reached_count:{}\r\nexpire_cycle_cpu_milliseconds:{}\r\nevicted_keys:{}\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:{}\r\ncurrent_eviction_exceeded_time:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\nlatest_fork_usec:0\r\ntotal_forks:{}\r\nmigrate_cached_sockets:{}\r\nslave_expires_tracked_keys:0\r\nactive_defrag_hits:0\r\nactive_defrag_misses:0\r\nactive_defrag_key_hits:0\r\nactive_defrag_key_misses:0\r\ntotal_active_defrag_time:0\r\ncurrent_active_defrag_time:0\r\ntracking_total_keys:0\r\ntracking_total_items:0\r\ntracking_total_prefixes:0\r\nunexpected_error_replies:{}\r\ntotal_error_replies:{}\r\ndump_payload_sanitizations:0\r\ntotal_reads_processed:{}\r\ntotal_writes_processed:{}\r\nio_threaded_reads_processed:0\r\nio_threaded_writes_processed:0\r\nreply_buffer_shrinks:0\r\nreply_buffer_expands:0\r\n",
             st.total_connections_received,
             st.total_commands_processed,
             st.inst_ops.per_sec(),
@@ -267,6 +268,9 @@ pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything:
             ks.expired_stale_perc * 100.0,
             ks.expired_time_cap_reached,
             ks.expire_cycle_cpu_ms,
+            srv.eviction.evicted_keys,
+            srv.eviction.total_exceeded_ms(),
+            srv.eviction.exceeded_now_ms(),
             ks.hits,
             ks.misses,
             srv.pubsub.count(crate::pubsub::Kind::Channel),

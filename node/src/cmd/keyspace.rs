@@ -44,9 +44,10 @@ pub fn encoding_name(v: &ValueRef<'_>) -> &'static str {
 /// small values too.
 fn del(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let db = ctx.db;
+    let lazy = ctx.srv.db.lazy_user_del || args.get(0).eq_ignore_ascii_case(b"unlink");
     let mut n = 0;
     for i in 1..args.len() {
-        if ctx.srv.db.delete(db, args.get(i)) {
+        if ctx.srv.db.delete_lazily(db, args.get(i), lazy) {
             n += 1;
         }
     }
@@ -216,7 +217,7 @@ fn object(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let db = ctx.db;
     let policy = ctx.srv.db.policy;
     let now = ctx.srv.db.now_ms;
-    let shared_ints = ctx.srv.config.get_i64("maxmemory") == 0 || !ctx.srv.config.get_str("maxmemory-policy").contains("l");
+    let shared_ints = ctx.srv.maxmemory == 0 || !ctx.srv.maxmemory_policy.no_shared_integers();
     let Some(e) = ctx.srv.db.lookup(db, args.get(2), Lookup::NOTOUCH) else {
         ctx.out.null();
         return Ok(());
@@ -356,22 +357,21 @@ fn dbsize(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// FLUSHDB [ASYNC|SYNC] / FLUSHALL [ASYNC|SYNC]: the mode is validated; the
-/// tables are released inline (lazy free comes with the memory work).
-fn flush_mode(args: &Args<'_>) -> CmdResult {
-    if args.len() > 2 {
-        return Err(CmdError::Syntax);
+/// FLUSHDB [ASYNC|SYNC] / FLUSHALL [ASYNC|SYNC]: whether the keys are freed
+/// in the background (ASYNC, or neither under lazyfree-lazy-user-flush).
+fn flush_mode(ctx: &Ctx<'_>, args: &Args<'_>) -> Result<bool, CmdError> {
+    match args.len() {
+        1 => Ok(ctx.srv.config.get_bool("lazyfree-lazy-user-flush")),
+        2 if is(args.get(1), "sync") => Ok(false),
+        2 if is(args.get(1), "async") => Ok(true),
+        _ => Err(CmdError::Syntax),
     }
-    if args.len() == 2 && !is(args.get(1), "sync") && !is(args.get(1), "async") {
-        return Err(CmdError::Syntax);
-    }
-    Ok(())
 }
 
 fn flushdb(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    flush_mode(args)?;
+    let lazy = flush_mode(ctx, args)?;
     let db = ctx.db;
-    ctx.srv.db.flush(db);
+    ctx.srv.db.flush_lazily(db, lazy);
     // Replicas get it even when the database was already empty.
     ctx.srv.force_propagate = true;
     ctx.out.ok();
@@ -379,11 +379,11 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 }
 
 fn flushall(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    flush_mode(args)?;
+    let lazy = flush_mode(ctx, args)?;
     // A BGSAVE in progress would only save what is being dropped
     // (flushAllDataAndResetRDB kills the child).
     crate::snapshot::abort(ctx.srv);
-    let removed = ctx.srv.db.flush_all();
+    let removed = ctx.srv.db.flush_all_lazily(lazy);
     ctx.srv.db.dirty += removed as u64;
     // With save points, the empty dataset is saved at once, which resets
     // the change counter (flushAllDataAndResetRDB).

@@ -62,6 +62,8 @@ fn config_resetstat(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
         *s = Default::default();
     }
     ctx.srv.db.stats = Default::default();
+    ctx.srv.eviction.reset_stats();
+    crate::lazyfree::reset_stats();
     ctx.out.ok();
     Ok(())
 }

@@ -611,6 +611,22 @@ impl Table {
         Some((value, expire, lru))
     }
 
+    /// Move every key out into a table of its own, leaving this one empty
+    /// (a snapshot in progress saves them first and stays with this one):
+    /// FLUSHDB ASYNC frees the moved-out table in the background.
+    pub fn take_all(&mut self) -> Table {
+        while self.snapshot_step().is_some() {}
+        let taken = Table {
+            segments: std::mem::take(&mut self.segments),
+            len: self.len,
+            volatile: self.volatile,
+            rehash_cursor: 0,
+            snapshot: None,
+        };
+        self.clear();
+        taken
+    }
+
     /// Drop every key (a snapshot in progress saves them first).
     pub fn clear(&mut self) {
         while self.snapshot_step().is_some() {}
@@ -688,6 +704,45 @@ impl Table {
             r -= s.volatile.len();
         }
         None
+    }
+
+    /// About `n` keys for eviction to weigh, among all keys or only those
+    /// with an expiry (evictionPoolPopulate's dictGetSomeKeys): neighbours
+    /// in one size-weighted random segment, then the next segments if it
+    /// holds fewer.
+    pub fn sample(&self, volatile: bool, n: usize, rng: &mut impl rand::Rng, mut f: impl FnMut(Entry<'_>)) {
+        let size = |s: &Segment| if volatile { s.volatile.len() } else { s.len() };
+        let total = if volatile { self.volatile } else { self.len };
+        if total == 0 || n == 0 {
+            return;
+        }
+        let mut r = rng.random_range(0..total);
+        let mut first = 0;
+        for (i, s) in self.segments.iter().enumerate() {
+            if r < size(s) {
+                first = i;
+                break;
+            }
+            r -= size(s);
+        }
+        let mut picked: Vec<EntryPtr> = Vec::with_capacity(n);
+        for step in 0..SEGMENTS {
+            let s = &self.segments[(first + step) % SEGMENTS];
+            let want = n - picked.len();
+            if volatile {
+                let len = s.volatile.len();
+                let at = if step == 0 { r } else { 0 };
+                picked.extend((0..want.min(len)).map(|k| s.volatile[(at + k) % len]));
+            } else {
+                s.sample(rng, want, &mut picked);
+            }
+            if picked.len() >= n {
+                break;
+            }
+        }
+        for e in picked {
+            f(Entry::new(e));
+        }
     }
 
     /// Move `n` buckets of some segment's resize forward; false when no

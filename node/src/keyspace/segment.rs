@@ -380,6 +380,30 @@ impl Segment {
         Some(sample[rng.random_range(0..sample.len())])
     }
 
+    /// Up to `n` entries from consecutive buckets starting at a random one
+    /// (dictGetSomeKeys): cheap samples for eviction, where a bucket's
+    /// neighbours are as good a sample as any other keys.
+    pub fn sample(&self, rng: &mut impl rand::Rng, n: usize, out: &mut Vec<EntryPtr>) {
+        if self.used == 0 || n == 0 {
+            return;
+        }
+        let (n0, n1) = (self.tables[0].len(), self.tables[1].len());
+        let total = n0 + n1;
+        let start = rng.random_range(0..total);
+        let wanted = out.len() + n;
+        for step in 0..total {
+            let i = (start + step) % total;
+            let mut cur = if i < n0 { self.tables[0][i] } else { self.tables[1][i - n0] };
+            while let Some(e) = cur {
+                out.push(e);
+                if out.len() == wanted {
+                    return;
+                }
+                cur = e.next();
+            }
+        }
+    }
+
     /// Every entry, in bucket order.
     pub fn entries(&self) -> impl Iterator<Item = EntryPtr> + '_ {
         self.tables.iter().flat_map(|t| t.iter()).flat_map(|head| {
