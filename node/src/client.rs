@@ -83,6 +83,9 @@ pub struct Client {
     pub subs: crate::pubsub::Subscriptions,
     /// Pending output taken by the connection and not yet written.
     pub out_inflight: usize,
+    /// Replies the connection holds because the peer is not reading them
+    /// yet (as of the client's last batch).
+    pub out_queued: usize,
     /// Since when pending output has been over the soft limit.
     pub obuf_soft_since_ms: Option<i64>,
     /// The replica's acknowledged offset (REPLCONF ACK) and announced port.
@@ -134,6 +137,7 @@ impl Client {
             subs: Default::default(),
             obuf_soft_since_ms: None,
             out_inflight: 0,
+            out_queued: 0,
             repl_ack_offset: 0,
             repl_listening_port: 0,
             qbuf: 0,
@@ -151,6 +155,30 @@ impl Client {
     pub fn send(&mut self, bytes: &[u8]) {
         self.pending_out.extend_from_slice(bytes);
         self.wake.notify_one();
+    }
+
+    /// Output produced for the client and not written to its socket yet
+    /// (CLIENT LIST omem; what client-output-buffer-limit bounds).
+    pub fn output_bytes(&self) -> usize {
+        self.pending_out.capacity() + self.out_inflight + self.out_queued
+    }
+
+    /// Everything the client holds: buffers both ways and itself
+    /// (getClientMemoryUsage; INFO mem_clients_normal/slaves, tot-mem).
+    pub fn memory_bytes(&self) -> usize {
+        self.qbuf + self.qbuf_free + self.argv_mem + self.rbs + self.output_bytes() + std::mem::size_of::<Client>()
+    }
+
+    /// Which `client-output-buffer-limit` class applies (getClientType;
+    /// a master counts as normal).
+    pub fn output_class(&self) -> usize {
+        if self.is_replica && !self.is_monitor {
+            1
+        } else if self.subs.is_subscribed() {
+            2
+        } else {
+            0
+        }
     }
 
     /// Whether the peer is on this machine (for protected configs set to "local").
@@ -202,9 +230,10 @@ impl Client {
     /// the trailing newline; `user` is the name of its user.
     pub fn info_line(&self, now_ms: i64, user: &[u8]) -> String {
         let name = self.name.as_deref().map(String::from_utf8_lossy).unwrap_or_default();
-        let tot_mem = self.qbuf + self.qbuf_free + self.argv_mem + self.rbs + std::mem::size_of::<Client>();
+        let omem = self.output_bytes();
+        let tot_mem = self.memory_bytes();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll=0 omem=0 tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -225,6 +254,8 @@ impl Client {
             self.rbs,
             self.rbp,
             self.obl,
+            omem.div_ceil(16 * 1024),
+            omem,
             tot_mem,
             self.last_cmd,
             String::from_utf8_lossy(user),

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
 use corvid_proto::resp::{Command, Limits, Parsed, Reply, RequestParser};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use crate::client::ClientId;
@@ -31,6 +31,10 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
     let mut more = take_pending_input(&shared, id, &mut buf).await;
     let mut parser = RequestParser::new();
     let mut out = Reply::new(false);
+    // Replies the peer has not read yet: the connection keeps reading and
+    // running commands meanwhile, as Redis does (a client may write a
+    // whole pipeline before reading a reply), within the output limits.
+    let mut outq = OutQueue::default();
     let mut cmds: Vec<Command> = Vec::with_capacity(64);
     let (mut limits, mut qbuf_limit) = limits_for(&shared, id).await;
     'conn: loop {
@@ -38,14 +42,32 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
             buf.reserve(READ_CHUNK);
         }
         let n = if more { 0 } else { tokio::select! {
-            r = stream.read_buf(&mut buf) => match r {
-                Ok(0) | Err(_) => break 'conn,
+            r = stream.readable() => match r.and_then(|_| stream.try_read_buf(&mut buf)) {
+                Ok(0) => break 'conn,
                 Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue 'conn,
+                Err(_) => break 'conn,
             },
+            w = stream.writable(), if !outq.is_empty() => {
+                if w.is_err() || outq.write_now(&stream).is_err() {
+                    break 'conn;
+                }
+                if outq.is_empty() {
+                    shared.with_server(move |srv| {
+                        if let Some(c) = srv.clients.map.get_mut(&id) {
+                            c.out_queued = 0;
+                        }
+                    }).await;
+                }
+                continue 'conn;
+            }
             _ = wake.notified() => {
                 // Woken to close, to send output produced elsewhere (the
                 // replication stream, pub/sub messages), or to run input
-                // read while a script was busy.
+                // read while a script was busy. Replies queued earlier go first.
+                if outq.write_all(&mut stream).await.is_err() {
+                    break 'conn;
+                }
                 if !write_pending(&shared, id, &wake, &mut stream).await {
                     break 'conn;
                 }
@@ -162,12 +184,37 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                         srv.aof.flush();
                     }
                     srv.stats.net_output_bytes += out.len() as u64;
+                    let obuf_limits = srv.obuf_limits;
                     if let Some(c) = srv.clients.map.get_mut(&id) {
                         // What is left once the batch is consumed.
                         c.qbuf = buf.len() - parser.parsed_len();
                         c.qbuf_free = buf.capacity() - c.qbuf;
                         c.argv_mem = 0;
                         c.rbp = c.rbp.max(out.len());
+                        // Replies not yet read count against the client's
+                        // output limit; past it, the client is closed
+                        // without them (checkClientOutputBufferLimits).
+                        c.out_queued = outq.len() + out.len();
+                        if c.out_queued > 0 && !c.is_master {
+                            let limit = obuf_limits[c.output_class()];
+                            crate::pubsub::check_output_limit(c, limit, crate::clock::now_ms());
+                            if c.killed {
+                                close = true;
+                                out.buf.clear();
+                                outq = OutQueue::default();
+                            }
+                        }
+                        // What the socket does not take now stays queued
+                        // (written here, under the lock, so the count is
+                        // exact when the next command looks).
+                        if !out.is_empty() {
+                            if outq.push_and_write(&stream, &out.buf).is_err() {
+                                close = true;
+                                outq = OutQueue::default();
+                            }
+                            out.buf.clear();
+                        }
+                        c.out_queued = outq.len();
                     }
                     (limits, qbuf_limit) = limits_of(&srv, id);
                     if srv.shutdown.is_some() {
@@ -180,13 +227,20 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                 }
             }
             if !out.is_empty() {
-                if stream.write_all(&out.buf).await.is_err() {
+                // Replies made without the lock (a busy script answering
+                // for the server) or for a client already gone.
+                if outq.push_and_write(&stream, &out.buf).is_err() {
                     break 'conn;
                 }
                 out.buf.clear();
-                if out.buf.capacity() > OUT_KEEP {
-                    out.buf = Vec::with_capacity(READ_CHUNK);
-                }
+            }
+            if out.buf.capacity() > OUT_KEEP {
+                out.buf = Vec::with_capacity(READ_CHUNK);
+            }
+            // Before closing or waiting, the peer gets every reply so far.
+            let waits = close || shutting_down || blocked || waiting.is_some() || paused_until.is_some();
+            if waits && outq.write_all(&mut stream).await.is_err() {
+                break 'conn;
             }
             if shutting_down {
                 // The process exits next; closing first would let the
@@ -247,6 +301,76 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
     crate::cmd::server::stop_monitoring(&mut srv, id);
     srv.clients.map.remove(&id);
     crate::replication::detach(&mut srv, id);
+}
+
+/// Replies waiting for the peer to read them.
+#[derive(Default)]
+struct OutQueue {
+    buf: Vec<u8>,
+    /// Bytes of `buf` already written.
+    sent: usize,
+}
+
+impl OutQueue {
+    fn len(&self) -> usize {
+        self.buf.len() - self.sent
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn advance(&mut self, n: usize) {
+        self.sent += n;
+        if self.sent == self.buf.len() {
+            self.buf.clear();
+            self.sent = 0;
+            if self.buf.capacity() > OUT_KEEP {
+                self.buf = Vec::new();
+            }
+        }
+    }
+
+    /// Write what the socket takes without waiting; an error means the
+    /// connection is gone.
+    fn write_now(&mut self, stream: &TcpStream) -> std::io::Result<()> {
+        while !self.is_empty() {
+            match stream.try_write(&self.buf[self.sent..]) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => self.advance(n),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Send `bytes` after what is queued: straight to the socket when
+    /// nothing is (the usual case, no copy), queuing what it does not take.
+    fn push_and_write(&mut self, stream: &TcpStream, bytes: &[u8]) -> std::io::Result<()> {
+        let mut from = 0;
+        if self.is_empty() {
+            while from < bytes.len() {
+                match stream.try_write(&bytes[from..]) {
+                    Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                    Ok(n) => from += n,
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        self.buf.extend_from_slice(&bytes[from..]);
+        Ok(())
+    }
+
+    /// Write everything queued, waiting for the peer as long as it takes.
+    async fn write_all(&mut self, stream: &mut TcpStream) -> std::io::Result<()> {
+        if !self.is_empty() {
+            stream.write_all(&self.buf[self.sent..]).await?;
+            self.advance(self.len());
+        }
+        Ok(())
+    }
 }
 
 /// Write the client's pending output until none is left; false when the
@@ -310,7 +434,7 @@ async fn write_pending(shared: &Shared, id: ClientId, wake: &tokio::sync::Notify
         let pending = match shared.lock_async().await.clients.map.get_mut(&id) {
             Some(c) if !c.killed => {
                 let p = std::mem::take(&mut c.pending_out);
-                c.out_inflight = p.len();
+                c.out_inflight = p.capacity();
                 p
             }
             _ => return false,

@@ -44,6 +44,7 @@ fn tick(srv: &mut Server, hz: u64) {
         st.inst_output.track(now, st.net_output_bytes as i64);
     }
     close_idle_clients(srv, now);
+    enforce_soft_output_limits(srv, now);
     // Nothing touches the keyspace while it loads.
     if srv.rdb.loading.is_some() {
         return;
@@ -84,6 +85,19 @@ fn close_idle_clients(srv: &mut Server, now: i64) {
     for id in idle {
         tracing::debug!("Closing idle client");
         srv.clients.kill(id);
+    }
+}
+
+/// A client over its soft output limit is closed once it stayed over for
+/// the limit's seconds even if nothing more is sent to it (clientsCron's
+/// checkClientOutputBufferLimits).
+fn enforce_soft_output_limits(srv: &mut Server, now: i64) {
+    let limits = srv.obuf_limits;
+    for c in srv.clients.map.values_mut().filter(|c| c.obuf_soft_since_ms.is_some() && !c.killed) {
+        crate::pubsub::check_output_limit(c, limits[c.output_class()], now);
+        if c.killed {
+            c.wake.notify_one();
+        }
     }
 }
 

@@ -128,8 +128,7 @@ impl Eviction {
 /// to be sent and the AOF buffer, which eviction would only grow
 /// (freeMemoryGetNotCountedMemory).
 pub fn not_counted(srv: &Server) -> usize {
-    let replicas: usize =
-        srv.clients.map.values().filter(|c| c.is_replica).map(|c| c.pending_out.capacity() + c.out_inflight).sum();
+    let replicas: usize = srv.clients.map.values().filter(|c| c.is_replica).map(|c| c.output_bytes()).sum();
     replicas + srv.aof.buf.capacity()
 }
 

@@ -100,6 +100,7 @@ async fn serve(config: Config, supervisor: Supervisor, background: bool) -> i32 
         }
     }
     tracing::info!("Server initialized");
+    server.startup_memory = crate::alloc::used_memory();
     // A master's snapshot loads while clients connect (they get -LOADING);
     // the AOF, and a replica's snapshot, load before.
     let snapshot = std::path::PathBuf::from(server.config.get_str("dbfilename"));

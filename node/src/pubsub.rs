@@ -243,6 +243,11 @@ pub fn publish(srv: &mut Server, kind: Kind, channel: &[u8], message: &[u8], me:
             }
         }
     }
+    // A client cut off is gone for everyone at once, as Redis frees it
+    // before the next command: it receives nothing more.
+    for id in sink.killed {
+        forget(srv, id);
+    }
     receivers
 }
 
@@ -281,11 +286,13 @@ struct Delivery {
     me: Option<ClientId>,
     limit: crate::config::OutputBufferLimit,
     now_ms: i64,
+    /// Subscribers this publish pushed past their output limit.
+    killed: Vec<ClientId>,
 }
 
 impl Delivery {
     fn new(srv: &Server, me: Option<ClientId>) -> Delivery {
-        Delivery { me, limit: srv.config.client_output_buffer_limits()[2], now_ms: crate::clock::now_ms() }
+        Delivery { me, limit: srv.obuf_limits[2], now_ms: crate::clock::now_ms(), killed: Vec::new() }
     }
 
     fn deliver(&mut self, srv: &mut Server, id: ClientId, out: &mut Reply, msg: &Message) {
@@ -295,15 +302,19 @@ impl Delivery {
         }
         let Some(c) = srv.clients.map.get_mut(&id) else { return };
         c.send(msg.bytes(c.resp == 3));
+        let was_killed = c.killed;
         check_output_limit(c, self.limit, self.now_ms);
+        if c.killed && !was_killed {
+            self.killed.push(id);
+        }
     }
 }
 
 /// Close a client whose pending output passed its class's limits
 /// (checkClientOutputBufferLimits): the hard limit at once, the soft one
 /// when it stayed over it for its seconds.
-fn check_output_limit(c: &mut Client, limit: crate::config::OutputBufferLimit, now_ms: i64) {
-    let used = (c.pending_out.len() + c.out_inflight) as u64;
+pub fn check_output_limit(c: &mut Client, limit: crate::config::OutputBufferLimit, now_ms: i64) {
+    let used = c.output_bytes() as u64;
     let hard = limit.hard_limit_bytes > 0 && used >= limit.hard_limit_bytes;
     let soft_over = limit.soft_limit_bytes > 0 && used >= limit.soft_limit_bytes;
     let soft = soft_over && {

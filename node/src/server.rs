@@ -208,6 +208,11 @@ pub struct Server {
     pub scripting: crate::script::Scripting,
     /// Cached `maxmemory` (0: no limit).
     pub maxmemory: u64,
+    /// used_memory once the server was set up, before any data
+    /// (used_memory_startup).
+    pub startup_memory: usize,
+    /// Cached `client-output-buffer-limit` (normal, replica, pubsub).
+    pub obuf_limits: [crate::config::OutputBufferLimit; 3],
     /// Cached `maxmemory-policy`.
     pub maxmemory_policy: crate::evict::Policy,
     pub eviction: crate::evict::Eviction,
@@ -279,6 +284,8 @@ impl Server {
             scripting: crate::script::Scripting::new(),
             maxmemory: 0,
             maxmemory_policy: crate::evict::Policy::NoEviction,
+            obuf_limits: Default::default(),
+            startup_memory: 0,
             eviction: Default::default(),
             oom: false,
             config,
@@ -294,6 +301,7 @@ impl Server {
         self.maxmemory = self.config.get_i64("maxmemory").max(0) as u64;
         self.maxmemory_policy = crate::evict::Policy::from_name(&self.config.get_str("maxmemory-policy"));
         self.db.lazy_user_del = self.config.get_bool("lazyfree-lazy-user-del");
+        self.obuf_limits = self.config.client_output_buffer_limits();
         self.scripting.busy_threshold_ms = self.config.get_i64("busy-reply-threshold").max(0) as u64;
         self.query_buffer_limit = self.config.get_i64("client-query-buffer-limit") as usize;
         self.acl.pubsub_default_all = self.config.get_str("acl-pubsub-default") == "allchannels";

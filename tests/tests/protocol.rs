@@ -392,3 +392,26 @@ fn resp3_collection_replies() {
     assert_eq!(c.cmd(&["HGETALL", "h"]), "*2\r\n$1\r\nf\r\n$1\r\nv\r\n");
     assert_eq!(c.cmd(&["ZSCORE", "z", "m"]), "$3\r\n1.5\r\n");
 }
+
+/// A client may write a whole pipeline before reading any reply (redis-py and Jedis
+/// pipelines do): the server keeps reading and queues the replies, as Redis does, rather
+/// than waiting for the client to read while the client waits for it to read.
+#[test]
+fn a_pipeline_written_whole_before_reading_does_not_deadlock() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    let arg = "x".repeat(400);
+    let one = multibulk(&["ECHO", &arg]);
+    // 40 MB each way: far more than the socket buffers of both ends hold.
+    let n = 100_000;
+    let mut all = Vec::with_capacity(one.len() * n);
+    for _ in 0..n {
+        all.extend_from_slice(&one);
+    }
+    c.send(&all);
+    let reply = format!("${}\r\n{arg}\r\n", arg.len());
+    for _ in 0..n {
+        assert_eq!(c.read_reply(), reply.as_str());
+    }
+    assert_eq!(c.cmd(&["PING"]), "+PONG\r\n");
+}

@@ -59,6 +59,36 @@ pub fn memory_stats() -> MemoryStats {
     MemoryStats { allocated, active, resident, rss: process_rss() }
 }
 
+/// Where used memory goes besides the data (getMemoryOverheadData).
+pub struct Overhead {
+    pub total: usize,
+    pub clients_normal: usize,
+    pub clients_replicas: usize,
+    pub replica_output: usize,
+    pub aof_buffer: usize,
+    /// Per database: (index, keys, hash table overhead).
+    pub dbs: Vec<(usize, usize, usize)>,
+}
+
+pub fn overhead(srv: &Server) -> Overhead {
+    let (mut clients_normal, mut clients_replicas, mut replica_output) = (0, 0, 0);
+    for c in srv.clients.map.values() {
+        if c.is_replica && !c.is_monitor {
+            clients_replicas += c.memory_bytes();
+            replica_output += c.output_bytes();
+        } else {
+            clients_normal += c.memory_bytes();
+        }
+    }
+    let aof_buffer = srv.aof.buf.capacity();
+    let dbs: Vec<(usize, usize, usize)> =
+        srv.db.dbs.iter().enumerate().filter(|(_, t)| !t.is_empty()).map(|(i, t)| (i, t.len(), t.overhead_bytes())).collect();
+    let tables: usize = srv.db.dbs.iter().map(|t| t.overhead_bytes()).sum();
+    let scripts = srv.scripting.scripts_mem;
+    let total = srv.startup_memory + clients_normal + clients_replicas + aof_buffer + tables + scripts;
+    Overhead { total, clients_normal, clients_replicas, replica_output, aof_buffer, dbs }
+}
+
 /// Resident set size from /proc/self/statm.
 pub fn process_rss() -> usize {
     let page = 4096;
@@ -158,13 +188,14 @@ pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything:
         let m = memory_stats();
         let used = crate::alloc::used_memory();
         let peak = crate::alloc::peak_memory();
+        let o = overhead(srv);
         let maxmemory = srv.config.get_i64("maxmemory") as u64;
         let sysmem = total_system_memory();
         let frag = if used > 0 { m.rss as f64 / used as f64 } else { 0.0 };
         let (lua_mem, fvm_mem) = (srv.scripting.vm.memory(), srv.scripting.fvm.memory());
         let _ = write!(
             s,
-            "used_memory:{used}\r\nused_memory_human:{used_h}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{rss_h}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{peak_h}\r\nused_memory_peak_perc:{peak_perc:.2}%\r\nused_memory_overhead:0\r\nused_memory_startup:0\r\nused_memory_dataset:{used}\r\nused_memory_dataset_perc:100.00%\r\nallocator_allocated:{allocated}\r\nallocator_active:{active}\r\nallocator_resident:{resident}\r\ntotal_system_memory:{sysmem}\r\ntotal_system_memory_human:{sysmem_h}\r\nused_memory_lua:{lua}\r\nused_memory_vm_eval:{lua}\r\nused_memory_lua_human:{lua_h}\r\nused_memory_scripts_eval:{scripts_mem}\r\nnumber_of_cached_scripts:{nscripts}\r\nnumber_of_functions:{nfuncs}\r\nnumber_of_libraries:{nlibs}\r\nused_memory_vm_functions:{fvm}\r\nused_memory_vm_total:{vm_total}\r\nused_memory_vm_total_human:{vm_total_h}\r\nused_memory_functions:0\r\nused_memory_scripts:{scripts_mem}\r\nused_memory_scripts_human:{scripts_mem_h}\r\nmaxmemory:{maxmemory}\r\nmaxmemory_human:{maxmemory_h}\r\nmaxmemory_policy:{policy}\r\nallocator_frag_ratio:{afr:.2}\r\nallocator_frag_bytes:{afb}\r\nallocator_rss_ratio:{arr:.2}\r\nallocator_rss_bytes:{arb}\r\nrss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_fragmentation_bytes:{fragb}\r\nmem_not_counted_for_evict:0\r\nmem_replication_backlog:0\r\nmem_total_replication_buffers:0\r\nmem_clients_slaves:0\r\nmem_clients_normal:0\r\nmem_cluster_links:0\r\nmem_aof_buffer:0\r\nmem_allocator:jemalloc-5.3.0\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:{lazy_pending}\r\nlazyfreed_objects:{lazy_freed}\r\n",
+            "used_memory:{used}\r\nused_memory_human:{used_h}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{rss_h}\r\nused_memory_peak:{peak}\r\nused_memory_peak_human:{peak_h}\r\nused_memory_peak_perc:{peak_perc:.2}%\r\nused_memory_overhead:{overhead}\r\nused_memory_startup:{startup}\r\nused_memory_dataset:{dataset}\r\nused_memory_dataset_perc:{dataset_perc:.2}%\r\nallocator_allocated:{allocated}\r\nallocator_active:{active}\r\nallocator_resident:{resident}\r\ntotal_system_memory:{sysmem}\r\ntotal_system_memory_human:{sysmem_h}\r\nused_memory_lua:{lua}\r\nused_memory_vm_eval:{lua}\r\nused_memory_lua_human:{lua_h}\r\nused_memory_scripts_eval:{scripts_mem}\r\nnumber_of_cached_scripts:{nscripts}\r\nnumber_of_functions:{nfuncs}\r\nnumber_of_libraries:{nlibs}\r\nused_memory_vm_functions:{fvm}\r\nused_memory_vm_total:{vm_total}\r\nused_memory_vm_total_human:{vm_total_h}\r\nused_memory_functions:0\r\nused_memory_scripts:{scripts_mem}\r\nused_memory_scripts_human:{scripts_mem_h}\r\nmaxmemory:{maxmemory}\r\nmaxmemory_human:{maxmemory_h}\r\nmaxmemory_policy:{policy}\r\nallocator_frag_ratio:{afr:.2}\r\nallocator_frag_bytes:{afb}\r\nallocator_rss_ratio:{arr:.2}\r\nallocator_rss_bytes:{arb}\r\nrss_overhead_ratio:1.00\r\nrss_overhead_bytes:0\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_fragmentation_bytes:{fragb}\r\nmem_not_counted_for_evict:{not_counted}\r\nmem_replication_backlog:0\r\nmem_total_replication_buffers:{replica_out}\r\nmem_clients_slaves:{clients_replicas}\r\nmem_clients_normal:{clients_normal}\r\nmem_cluster_links:0\r\nmem_aof_buffer:{aof_buf}\r\nmem_allocator:jemalloc-5.3.0\r\nactive_defrag_running:0\r\nlazyfree_pending_objects:{lazy_pending}\r\nlazyfreed_objects:{lazy_freed}\r\n",
             used = used,
             used_h = human_bytes(used as u64),
             peak = peak,
@@ -193,6 +224,15 @@ pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything:
             fvm = fvm_mem,
             vm_total = lua_mem + fvm_mem,
             vm_total_h = human_bytes((lua_mem + fvm_mem) as u64),
+            overhead = o.total,
+            startup = srv.startup_memory,
+            dataset = used.saturating_sub(o.total),
+            dataset_perc = used.saturating_sub(o.total) as f64 * 100.0 / used.saturating_sub(srv.startup_memory).max(1) as f64,
+            not_counted = crate::evict::not_counted(srv),
+            replica_out = o.replica_output,
+            clients_replicas = o.clients_replicas,
+            clients_normal = o.clients_normal,
+            aof_buf = o.aof_buffer,
             lazy_pending = crate::lazyfree::pending(),
             lazy_freed = crate::lazyfree::freed(),
         );

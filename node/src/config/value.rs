@@ -31,7 +31,7 @@ pub mod keyspace_events {
 use keyspace_events as ev;
 
 /// One client class's output buffer limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct OutputBufferLimit {
     pub hard_limit_bytes: u64,
     pub soft_limit_bytes: u64,

@@ -706,6 +706,12 @@ impl Table {
         None
     }
 
+    /// Bytes the table spends beyond its entries: segment headers, bucket
+    /// arrays and the volatile lists (used_memory_overhead's share).
+    pub fn overhead_bytes(&self) -> usize {
+        self.segments.capacity() * std::mem::size_of::<Segment>() + self.segments.iter().map(Segment::overhead_bytes).sum::<usize>()
+    }
+
     /// About `n` keys for eviction to weigh, among all keys or only those
     /// with an expiry (evictionPoolPopulate's dictGetSomeKeys): neighbours
     /// in one size-weighted random segment, then the next segments if it

@@ -404,6 +404,13 @@ impl Segment {
         }
     }
 
+    /// Bytes of the bucket arrays and the volatile list: what the table
+    /// costs beyond its entries (INFO's overhead.hashtable.main/expires).
+    pub fn overhead_bytes(&self) -> usize {
+        let ptr = std::mem::size_of::<Option<EntryPtr>>();
+        (self.tables[0].len() + self.tables[1].len()) * ptr + self.volatile.capacity() * ptr
+    }
+
     /// Every entry, in bucket order.
     pub fn entries(&self) -> impl Iterator<Item = EntryPtr> + '_ {
         self.tables.iter().flat_map(|t| t.iter()).flat_map(|head| {
