@@ -469,6 +469,9 @@ fn run(
     let reg = registry();
     let spec = def.spec;
     let Some(client) = srv.clients.map.get_mut(&client_id) else { return };
+    // A blocked client runs its command again when served: the call that
+    // blocked it counts in this one's latency (updateStatsOnUnblock).
+    let resumed_us = client.blocked.as_ref().map(|b| b.call_us);
     client.last_cmd = spec.full_name;
     srv.db.no_touch = client.no_touch && spec.full_name != "touch";
     let db = client.db;
@@ -494,6 +497,13 @@ fn run(
     if !blocked {
         st.calls += 1;
         st.usec += elapsed;
+        if srv.latency_tracking {
+            srv.cmd_latency.record(def.id, elapsed + resumed_us.unwrap_or(0));
+        }
+    } else if resumed_us.is_none() {
+        if let Some(b) = srv.clients.map.get_mut(&client_id).and_then(|c| c.blocked.as_mut()) {
+            b.call_us = elapsed;
+        }
     }
     srv.stats.total_commands_processed += 1;
     if let Err(e) = result {

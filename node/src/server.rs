@@ -139,6 +139,10 @@ pub struct Server {
     pub clients: Clients,
     pub stats: Stats,
     pub cmd_stats: Vec<CommandStats>,
+    /// Per-command latency histograms (INFO latencystats).
+    pub cmd_latency: crate::latency_histogram::CommandLatencies,
+    /// Cached `latency-tracking`.
+    pub latency_tracking: bool,
     pub run_id: String,
     pub start_ms: i64,
     pub pid: u32,
@@ -238,6 +242,8 @@ impl Server {
             clients,
             stats: Stats::default(),
             cmd_stats: Vec::new(),
+            cmd_latency: Default::default(),
+            latency_tracking: true,
             run_id: random_hex(40),
             start_ms: crate::clock::now_ms(),
             pid: std::process::id(),
@@ -287,6 +293,7 @@ impl Server {
     pub fn refresh_cached_config(&mut self) {
         self.proto_max_bulk_len = self.config.get_i64("proto-max-bulk-len");
         self.maxmemory = self.config.get_i64("maxmemory").max(0) as u64;
+        self.latency_tracking = self.config.get_bool("latency-tracking");
         self.scripting.busy_threshold_ms = self.config.get_i64("busy-reply-threshold").max(0) as u64;
         self.query_buffer_limit = self.config.get_i64("client-query-buffer-limit") as usize;
         self.acl.pubsub_default_all = self.config.get_str("acl-pubsub-default") == "allchannels";
