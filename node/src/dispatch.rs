@@ -472,6 +472,9 @@ fn run(
     // A blocked client runs its command again when served: the call that
     // blocked it counts in this one's latency (updateStatsOnUnblock).
     let resumed_us = client.blocked.as_ref().map(|b| b.call_us);
+    // WAIT runs again until enough replicas acknowledged; Redis blocks it
+    // once, so only its first run counts.
+    let wait_rerun = client.wait.is_some();
     client.last_cmd = spec.full_name;
     srv.db.no_touch = client.no_touch && spec.full_name != "touch";
     let db = client.db;
@@ -494,10 +497,13 @@ fn run(
         crate::cmd::server::feed_monitors(srv, client_id, args);
     }
     let st = &mut srv.cmd_stats[def.id];
-    if !blocked {
+    if wait_rerun {
+        // Counted on its first run.
+    } else if !blocked {
         st.calls += 1;
         st.usec += elapsed;
-        if srv.latency_tracking {
+        // A WAIT that waits is a blocked client: no latency sample.
+        if srv.latency_tracking && srv.wait_retry.is_none() {
             srv.cmd_latency.record(def.id, elapsed + resumed_us.unwrap_or(0));
         }
     } else if resumed_us.is_none() {
@@ -505,7 +511,10 @@ fn run(
             b.call_us = elapsed;
         }
     }
-    srv.stats.total_commands_processed += 1;
+    // A command run again for a blocked client was counted when it blocked.
+    if resumed_us.is_none() && !wait_rerun {
+        srv.stats.total_commands_processed += 1;
+    }
     if let Err(e) = result {
         srv.cmd_stats[def.id].failed_calls += 1;
         if !matches!(e, CmdError::Uncounted(_)) {
