@@ -29,6 +29,9 @@ pub struct Blocked {
     command: Vec<u8>,
     /// Its name: its call is counted when it is unblocked, as Redis does.
     cmd_name: &'static str,
+    /// How long the call that blocked took, in µs (Redis's `c->duration`):
+    /// part of the latency recorded when it is unblocked (updateStatsOnUnblock).
+    pub call_us: u64,
 }
 
 /// Every blocked client and the keys they wait on.
@@ -128,7 +131,7 @@ pub fn block_as(ctx: &mut Ctx<'_>, argv: &[&[u8]], keys: &[&[u8]], deadline_ms: 
     }
     b.blocked_now = true;
     b.count += 1;
-    let blocked = Blocked { db, keys: keys.iter().map(|k| k.to_vec()).collect(), deadline_ms, command, cmd_name: ctx.spec.full_name };
+    let blocked = Blocked { db, keys: keys.iter().map(|k| k.to_vec()).collect(), deadline_ms, command, cmd_name: ctx.spec.full_name, call_us: 0 };
     ctx.client().blocked = Some(blocked);
 }
 
@@ -148,11 +151,19 @@ pub fn unblock(srv: &mut Server, id: ClientId) -> bool {
     true
 }
 
-/// Unblock without serving (a timeout, CLIENT UNBLOCK, a lost stream),
-/// counting the command's one call then (updateStatsOnUnblock); `failed`
-/// when the reply is an error.
+/// Unblock without serving (CLIENT UNBLOCK, a lost stream), counting the
+/// command's one call then and its latency, that of the call that blocked
+/// (updateStatsOnUnblock); `failed` when the reply is an error.
 pub fn unblock_counted(srv: &mut Server, id: ClientId, failed: bool) -> bool {
-    let Some(name) = srv.clients.map.get(&id).and_then(|c| c.blocked.as_ref()).map(|b| b.cmd_name) else { return false };
+    count_unblocked(srv, id, failed, true)
+}
+
+/// Count the call of a client unblocked without serving; its latency only
+/// when `timed` (Redis 7.0 records none for a timeout).
+fn count_unblocked(srv: &mut Server, id: ClientId, failed: bool, timed: bool) -> bool {
+    let Some((name, call_us)) = srv.clients.map.get(&id).and_then(|c| c.blocked.as_ref()).map(|b| (b.cmd_name, b.call_us)) else {
+        return false;
+    };
     if let Some(def) = crate::dispatch::registry().get(name.as_bytes()) {
         if srv.cmd_stats.len() <= def.id {
             srv.cmd_stats.resize(def.id + 1, Default::default());
@@ -162,13 +173,16 @@ pub fn unblock_counted(srv: &mut Server, id: ClientId, failed: bool) -> bool {
         if failed {
             st.failed_calls += 1;
         }
+        if timed && srv.latency_tracking {
+            srv.cmd_latency.record(def.id, call_us);
+        }
     }
     unblock(srv, id)
 }
 
 /// The deadline passed: unblock with a null array (replyToBlockedClientTimedOut).
 pub fn time_out(srv: &mut Server, id: ClientId, out: &mut Reply) {
-    if unblock_counted(srv, id, false) {
+    if count_unblocked(srv, id, false, false) {
         out.null_array();
     }
 }

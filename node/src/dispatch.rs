@@ -472,6 +472,12 @@ fn run(
     let reg = registry();
     let spec = def.spec;
     let Some(client) = srv.clients.map.get_mut(&client_id) else { return };
+    // A blocked client runs its command again when served: the call that
+    // blocked it counts in this one's latency (updateStatsOnUnblock).
+    let resumed_us = client.blocked.as_ref().map(|b| b.call_us);
+    // WAIT runs again until enough replicas acknowledged; Redis blocks it
+    // once, so only its first run counts.
+    let wait_rerun = client.wait.is_some();
     client.last_cmd = spec.full_name;
     srv.db.no_touch = client.no_touch && spec.full_name != "touch";
     let db = client.db;
@@ -494,11 +500,24 @@ fn run(
         crate::cmd::server::feed_monitors(srv, client_id, args);
     }
     let st = &mut srv.cmd_stats[def.id];
-    if !blocked {
+    if wait_rerun {
+        // Counted on its first run.
+    } else if !blocked {
         st.calls += 1;
         st.usec += elapsed;
+        // A WAIT that waits is a blocked client: no latency sample.
+        if srv.latency_tracking && srv.wait_retry.is_none() {
+            srv.cmd_latency.record(def.id, elapsed + resumed_us.unwrap_or(0));
+        }
+    } else if resumed_us.is_none() {
+        if let Some(b) = srv.clients.map.get_mut(&client_id).and_then(|c| c.blocked.as_mut()) {
+            b.call_us = elapsed;
+        }
     }
-    srv.stats.total_commands_processed += 1;
+    // A command run again for a blocked client was counted when it blocked.
+    if resumed_us.is_none() && !wait_rerun {
+        srv.stats.total_commands_processed += 1;
+    }
     // Peak memory is sampled after each command, before the next one's
     // eviction can lower it (call()).
     crate::alloc::note_peak();

@@ -26,6 +26,7 @@
 //!   [`aof`]: the multi-part append-only file (manifest, base, incremental files).
 //! - [`geo`]: geohash cells and search geometry for the GEO commands.
 //! - [`acl`]: users, permissions and the ACL log (commands in `cmd::acl`).
+//! - [`latency_histogram`]: per-command latency histograms (INFO latencystats).
 //! - [`client`], [`errors`], [`glob`], [`clock`], [`log`]: what the rest shares.
 
 pub mod access;
@@ -53,6 +54,7 @@ pub mod hll;
 pub mod intset;
 pub mod keyspace;
 pub mod lazyfree;
+pub mod latency_histogram;
 pub mod listener;
 pub mod listpack;
 pub mod loading;

@@ -139,6 +139,10 @@ pub struct Server {
     pub clients: Clients,
     pub stats: Stats,
     pub cmd_stats: Vec<CommandStats>,
+    /// Per-command latency histograms (INFO latencystats).
+    pub cmd_latency: crate::latency_histogram::CommandLatencies,
+    /// Cached `latency-tracking`.
+    pub latency_tracking: bool,
     pub run_id: String,
     pub start_ms: i64,
     pub pid: u32,
@@ -246,6 +250,8 @@ impl Server {
             clients,
             stats: Stats::default(),
             cmd_stats: Vec::new(),
+            cmd_latency: Default::default(),
+            latency_tracking: true,
             run_id: random_hex(40),
             start_ms: crate::clock::now_ms(),
             pid: std::process::id(),
@@ -302,6 +308,7 @@ impl Server {
         self.maxmemory_policy = crate::evict::Policy::from_name(&self.config.get_str("maxmemory-policy"));
         self.db.lazy_user_del = self.config.get_bool("lazyfree-lazy-user-del");
         self.obuf_limits = self.config.client_output_buffer_limits();
+        self.latency_tracking = self.config.get_bool("latency-tracking");
         self.scripting.busy_threshold_ms = self.config.get_i64("busy-reply-threshold").max(0) as u64;
         self.query_buffer_limit = self.config.get_i64("client-query-buffer-limit") as usize;
         self.acl.pubsub_default_all = self.config.get_str("acl-pubsub-default") == "allchannels";

@@ -79,3 +79,50 @@ fn timeouts_errors_and_unblock() {
         "-ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR\r\n"
     );
 }
+
+/// A blocking command counts once, as Redis's call() and updateStatsOnUnblock
+/// count it: a served BLPOP is one command (total_commands_processed) and one
+/// latency sample; a timed-out one is a call with no latency sample; a WAIT
+/// that waits is one call, one command, and no sample.
+#[test]
+fn blocked_commands_count_once_in_stats_and_latency() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    let mut w = server.raw();
+    let total = |c: &mut RawConn| -> u64 {
+        let info = c.cmd(&["INFO", "stats"]).text();
+        info_field(&info, "total_commands_processed").unwrap().parse().unwrap()
+    };
+    assert_eq!(c.cmd(&["CONFIG", "RESETSTAT"]), "+OK\r\n");
+    assert_eq!(w.cmd(&["BLPOP", "nokey", "0.05"]), "*-1\r\n");
+    let info = c.cmd(&["INFO", "commandstats"]).text();
+    assert!(info_field(&info, "cmdstat_blpop").unwrap().starts_with("calls=1,"), "{info}");
+    let info = c.cmd(&["INFO", "latencystats"]).text();
+    assert_eq!(info_field(&info, "latency_percentiles_usec_blpop"), None, "{info}");
+
+    w.send(&multibulk(&["BLPOP", "q", "0"]));
+    eventually(Duration::from_secs(5), "blocked", || blocked_clients(&mut c) == "1");
+    let before = total(&mut c);
+    assert_eq!(c.cmd(&["RPUSH", "q", "x"]), ":1\r\n");
+    assert_eq!(w.read_reply(), "*2\r\n$1\r\nq\r\n$1\r\nx\r\n");
+    // INFO stats and RPUSH; the BLPOP was counted when it blocked.
+    assert_eq!(total(&mut c), before + 2);
+    let info = c.cmd(&["INFO", "commandstats"]).text();
+    assert!(info_field(&info, "cmdstat_blpop").unwrap().starts_with("calls=2,"), "{info}");
+    let info = c.cmd(&["INFO", "latencystats"]).text();
+    let line = info_field(&info, "latency_percentiles_usec_blpop").unwrap_or_default();
+    assert!(line.starts_with("p50=") && line.contains(",p99=") && line.contains(",p99.9="), "{info}");
+
+    // No replica acknowledges: WAIT waits out its timeout.
+    let before = total(&mut c);
+    assert_eq!(w.cmd(&["WAIT", "1", "50"]), ":0\r\n");
+    assert_eq!(total(&mut c), before + 2);
+    let info = c.cmd(&["INFO", "commandstats"]).text();
+    assert!(info_field(&info, "cmdstat_wait").unwrap().starts_with("calls=1,"), "{info}");
+    let info = c.cmd(&["INFO", "latencystats"]).text();
+    assert_eq!(info_field(&info, "latency_percentiles_usec_wait"), None, "{info}");
+    // One that need not wait is timed.
+    assert_eq!(w.cmd(&["WAIT", "0", "50"]), ":0\r\n");
+    let info = c.cmd(&["INFO", "latencystats"]).text();
+    assert!(info_field(&info, "latency_percentiles_usec_wait").is_some(), "{info}");
+}

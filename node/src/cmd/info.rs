@@ -387,12 +387,22 @@ pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything:
     if want("module_list") || want("modules") {
         section(&mut s, "Modules");
     }
+    if want("commandstats") {
+        section(&mut s, "Commandstats");
+        commandstats(&mut s, srv, registry());
+    }
     if want("errorstats") {
         section(&mut s, "Errorstats");
         let mut errs: Vec<_> = srv.stats.errors.iter().collect();
         errs.sort();
         for (code, n) in errs {
             let _ = write!(s, "errorstat_{code}:count={n}\r\n");
+        }
+    }
+    if want("latencystats") {
+        section(&mut s, "Latencystats");
+        if srv.latency_tracking {
+            latencystats(&mut s, srv, registry());
         }
     }
     if want("cluster") {
@@ -406,13 +416,6 @@ pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything:
                 let _ = write!(s, "db{i}:keys={},expires={},avg_ttl=0\r\n", t.len(), t.volatile_len());
             }
         }
-    }
-    if want("commandstats") {
-        section(&mut s, "Commandstats");
-        commandstats(&mut s, srv, registry());
-    }
-    if want("latencystats") {
-        section(&mut s, "Latencystats");
     }
     s
 }
@@ -432,6 +435,19 @@ fn commandstats(s: &mut String, srv: &Server, reg: &Registry) {
             "cmdstat_{}:calls={},usec={},usec_per_call={:.2},rejected_calls={},failed_calls={}\r\n",
             name, st.calls, st.usec, per, st.rejected_calls, st.failed_calls
         );
+    }
+}
+
+/// One line per command timed since the last CONFIG RESETSTAT, with the
+/// `latency-tracking-info-percentiles` (genRedisInfoStringLatencyStats).
+fn latencystats(s: &mut String, srv: &Server, reg: &Registry) {
+    let percentiles = srv.config.latency_tracking_info_percentiles();
+    let mut rows: Vec<(&str, usize)> = reg.defs.iter().map(|d| (d.spec.full_name, d.id)).collect();
+    rows.sort();
+    for (name, id) in rows {
+        if let Some(h) = srv.cmd_latency.get(id) {
+            crate::latency_histogram::write_percentiles(s, name, h, &percentiles);
+        }
     }
 }
 

@@ -61,6 +61,7 @@ fn config_resetstat(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     for s in ctx.srv.cmd_stats.iter_mut() {
         *s = Default::default();
     }
+    ctx.srv.cmd_latency.reset();
     ctx.srv.db.stats = Default::default();
     ctx.srv.eviction.reset_stats();
     crate::lazyfree::reset_stats();
