@@ -33,12 +33,17 @@ pub struct CommandDef {
 /// Every implemented command, looked up case-insensitively without allocating.
 pub struct Registry {
     pub defs: Vec<CommandDef>,
+    /// The names clients use, after `rename-command`.
     by_name: HashMap<Vec<u8>, usize, foldhash::fast::FixedState>,
+    /// The table's own names, for the server's internal lookups (Redis's
+    /// orig_commands): a renamed command still runs as itself inside.
+    original: HashMap<Vec<u8>, usize, foldhash::fast::FixedState>,
 }
 
 impl Registry {
     fn new() -> Self {
-        Registry { defs: Vec::new(), by_name: HashMap::with_hasher(foldhash::fast::FixedState::with_seed(0x5eed)) }
+        let hasher = || foldhash::fast::FixedState::with_seed(0x5eed);
+        Registry { defs: Vec::new(), by_name: HashMap::with_hasher(hasher()), original: HashMap::with_hasher(hasher()) }
     }
 
     /// Add a command ("get") or a subcommand ("config|get"); the container
@@ -52,6 +57,7 @@ impl Registry {
                 let id = self.defs.len();
                 self.defs.push(CommandDef { spec, handler, id, acl_id: acl_id(spec), subs: HashMap::new() });
                 self.by_name.insert(full_name.as_bytes().to_vec(), id);
+                self.original.insert(full_name.as_bytes().to_vec(), id);
             }
             Some((parent, sub)) => {
                 let parent_id = match self.by_name.get(parent.as_bytes()) {
@@ -106,8 +112,19 @@ impl Registry {
         }
     }
 
+    /// A command by the command table's name, whatever `rename-command` did.
     pub fn get(&self, name: &[u8]) -> Option<&CommandDef> {
-        self.by_name.get(&name.to_ascii_lowercase()).map(|&id| &self.defs[id])
+        self.original.get(&name.to_ascii_lowercase()).map(|&id| &self.defs[id])
+    }
+
+    /// `rename-command from to`: clients reach the command as `to` only,
+    /// or not at all when `to` is empty. The names were checked at load.
+    fn rename(&mut self, from: &str, to: &str) {
+        if let Some(id) = self.by_name.remove(from.to_ascii_lowercase().as_bytes()) {
+            if !to.is_empty() {
+                self.by_name.insert(to.to_ascii_lowercase().into_bytes(), id);
+            }
+        }
     }
 
     /// Top-level commands, in registration order.
@@ -153,14 +170,34 @@ fn unknown_command(args: &Args<'_>) -> CmdError {
 }
 
 static REGISTRY: OnceLock<Registry> = OnceLock::new();
+static RENAMES: OnceLock<Vec<(String, String)>> = OnceLock::new();
 
-/// The registry, built once from every family's `register`.
+/// The registry, built once from every family's `register`, with the
+/// `rename-command` lines given to [`rename_commands`] applied.
 pub fn registry() -> &'static Registry {
     REGISTRY.get_or_init(|| {
         let mut r = Registry::new();
         crate::cmd::register_all(&mut r);
+        for (from, to) in RENAMES.get().into_iter().flatten() {
+            r.rename(from, to);
+        }
         r
     })
+}
+
+/// Record the config's `rename-command` lines; called at start-up, before
+/// the first command is looked up (later calls, and calls after that first
+/// lookup, change nothing).
+pub fn rename_commands(renames: Vec<(String, String)>) {
+    let _ = RENAMES.set(renames);
+}
+
+/// The implemented top-level command names, before any rename (what
+/// `rename-command` lines are checked against).
+pub fn command_names() -> Vec<&'static str> {
+    let mut r = Registry::new();
+    crate::cmd::register_all(&mut r);
+    r.defs.iter().filter(|d| !d.spec.full_name.contains('|')).map(|d| d.spec.full_name).collect()
 }
 
 /// What a handler sees: the server, the calling client, its database and

@@ -21,6 +21,7 @@ const PROTECTED_MODE_ERR: &[u8] = b"-DENIED Redis is running in protected mode b
 /// Run a node until SHUTDOWN or a termination signal, then exit the
 /// process with its exit code.
 pub fn run(config: Config) -> i32 {
+    crate::dispatch::rename_commands(config.file_directives().rename_commands.iter().map(|r| r.value.clone()).collect());
     let supervisor = crate::daemon::supervisor(config.get_enum("supervised"));
     let background = config.get_bool("daemonize") && supervisor == Supervisor::None;
     if background {

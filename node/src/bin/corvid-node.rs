@@ -32,7 +32,8 @@ fn main() {
         println!("       ./corvid-node /etc/myredis.conf --loglevel verbose -");
         return;
     }
-    let config = match corvid_node::config::Config::from_args(&args) {
+    let commands = corvid_node::dispatch::command_names();
+    let config = match corvid_node::config::Config::from_args_with_commands(&args, &commands) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");

@@ -285,3 +285,98 @@ pub fn register(r: &mut Registry) {
     r.add("memory|doctor", memory_doctor);
     r.add("memory|malloc-stats", memory_malloc_stats);
 }
+
+/// The `strerror` text of a mallctl return code.
+fn mallctl_error(rc: i32) -> CmdError {
+    CmdError::err(crate::config::syntax::strerror(&std::io::Error::from_raw_os_error(rc)))
+}
+
+/// A mallctl name as jemalloc takes it: NUL-terminated. A name holding a NUL
+/// could only be cut short, so it is refused as jemalloc refuses unknown names.
+fn mallctl_name(name: &[u8]) -> Result<std::ffi::CString, CmdError> {
+    std::ffi::CString::new(name).map_err(|_| mallctl_error(libc::ENOENT))
+}
+
+/// DEBUG MALLCTL <key> [<val>]: read (and with <val>, write) an integer
+/// jemalloc control, as Redis's mallctl_int: try 64-bit, then 32-bit, then
+/// 8-bit widths until jemalloc takes one; a write-only control is written
+/// alone.
+pub(super) fn debug_mallctl(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let name = mallctl_name(args.get(2))?;
+    let new = if args.len() > 3 { Some(super::arg_i64(args.get(3))?) } else { None };
+    let mut width = std::mem::size_of::<i64>();
+    while width > 0 {
+        // Little-endian: the low `width` bytes of both buffers are the value.
+        let mut old = 0i64;
+        let mut val = new.unwrap_or(0);
+        let mut len = width;
+        let (newp, newlen) = match new {
+            Some(_) => ((&mut val as *mut i64).cast::<libc::c_void>(), width),
+            None => (std::ptr::null_mut(), 0),
+        };
+        // SAFETY: `old` and `val` are 8 bytes, at least `width`; the name is
+        // NUL-terminated.
+        let rc = unsafe {
+            tikv_jemalloc_sys::mallctl(name.as_ptr(), (&mut old as *mut i64).cast(), &mut len, newp, newlen)
+        };
+        if rc == 0 {
+            // The narrower widths are not sign-extended, as in Redis.
+            ctx.out.int(old);
+            return Ok(());
+        }
+        if rc == libc::EPERM && new.is_some() {
+            // SAFETY: as above, with no old value asked for.
+            let wrc = unsafe { tikv_jemalloc_sys::mallctl(name.as_ptr(), std::ptr::null_mut(), std::ptr::null_mut(), newp, newlen) };
+            if wrc == 0 {
+                ctx.out.ok();
+                return Ok(());
+            }
+        }
+        if rc != libc::EINVAL {
+            return Err(mallctl_error(rc));
+        }
+        width /= 2;
+    }
+    Err(mallctl_error(libc::EINVAL))
+}
+
+/// DEBUG MALLCTL-STR <key> [<val>|VOID]: read (and write) a string jemalloc
+/// control, as Redis's mallctl_string; VOID writes nothing, which triggers
+/// void controls such as thread.tcache.flush.
+pub(super) fn debug_mallctl_str(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let name = mallctl_name(args.get(2))?;
+    let mut old: *const libc::c_char = std::ptr::null();
+    let mut len = std::mem::size_of::<*const libc::c_char>();
+    // SAFETY: `old` is a pointer-sized out value; the name is NUL-terminated.
+    let rrc = unsafe {
+        tikv_jemalloc_sys::mallctl(name.as_ptr(), (&mut old as *mut *const libc::c_char).cast(), &mut len, std::ptr::null_mut(), 0)
+    };
+    if rrc != 0 && !(rrc == libc::EPERM && args.len() > 3) {
+        return Err(mallctl_error(rrc));
+    }
+    let mut wrc = 0;
+    if args.len() > 3 {
+        let raw = args.get(3);
+        let val = mallctl_name(raw)?;
+        let mut ptr = val.as_ptr();
+        let (newp, newlen) = if raw == b"VOID" {
+            (std::ptr::null_mut(), 0)
+        } else {
+            ((&mut ptr as *mut *const libc::c_char).cast::<libc::c_void>(), std::mem::size_of::<*const libc::c_char>())
+        };
+        // SAFETY: `newp` is null or points at a pointer to a NUL-terminated
+        // string that outlives the call.
+        wrc = unsafe { tikv_jemalloc_sys::mallctl(name.as_ptr(), std::ptr::null_mut(), std::ptr::null_mut(), newp, newlen) };
+    }
+    if rrc == 0 {
+        // SAFETY: jemalloc returned a pointer to a static NUL-terminated string
+        // (or null for an unset option).
+        let text = if old.is_null() { &[][..] } else { unsafe { std::ffi::CStr::from_ptr(old) }.to_bytes() };
+        ctx.out.bulk(text);
+    } else if wrc != 0 {
+        return Err(mallctl_error(wrc));
+    } else {
+        ctx.out.ok();
+    }
+    Ok(())
+}

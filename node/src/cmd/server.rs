@@ -28,7 +28,11 @@ fn config_set(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         return Err(CmdError::Arity(ctx.spec.full_name.to_string()));
     }
     let pairs: Vec<(&[u8], &[u8])> = (2..args.len()).step_by(2).map(|i| (args.get(i), args.get(i + 1))).collect();
-    let changed = ctx.srv.config.set(&pairs).map_err(|e| config_error(&e))?;
+    let who = crate::config::SetContext {
+        local_client: ctx.client().is_local(),
+        loading: ctx.srv.rdb.loading.is_some() || ctx.srv.db.loading,
+    };
+    let changed = ctx.srv.config.set_with(&pairs, who).map_err(|e| config_error(&e))?;
     ctx.srv.refresh_cached_config();
     if changed.contains(&"appendonly") {
         if let Err(e) = super::aof::apply_appendonly(ctx.srv) {
@@ -162,12 +166,19 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                     "CHANGE-REPL-ID",
                     "    Change the replication IDs of the instance.",
                     "    Dangerous: should be used only for testing the replication subsystem.",
+                    "CONFIG-REWRITE-FORCE-ALL",
+                    "    Like CONFIG REWRITE but writes all configuration options, including",
+                    "    keywords not listed in original configuration file or default values.",
                     "DIGEST",
                     "    Output a hex signature representing the current DB content.",
                     "DIGEST-VALUE <key> [<key> ...]",
                     "    Output a hex signature of the values of all the specified keys.",
                     "LOG <message>",
                     "    Write <message> to the server log.",
+                    "MALLCTL <key> [<val>]",
+                    "    Get or set a malloc tuning integer.",
+                    "MALLCTL-STR <key> [<val>]",
+                    "    Get or set a malloc tuning string.",
                     "OBJECT <key>",
                     "    Show low level info about the `key` and associated value.",
                     "POPULATE <count> [<prefix>] [<size>]",
@@ -321,6 +332,18 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             }
         }
         (b"protocol", 3) => debug_protocol(ctx, args.get(2))?,
+        (b"mallctl", 3..) => super::memory::debug_mallctl(ctx, args)?,
+        (b"mallctl-str", 3..) => super::memory::debug_mallctl_str(ctx, args)?,
+        (b"config-rewrite-force-all", 2) => {
+            use crate::config::ConfigError;
+            match ctx.srv.config.rewrite_force_all() {
+                Ok(()) => ctx.out.ok(),
+                Err(ConfigError::Rewrite(why)) => {
+                    return Err(CmdError::err(format!("CONFIG-REWRITE-FORCE-ALL failed: {why}")))
+                }
+                Err(e) => return Err(config_error(&e)),
+            }
+        }
         _ => {
             return Err(CmdError::err(format!(
                 "unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
@@ -636,6 +659,52 @@ pub fn stop_monitoring(srv: &mut crate::server::Server, id: crate::client::Clien
     }
 }
 
+/// Which arguments are credentials, as a bit per argument: AUTH's username
+/// and password, HELLO's after AUTH, MIGRATE's after AUTH or AUTH2. Redis
+/// redacts these (redactClientCommandArgument) before MONITOR shows them.
+fn secret_args(args: &Args<'_>) -> u64 {
+    let name = args.get(0);
+    let mut bits = 0u64;
+    let mut mark = |i: usize| {
+        if i < args.len().min(64) {
+            bits |= 1 << i;
+        }
+    };
+    if name.eq_ignore_ascii_case(b"auth") {
+        (1..args.len()).for_each(&mut mark);
+    } else if name.eq_ignore_ascii_case(b"hello") {
+        let mut i = 2;
+        while i < args.len() {
+            if is(args.get(i), "auth") && i + 2 < args.len() {
+                mark(i + 1);
+                mark(i + 2);
+                i += 3;
+            } else if is(args.get(i), "setname") {
+                i += 2;
+            } else {
+                break;
+            }
+        }
+    } else if name.eq_ignore_ascii_case(b"migrate") {
+        let mut i = 6;
+        while i < args.len() {
+            if is(args.get(i), "auth") {
+                mark(i + 1);
+                i += 2;
+            } else if is(args.get(i), "auth2") {
+                mark(i + 1);
+                mark(i + 2);
+                i += 3;
+            } else if is(args.get(i), "keys") {
+                break;
+            } else {
+                i += 1;
+            }
+        }
+    }
+    bits
+}
+
 /// Show a command to the monitors (replicationFeedMonitors):
 /// `+<secs>.<usecs> [<db> <addr>] "arg" "arg"...`.
 pub fn feed_monitors(srv: &mut crate::server::Server, id: crate::client::ClientId, args: &Args<'_>) {
@@ -643,9 +712,14 @@ pub fn feed_monitors(srv: &mut crate::server::Server, id: crate::client::ClientI
     let us = crate::clock::now_us();
     let from = if c.is_script { "lua".to_string() } else { c.addr.to_string() };
     let mut line = format!("+{}.{:06} [{} {}]", us / 1_000_000, us % 1_000_000, c.db, from);
-    for a in args.iter() {
+    let secret = secret_args(args);
+    for (i, a) in args.iter().enumerate() {
         line.push(' ');
-        line.push_str(&crate::config::syntax::repr(a));
+        if i < 64 && secret & (1 << i) != 0 {
+            line.push_str("\"(redacted)\"");
+        } else {
+            line.push_str(&crate::config::syntax::repr(a));
+        }
     }
     line.push_str("\r\n");
     for m in srv.monitors.clone() {
