@@ -106,6 +106,12 @@ fn enforce_soft_output_limits(srv: &mut Server, now: i64) {
 /// within `budget` (activeExpireCycle, slow mode).
 pub fn active_expire_cycle(srv: &mut Server, budget: Duration) {
     let started = Instant::now();
+    expire_sweep(srv, budget, started);
+    let ms = started.elapsed().as_millis() as u64;
+    srv.latency_events.sample_if_needed(srv.latency_monitor_threshold, "expire-cycle", ms);
+}
+
+fn expire_sweep(srv: &mut Server, budget: Duration, started: Instant) {
     let now = srv.db.now_ms;
     let mut sampled_total = 0usize;
     let mut expired_total = 0usize;

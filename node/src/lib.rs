@@ -54,6 +54,7 @@ pub mod hll;
 pub mod intset;
 pub mod keyspace;
 pub mod lazyfree;
+pub mod latency;
 pub mod latency_histogram;
 pub mod listener;
 pub mod listpack;

@@ -143,6 +143,10 @@ pub struct Server {
     pub cmd_latency: crate::latency_histogram::CommandLatencies,
     /// Cached `latency-tracking`.
     pub latency_tracking: bool,
+    /// The latency monitor's events (LATENCY LATEST...).
+    pub latency_events: crate::latency::LatencyMonitor,
+    /// Cached `latency-monitor-threshold`, in milliseconds (0: off).
+    pub latency_monitor_threshold: u64,
     pub run_id: String,
     pub start_ms: i64,
     pub pid: u32,
@@ -252,6 +256,8 @@ impl Server {
             cmd_stats: Vec::new(),
             cmd_latency: Default::default(),
             latency_tracking: true,
+            latency_events: Default::default(),
+            latency_monitor_threshold: 0,
             run_id: random_hex(40),
             start_ms: crate::clock::now_ms(),
             pid: std::process::id(),
@@ -309,6 +315,7 @@ impl Server {
         self.db.lazy_user_del = self.config.get_bool("lazyfree-lazy-user-del");
         self.obuf_limits = self.config.client_output_buffer_limits();
         self.latency_tracking = self.config.get_bool("latency-tracking");
+        self.latency_monitor_threshold = self.config.get_i64("latency-monitor-threshold").max(0) as u64;
         self.scripting.busy_threshold_ms = self.config.get_i64("busy-reply-threshold").max(0) as u64;
         self.query_buffer_limit = self.config.get_i64("client-query-buffer-limit") as usize;
         self.acl.pubsub_default_all = self.config.get_str("acl-pubsub-default") == "allchannels";
