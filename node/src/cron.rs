@@ -45,6 +45,7 @@ fn tick(srv: &mut Server, hz: u64) {
     }
     close_idle_clients(srv, now);
     enforce_soft_output_limits(srv, now);
+    crate::client_eviction::refresh(srv);
     // Nothing touches the keyspace while it loads.
     if srv.rdb.loading.is_some() {
         return;

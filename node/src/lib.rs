@@ -35,6 +35,7 @@ pub mod alloc;
 pub mod aof;
 pub mod blocking;
 pub mod client;
+pub mod client_eviction;
 pub mod clock;
 pub mod cmd;
 pub mod config;

@@ -23,6 +23,8 @@ pub struct Stats {
     pub unexpected_error_replies: u64,
     pub errors: HashMap<String, u64>,
     pub client_query_buffer_limit_disconnections: u64,
+    /// Clients closed by client eviction (maxmemory-clients).
+    pub evicted_clients: u64,
     pub total_reads_processed: u64,
     pub total_writes_processed: u64,
     /// INFO's instantaneous_ops_per_sec and _input/_output_kbps.
@@ -147,6 +149,8 @@ pub struct Server {
     pub latency_events: crate::latency::LatencyMonitor,
     /// Cached `latency-monitor-threshold`, in milliseconds (0: off).
     pub latency_monitor_threshold: u64,
+    /// `maxmemory-clients` in bytes, 0 for none (see client_eviction.rs).
+    pub client_eviction_limit: usize,
     pub run_id: String,
     pub start_ms: i64,
     pub pid: u32,
@@ -258,6 +262,7 @@ impl Server {
             latency_tracking: true,
             latency_events: Default::default(),
             latency_monitor_threshold: 0,
+            client_eviction_limit: 0,
             run_id: random_hex(40),
             start_ms: crate::clock::now_ms(),
             pid: std::process::id(),
@@ -316,6 +321,7 @@ impl Server {
         self.obuf_limits = self.config.client_output_buffer_limits();
         self.latency_tracking = self.config.get_bool("latency-tracking");
         self.latency_monitor_threshold = self.config.get_i64("latency-monitor-threshold").max(0) as u64;
+        self.client_eviction_limit = crate::client_eviction::limit(self.config.get_i64("maxmemory-clients"), self.maxmemory);
         self.scripting.busy_threshold_ms = self.config.get_i64("busy-reply-threshold").max(0) as u64;
         self.query_buffer_limit = self.config.get_i64("client-query-buffer-limit") as usize;
         self.acl.pubsub_default_all = self.config.get_str("acl-pubsub-default") == "allchannels";
