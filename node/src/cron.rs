@@ -134,7 +134,7 @@ fn expire_sweep(srv: &mut Server, budget: Duration, started: Instant) {
                     }
                 };
                 if let Some(k) = key {
-                    srv.db.dbs[db].remove(&k);
+                    srv.db.dbs[db].remove_lazily(&k, crate::lazyfree::lazy_expire());
                     srv.db.stats.expired += 1;
                     srv.db.dirty += 1;
                     expired += 1;

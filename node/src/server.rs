@@ -318,6 +318,7 @@ impl Server {
         self.maxmemory = self.config.get_i64("maxmemory").max(0) as u64;
         self.maxmemory_policy = crate::evict::Policy::from_name(&self.config.get_str("maxmemory-policy"));
         self.db.lazy_user_del = self.config.get_bool("lazyfree-lazy-user-del");
+        crate::lazyfree::configure(self.config.get_bool("lazyfree-lazy-expire"), self.config.get_bool("lazyfree-lazy-server-del"));
         self.obuf_limits = self.config.client_output_buffer_limits();
         self.latency_tracking = self.config.get_bool("latency-tracking");
         self.latency_monitor_threshold = self.config.get_i64("latency-monitor-threshold").max(0) as u64;
