@@ -103,7 +103,9 @@ impl LatencyHistogram {
 /// created on first use.
 #[derive(Default)]
 pub struct CommandLatencies {
-    by_id: Vec<Option<LatencyHistogram>>,
+    /// Boxed: a slot per command id must cost a pointer, not a histogram
+    /// header (a few hundred commands would add ~40 KB at the first call).
+    by_id: Vec<Option<Box<LatencyHistogram>>>,
 }
 
 impl CommandLatencies {
@@ -113,12 +115,12 @@ impl CommandLatencies {
         if id >= self.by_id.len() {
             self.by_id.resize_with(id + 1, || None);
         }
-        self.by_id[id].get_or_insert_with(LatencyHistogram::new).record(duration_us.saturating_mul(1000));
+        self.by_id[id].get_or_insert_with(|| Box::new(LatencyHistogram::new())).record(duration_us.saturating_mul(1000));
     }
 
     /// Command `id`'s histogram, if it was timed since the last reset.
     pub fn get(&self, id: usize) -> Option<&LatencyHistogram> {
-        self.by_id.get(id).and_then(Option::as_ref)
+        self.by_id.get(id).and_then(|h| h.as_deref())
     }
 
     /// CONFIG RESETSTAT: forget every sample (resetCommandTableStats).

@@ -449,3 +449,21 @@ fn client_setname_getname_list() {
         "{connected}"
     );
 }
+
+#[test]
+fn rename_command_gives_a_command_a_new_name_or_none() {
+    let server = Server::start(&["--rename-command", "flushdb", "badger", "--rename-command", "flushall", ""]);
+    let mut c = server.raw();
+    assert_eq!(c.cmd(&["SET", "k", "v"]), "+OK\r\n");
+    assert!(c.cmd(&["FLUSHDB"]).starts_with("-ERR unknown command 'FLUSHDB'"));
+    assert!(c.cmd(&["FLUSHALL"]).starts_with("-ERR unknown command 'FLUSHALL'"));
+    assert_eq!(c.cmd(&["BADGER"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["DBSIZE"]), ":0\r\n");
+    // The name must exist, and the new one must not.
+    let (code, out) = Server::start_expect_failure(&["--rename-command", "nosuch", "x"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("No such command in rename-command"), "{out}");
+    let (code, out) = Server::start_expect_failure(&["--rename-command", "get", "set"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("Target command name already exists"), "{out}");
+}

@@ -181,3 +181,82 @@ fn unlink_and_flush_async_free_in_the_background() {
     assert_eq!(info_u64(&mut c, "memory", "lazyfreed_objects"), 1001);
     assert_eq!(c.cmd(&["FLUSHALL", "LAZY"]), "-ERR syntax error\r\n");
 }
+
+/// The CLIENT LIST line of the client named `name`, if it is connected.
+fn client_line(c: &mut RawConn, name: &str) -> Option<String> {
+    let list = c.cmd(&["CLIENT", "LIST"]).text();
+    list.lines().find(|l| l.contains(&format!(" name={name} "))).map(str::to_string)
+}
+
+/// Start a command whose second argument never arrives: its first, of
+/// `len` bytes, sits in the client's query buffer.
+fn hold_query_buffer(server: &Server, c: &mut RawConn, name: &str, len: usize) {
+    assert_eq!(c.cmd(&["CLIENT", "SETNAME", name]), "+OK\r\n");
+    let mut bytes = format!("*2\r\n${len}\r\n").into_bytes();
+    bytes.extend(std::iter::repeat_n(b'x', len));
+    c.send(&bytes);
+    let mut control = server.raw();
+    eventually(Duration::from_secs(5), "the query buffer fills", || {
+        client_line(&mut control, name).is_some_and(|l| l.contains(&format!(" qbuf={len} ")))
+    });
+}
+
+#[test]
+fn maxmemory_clients_closes_the_largest_clients_until_below_the_limit() {
+    let server = Server::start(&[]);
+    let mut control = server.raw();
+    assert_eq!(control.cmd(&["CLIENT", "SETNAME", "control"]), "+OK\r\n");
+    assert_eq!(control.cmd(&["CLIENT", "NO-EVICT", "ON"]), "+OK\r\n");
+    let (mut big, mut small, mut exempt) = (server.raw(), server.raw(), server.raw());
+    hold_query_buffer(&server, &mut big, "big", 600_000);
+    hold_query_buffer(&server, &mut small, "small", 300_000);
+    assert_eq!(exempt.cmd(&["CLIENT", "NO-EVICT", "ON"]), "+OK\r\n");
+    hold_query_buffer(&server, &mut exempt, "exempt", 900_000);
+    assert_eq!(control.cmd(&["CONFIG", "RESETSTAT"]), "+OK\r\n");
+    // Redis accounts a client that is not running commands from its cron.
+    eventually(Duration::from_secs(5), "the clients' memory is accounted", || {
+        info_u64(&mut control, "memory", "mem_clients_normal") > 1_800_000
+    });
+    // Together the clients hold about 1.8 MB: at 1.5 MB only the largest
+    // evictable one has to go; the no-evict one, larger still, stays.
+    assert_eq!(control.cmd(&["CONFIG", "SET", "maxmemory-clients", "1500000"]), "+OK\r\n");
+    assert!(client_line(&mut control, "big").is_none(), "the largest client stays");
+    assert!(client_line(&mut control, "small").is_some());
+    assert!(client_line(&mut control, "exempt").is_some());
+    assert_eq!(info_u64(&mut control, "stats", "evicted_clients"), 1);
+    assert_eq!(big.read_to_close(), "");
+    // A percentage of maxmemory: 1% of 100 MB is below the small client's 300 KB.
+    assert_eq!(control.cmd(&["CONFIG", "SET", "maxmemory", "100mb", "maxmemory-clients", "1%"]), "+OK\r\n");
+    assert!(client_line(&mut control, "small").is_none());
+    assert!(client_line(&mut control, "exempt").is_some(), "CLIENT NO-EVICT exempts a client");
+    assert_eq!(info_u64(&mut control, "stats", "evicted_clients"), 2);
+}
+
+#[test]
+fn lazy_expire_and_server_del_free_big_values_in_the_background() {
+    let server = Server::start(&["--lazyfree-lazy-server-del", "yes", "--lazyfree-lazy-expire", "yes", "--enable-debug-command", "yes"]);
+    let mut c = server.raw();
+    let mut args = vec!["SADD".to_string(), "big".to_string()];
+    args.extend((0..10_000).map(|i| format!("m:{i}")));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert_eq!(c.cmd(&args), ":10000\r\n");
+    // SET over the set: the write drops the old value in the background.
+    assert_eq!(c.cmd(&["SET", "big", "small now"]), "+OK\r\n");
+    eventually(Duration::from_secs(10), "the overwritten set is freed", || {
+        info_u64(&mut c, "memory", "lazyfreed_objects") == 1
+    });
+    // An expired set found on access goes the same way.
+    let mut args = args.clone();
+    args[1] = "soon";
+    assert_eq!(c.cmd(&args), ":10000\r\n");
+    assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["PEXPIRE", "soon", "1"]), ":1\r\n");
+    std::thread::sleep(Duration::from_millis(20));
+    assert_eq!(c.cmd(&["EXISTS", "soon"]), ":0\r\n");
+    eventually(Duration::from_secs(10), "the expired set is freed", || {
+        info_u64(&mut c, "memory", "lazyfreed_objects") == 2
+    });
+    // A small value is freed on the spot.
+    assert_eq!(c.cmd(&["SET", "big", "again"]), "+OK\r\n");
+    assert_eq!(info_u64(&mut c, "memory", "lazyfreed_objects"), 2);
+}
