@@ -81,6 +81,8 @@ pub struct Client {
     pub pending_out: Vec<u8>,
     /// Channels, patterns and shard channels subscribed to.
     pub subs: crate::pubsub::Subscriptions,
+    /// CLIENT TRACKING's state while it is on.
+    pub tracking: Option<Box<crate::tracking::ClientTracking>>,
     /// Pending output taken by the connection and not yet written.
     pub out_inflight: usize,
     /// Replies the connection holds because the peer is not reading them
@@ -135,6 +137,7 @@ impl Client {
             wait: None,
             pending_out: Vec::new(),
             subs: Default::default(),
+            tracking: None,
             obuf_soft_since_ms: None,
             out_inflight: 0,
             out_queued: 0,
@@ -166,7 +169,13 @@ impl Client {
     /// Everything the client holds: buffers both ways and itself
     /// (getClientMemoryUsage; INFO mem_clients_normal/slaves, tot-mem).
     pub fn memory_bytes(&self) -> usize {
-        self.qbuf + self.qbuf_free + self.argv_mem + self.rbs + self.output_bytes() + std::mem::size_of::<Client>()
+        self.qbuf
+            + self.qbuf_free
+            + self.argv_mem
+            + self.rbs
+            + self.output_bytes()
+            + std::mem::size_of::<Client>()
+            + self.tracking.as_ref().map_or(0, |t| t.memory_bytes())
     }
 
     /// Which `client-output-buffer-limit` class applies (getClientType;
@@ -205,6 +214,15 @@ impl Client {
         if self.blocked.is_some() {
             f.push('b');
         }
+        if let Some(t) = &self.tracking {
+            f.push('t');
+            if t.broken_redirect {
+                f.push('R');
+            }
+            if t.bcast {
+                f.push('B');
+            }
+        }
         if self.dirty_cas {
             f.push('d');
         }
@@ -233,7 +251,7 @@ impl Client {
         let omem = self.output_bytes();
         let tot_mem = self.memory_bytes();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -259,6 +277,7 @@ impl Client {
             tot_mem,
             self.last_cmd,
             String::from_utf8_lossy(user),
+            self.tracking.as_ref().map_or(-1, |t| t.redirect as i64),
             self.resp,
         )
     }

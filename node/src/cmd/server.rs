@@ -225,6 +225,10 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             }
             ctx.out.ok();
         }
+        (b"pause-cron", 3) => {
+            ctx.srv.cron_paused = super::arg_i64(args.get(2))? != 0;
+            ctx.out.ok();
+        }
         (b"set-active-expire", 3) => {
             let v = super::arg_i64(args.get(2))?;
             ctx.srv.active_expire_enabled = v != 0;
