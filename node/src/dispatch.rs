@@ -234,6 +234,11 @@ pub enum Flow {
 /// Run one command for `client_id` (processCommand + call), on the clock
 /// of the batch it belongs to.
 pub fn execute(srv: &mut Server, client_id: ClientId, args: &Args<'_>, out: &mut Reply, clock: &mut BatchClock) -> Flow {
+    // Without tracking clients nothing is invalidated, so no client needs
+    // to be current (a command that turns tracking on runs as none).
+    if srv.tracking.clients == 0 {
+        return execute_current(srv, client_id, args, out, clock);
+    }
     srv.tracking.current = client_id;
     let flow = execute_current(srv, client_id, args, out, clock);
     // The client's own invalidations follow its reply, even one CLIENT
@@ -241,9 +246,7 @@ pub fn execute(srv: &mut Server, client_id: ClientId, args: &Args<'_>, out: &mut
     if srv.tracking.has_pending() {
         crate::tracking::flush_pending(srv, out);
     }
-    if srv.tracking.clients > 0 {
-        crate::tracking::command_done(srv, client_id, args.get(0));
-    }
+    crate::tracking::command_done(srv, client_id, args.get(0));
     srv.tracking.current = 0;
     flow
 }
@@ -425,10 +428,10 @@ fn check_and_call(
     // itself goes out before its reply, which is about the data after them.
     if srv.tracking.clients > 0 {
         crate::tracking::limit_keys(srv);
-    }
-    if srv.tracking.has_pending() {
-        crate::tracking::flush_pending(srv, out);
-        *reply_start = out.len();
+        if srv.tracking.has_pending() {
+            crate::tracking::flush_pending(srv, out);
+            *reply_start = out.len();
+        }
     }
     let queuing = !matches!(spec.name, "exec" | "discard" | "quit" | "reset")
         && srv.clients.map.get(&client_id).is_some_and(|c| c.multi.is_some());
@@ -550,7 +553,8 @@ fn run(
     let dirty_before = srv.db.dirty;
     let flushed = watched_keys_a_flush_touches(srv, spec.full_name, db, args);
     let notify_before = (srv.notify_flags != 0 && spec.flags.contains(CmdFlags::WRITE)).then(|| crate::notify::before(srv, spec, db, args));
-    let tracking_script = srv.tracking.clients > 0 && crate::cmd::scripting::runs_script(spec);
+    let tracking = srv.tracking.clients > 0;
+    let tracking_script = tracking && crate::cmd::scripting::runs_script(spec);
     if tracking_script {
         crate::tracking::script_begins(srv, client_id, spec, args);
     }
@@ -560,7 +564,8 @@ fn run(
     let blocked = ctx.srv.blocking.blocked_now;
     after_command(ctx.srv, spec, client_id, db, args, dirty_before, flushed, notify_before);
     // After the invalidations: a key a read found expired is tracked again.
-    if ctx.srv.tracking.clients > 0 {
+    // (Tracking turned on by this very command starts with the next one.)
+    if tracking {
         crate::tracking::after_call(ctx.srv, spec, client_id, args);
         if tracking_script {
             crate::tracking::script_ends(ctx.srv);
