@@ -527,6 +527,8 @@ fn debug_reload(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     }
     if flush {
         ctx.srv.db.flush_all();
+        // Emptied as by FLUSHALL: cached keys are all invalid (emptyData).
+        crate::tracking::invalidate_all(ctx.srv);
         ctx.srv.scripting.flush_functions();
     }
     let limits = crate::rdb::object::EncodingLimits::from_config(&ctx.srv.config);
