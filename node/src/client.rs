@@ -99,6 +99,9 @@ pub struct Client {
     pub obl: usize,
     pub rbs: usize,
     pub rbp: usize,
+    /// The memory last accounted for it in [`Clients::tracked_total`]
+    /// (Redis's last_memory_usage); 0 for clients that do not count.
+    pub tracked_mem: usize,
 }
 
 impl Client {
@@ -149,6 +152,7 @@ impl Client {
             obl: 0,
             rbs: 1024,
             rbp: 0,
+            tracked_mem: 0,
         }
     }
 
@@ -175,7 +179,36 @@ impl Client {
             + self.rbs
             + self.output_bytes()
             + std::mem::size_of::<Client>()
+            + self.multi.as_ref().map_or(0, |m| m.bytes())
+            + self.watched.capacity() * std::mem::size_of::<crate::cmd::multi::Watched>()
+            + self.subs.overhead_bytes()
             + self.tracking.as_ref().map_or(0, |t| t.memory_bytes())
+    }
+
+    /// Whether its memory counts toward `maxmemory-clients` (Redis sums
+    /// normal and pub/sub clients, no-evict ones included); a killed
+    /// client is gone already.
+    pub fn counts_toward_client_memory(&self) -> bool {
+        !self.killed && !self.is_script && matches!(self.client_type(), "normal" | "pubsub")
+    }
+
+    /// Whether client eviction may close it (clientEvictionAllowed).
+    pub fn evictable(&self) -> bool {
+        !self.no_evict && self.counts_toward_client_memory()
+    }
+
+    /// The client's type as CLIENT LIST/KILL TYPE name it (getClientType):
+    /// "master", "replica", "pubsub" or "normal" (a monitor is normal).
+    pub fn client_type(&self) -> &'static str {
+        if self.is_master {
+            "master"
+        } else if self.is_replica && !self.is_monitor {
+            "replica"
+        } else if self.subs.is_subscribed() {
+            "pubsub"
+        } else {
+            "normal"
+        }
     }
 
     /// Which `client-output-buffer-limit` class applies (getClientType;
@@ -288,11 +321,33 @@ impl Client {
 pub struct Clients {
     pub map: BTreeMap<ClientId, Client>,
     pub next_id: ClientId,
+    /// The memory of the clients that count toward `maxmemory-clients`,
+    /// as last accounted (the sum of their `tracked_mem`; Redis's
+    /// stat_clients_type_memory for normal and pub/sub clients).
+    pub tracked_total: usize,
 }
 
 impl Clients {
     pub fn new() -> Self {
-        Clients { map: BTreeMap::new(), next_id: 1 }
+        Clients { map: BTreeMap::new(), next_id: 1, tracked_total: 0 }
+    }
+
+    /// Account client `id`'s memory as it is now (updateClientMemoryUsage);
+    /// called when its buffers change: after its reads and batches, when
+    /// output is queued for it, and from the cron.
+    pub fn update_mem(&mut self, id: ClientId) {
+        if let Some(c) = self.map.get_mut(&id) {
+            let now = if c.counts_toward_client_memory() { c.memory_bytes() } else { 0 };
+            self.tracked_total = self.tracked_total - c.tracked_mem + now;
+            c.tracked_mem = now;
+        }
+    }
+
+    /// Remove a client that is gone, with its accounted memory.
+    pub fn remove(&mut self, id: ClientId) -> Option<Client> {
+        let c = self.map.remove(&id)?;
+        self.tracked_total -= c.tracked_mem;
+        Some(c)
     }
 
     pub fn next_id(&mut self) -> ClientId {
@@ -314,6 +369,10 @@ impl Clients {
         match self.map.get_mut(&id) {
             Some(c) => {
                 c.killed = true;
+                // Nothing more goes out to it: its pending output is freed
+                // now, as Redis frees a killed client at once.
+                c.pending_out = Vec::new();
+                self.tracked_total -= std::mem::take(&mut c.tracked_mem);
                 c.wake.notify_one();
                 true
             }

@@ -56,6 +56,9 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                     shared.with_server(move |srv| {
                         if let Some(c) = srv.clients.map.get_mut(&id) {
                             c.out_queued = 0;
+                            if srv.client_eviction_limit != 0 {
+                                srv.clients.update_mem(id);
+                            }
                         }
                     }).await;
                 }
@@ -137,18 +140,39 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                             out.raw(&std::mem::take(&mut c.pending_out));
                         }
                     }
+                    // What it just read may put the clients over
+                    // maxmemory-clients, before its commands run (Redis
+                    // checks after reading and before each command). A
+                    // no-evict client is accounted after its batch only.
+                    if srv.client_eviction_limit != 0 && srv.clients.map.get(&id).is_some_and(|c| c.evictable()) {
+                        srv.clients.update_mem(id);
+                        crate::client_eviction::evict(&mut srv);
+                        if srv.clients.map.get(&id).is_none_or(|c| c.killed) {
+                            close = true;
+                        }
+                    }
                     if cmds.len() - next > 1 {
                         prefetch_keys(&srv, id, &parser, &buf, &cmds[next..]);
                     }
                     let mut clock = BatchClock::default();
-                    while next < cmds.len() {
+                    while !close && next < cmds.len() {
                         let args = parser.args(&buf, cmds[next]);
                         if args.is_empty() {
                             next += 1;
                             continue;
                         }
                         match dispatch::execute(&mut srv, id, &args, &mut out, &mut clock) {
-                            Flow::Continue => next += 1,
+                            Flow::Continue => {
+                                next += 1;
+                                // Replies piling up in a pipeline count as
+                                // the command that made them ends, before
+                                // the next one may evict keys for them.
+                                if srv.client_eviction_limit != 0 && next < cmds.len() && evicted_by_output(&mut srv, id, outq.len() + out.len()) {
+                                    close = true;
+                                    out.buf.clear();
+                                    outq = OutQueue::default();
+                                }
+                            }
                             Flow::Close => {
                                 close = true;
                                 break;
@@ -189,10 +213,11 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                     srv.stats.net_output_bytes += out.len() as u64;
                     let obuf_limits = srv.obuf_limits;
                     if let Some(c) = srv.clients.map.get_mut(&id) {
-                        // What is left once the batch is consumed.
-                        c.qbuf = buf.len() - parser.parsed_len();
-                        c.qbuf_free = buf.capacity() - c.qbuf;
-                        c.argv_mem = 0;
+                        // What is left once the batch is consumed, as Redis
+                        // would hold it: the partial element, and the
+                        // complete arguments of a command still arriving.
+                        (c.qbuf, c.argv_mem) = parser.pending(buf.len());
+                        c.qbuf_free = buf.capacity() - buf.len();
                         c.rbp = c.rbp.max(out.len());
                         // Replies not yet read count against the client's
                         // output limit; past it, the client is closed
@@ -218,6 +243,14 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                             out.buf.clear();
                         }
                         c.out_queued = outq.len();
+                    }
+                    if srv.client_eviction_limit != 0 {
+                        srv.clients.update_mem(id);
+                        crate::client_eviction::evict(&mut srv);
+                        if srv.clients.map.get(&id).is_none_or(|c| c.killed) {
+                            close = true;
+                            outq = OutQueue::default();
+                        }
                     }
                     (limits, qbuf_limit) = limits_of(&srv, id);
                     if srv.shutdown.is_some() {
@@ -303,8 +336,19 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
     crate::pubsub::forget(&mut srv, id);
     crate::cmd::server::stop_monitoring(&mut srv, id);
     crate::tracking::disable(&mut srv, id);
-    srv.clients.map.remove(&id);
+    srv.clients.remove(id);
     crate::replication::detach(&mut srv, id);
+}
+
+/// Account `queued` bytes of replies to client `id` and run client
+/// eviction; true if that closed the client itself.
+fn evicted_by_output(srv: &mut crate::server::Server, id: ClientId, queued: usize) -> bool {
+    if let Some(c) = srv.clients.map.get_mut(&id) {
+        c.out_queued = queued;
+    }
+    srv.clients.update_mem(id);
+    crate::client_eviction::evict(srv);
+    srv.clients.map.get(&id).is_none_or(|c| c.killed)
 }
 
 /// Replies waiting for the peer to read them.

@@ -50,6 +50,7 @@ fn tick(srv: &mut Server, hz: u64) {
     }
     close_idle_clients(srv, now);
     enforce_soft_output_limits(srv, now);
+    crate::client_eviction::refresh(srv);
     // Also here, so a limit lowered by CONFIG SET applies on an idle server.
     if srv.tracking.clients > 0 {
         crate::tracking::limit_keys(srv);
@@ -115,6 +116,12 @@ fn enforce_soft_output_limits(srv: &mut Server, now: i64) {
 /// within `budget` (activeExpireCycle, slow mode).
 pub fn active_expire_cycle(srv: &mut Server, budget: Duration) {
     let started = Instant::now();
+    expire_sweep(srv, budget, started);
+    let ms = started.elapsed().as_millis() as u64;
+    srv.latency_events.sample_if_needed(srv.latency_monitor_threshold, "expire-cycle", ms);
+}
+
+fn expire_sweep(srv: &mut Server, budget: Duration, started: Instant) {
     let now = srv.db.now_ms;
     let mut sampled_total = 0usize;
     let mut expired_total = 0usize;
@@ -136,7 +143,7 @@ pub fn active_expire_cycle(srv: &mut Server, budget: Duration) {
                     }
                 };
                 if let Some(k) = key {
-                    srv.db.dbs[db].remove(&k);
+                    srv.db.dbs[db].remove_lazily(&k, crate::lazyfree::lazy_expire());
                     srv.db.stats.expired += 1;
                     srv.db.dirty += 1;
                     expired += 1;

@@ -580,6 +580,10 @@ fn run(
     if !srv.monitors.is_empty() && !spec.flags.intersects(CmdFlags::SKIP_MONITOR | CmdFlags::ADMIN) {
         crate::cmd::server::feed_monitors(srv, client_id, args);
     }
+    if !wait_rerun {
+        let event = if spec.flags.contains(CmdFlags::FAST) { "fast-command" } else { "command" };
+        srv.latency_events.sample_if_needed(srv.latency_monitor_threshold, event, elapsed / 1000);
+    }
     let st = &mut srv.cmd_stats[def.id];
     if wait_rerun {
         // Counted on its first run.

@@ -175,7 +175,10 @@ pub fn perform(srv: &mut Server) -> Outcome {
     if srv.maxmemory == 0 || !safe_now(srv) {
         return Outcome::Ok;
     }
+    let started = Instant::now();
     let outcome = round(srv);
+    let ms = started.elapsed().as_millis() as u64;
+    srv.latency_events.sample_if_needed(srv.latency_monitor_threshold, "eviction-cycle", ms);
     match outcome {
         Outcome::Ok => {
             if let Some(t) = srv.eviction.exceeded_since.take() {
@@ -236,6 +239,7 @@ fn round(srv: &mut Server) -> Outcome {
 /// keyspace event), WATCHers dirtied, and DEL (UNLINK when lazy) sent to
 /// replicas and the AOF.
 fn evict_key(srv: &mut Server, db: usize, key: &[u8], lazy: bool) {
+    let started = Instant::now();
     if lazy {
         if let Some((value, _, _)) = srv.db.dbs[db].take(key) {
             crate::lazyfree::free(value);
@@ -243,6 +247,8 @@ fn evict_key(srv: &mut Server, db: usize, key: &[u8], lazy: bool) {
     } else {
         srv.db.dbs[db].remove(key);
     }
+    let ms = started.elapsed().as_millis() as u64;
+    srv.latency_events.sample_if_needed(srv.latency_monitor_threshold, "eviction-del", ms);
     srv.db.dirty += 1;
     srv.eviction.evicted_keys += 1;
     crate::cmd::multi::touch(srv, db, key);

@@ -66,6 +66,37 @@ impl LatencyHistogram {
         }
         0
     }
+
+    /// LATENCY HISTOGRAM's buckets (fillCommandCDF): walking the buckets
+    /// with hdr_histogram's logarithmic iterator from 1024 ns, doubling,
+    /// each step that adds samples gives (its bucket's highest value in
+    /// microseconds, samples so far). As in C, the step that crosses a
+    /// boundary reports the bucket it stopped on, that bucket included.
+    pub fn cumulative_usec(&self) -> Vec<(u64, u64)> {
+        let h = &self.0;
+        let total = h.len();
+        let mut out = Vec::new();
+        let mut level = 1024u64;
+        let mut level_low = h.lowest_equivalent(level);
+        let (mut cumulative, mut reported) = (0u64, 0u64);
+        for v in h.iter_all() {
+            if reported == total {
+                break;
+            }
+            cumulative += v.count_at_value();
+            let value = v.value_iterated_to();
+            let (low, high) = (h.lowest_equivalent(value), h.highest_equivalent(value));
+            while low >= level_low {
+                if cumulative > reported {
+                    out.push((high / 1000, cumulative));
+                    reported = cumulative;
+                }
+                level = level.saturating_mul(2);
+                level_low = h.lowest_equivalent(level);
+            }
+        }
+        out
+    }
 }
 
 /// Every command's histogram, indexed by command id (as `cmd_stats`),
@@ -123,6 +154,15 @@ mod tests {
             h.record(ns);
         }
         h
+    }
+
+    #[test]
+    fn cumulative_buckets_double_from_one_microsecond() {
+        // 500 ns and 900 ns fall before the first boundary (1024 ns) and are
+        // reported with the bucket that reaches it; 3 us with the one at 4096.
+        let h = with(&[500, 900, 3000, 3000, 40_000]);
+        assert_eq!(h.cumulative_usec(), vec![(1, 2), (4, 4), (66, 5)]);
+        assert!(LatencyHistogram::new().cumulative_usec().is_empty());
     }
 
     #[test]

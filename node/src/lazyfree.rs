@@ -6,7 +6,7 @@
 //! Small values are freed at once: sending them would cost more than
 //! freeing them ([`THRESHOLD`], by the count of allocations a free walks).
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::mpsc::{channel, Sender};
 use std::sync::{Mutex, OnceLock};
 
@@ -17,6 +17,24 @@ use crate::keyspace::{OwnedValue, Table};
 pub const THRESHOLD: usize = 64;
 
 static PENDING: AtomicU64 = AtomicU64::new(0);
+static LAZY_EXPIRE: AtomicBool = AtomicBool::new(false);
+static LAZY_SERVER_DEL: AtomicBool = AtomicBool::new(false);
+
+/// `lazyfree-lazy-expire` and `lazyfree-lazy-server-del`, read by the
+/// keyspace where it drops a value itself: a key found expired, and a
+/// value replaced by a write (SET over a big set, RENAME over a key...).
+pub fn configure(expire: bool, server_del: bool) {
+    LAZY_EXPIRE.store(expire, Relaxed);
+    LAZY_SERVER_DEL.store(server_del, Relaxed);
+}
+
+pub fn lazy_expire() -> bool {
+    LAZY_EXPIRE.load(Relaxed)
+}
+
+pub fn lazy_server_del() -> bool {
+    LAZY_SERVER_DEL.load(Relaxed)
+}
 static FREED: AtomicU64 = AtomicU64::new(0);
 
 enum Job {

@@ -126,6 +126,13 @@ impl Subscriptions {
         }
     }
 
+    /// What the subscriptions cost the client (pubsubMemOverhead): the
+    /// tables' slots, not the names, as Redis counts only its pointers.
+    pub fn overhead_bytes(&self) -> usize {
+        let slot = std::mem::size_of::<Vec<u8>>() + 1;
+        (self.channels.capacity() + self.patterns.capacity() + self.shard.capacity()) * slot
+    }
+
     /// In RESP2 a client with any subscription may only run the
     /// subscription commands, PING, QUIT and RESET.
     pub fn is_subscribed(&self) -> bool {
@@ -306,6 +313,9 @@ impl Delivery {
         check_output_limit(c, self.limit, self.now_ms);
         if c.killed && !was_killed {
             self.killed.push(id);
+        }
+        if srv.client_eviction_limit != 0 {
+            srv.clients.update_mem(id);
         }
     }
 }

@@ -23,6 +23,8 @@ pub struct Stats {
     pub unexpected_error_replies: u64,
     pub errors: HashMap<String, u64>,
     pub client_query_buffer_limit_disconnections: u64,
+    /// Clients closed by client eviction (maxmemory-clients).
+    pub evicted_clients: u64,
     pub total_reads_processed: u64,
     pub total_writes_processed: u64,
     /// INFO's instantaneous_ops_per_sec and _input/_output_kbps.
@@ -143,6 +145,12 @@ pub struct Server {
     pub cmd_latency: crate::latency_histogram::CommandLatencies,
     /// Cached `latency-tracking`.
     pub latency_tracking: bool,
+    /// The latency monitor's events (LATENCY LATEST...).
+    pub latency_events: crate::latency::LatencyMonitor,
+    /// Cached `latency-monitor-threshold`, in milliseconds (0: off).
+    pub latency_monitor_threshold: u64,
+    /// `maxmemory-clients` in bytes, 0 for none (see client_eviction.rs).
+    pub client_eviction_limit: usize,
     pub run_id: String,
     pub start_ms: i64,
     pub pid: u32,
@@ -256,6 +264,9 @@ impl Server {
             cmd_stats: Vec::new(),
             cmd_latency: Default::default(),
             latency_tracking: true,
+            latency_events: Default::default(),
+            latency_monitor_threshold: 0,
+            client_eviction_limit: 0,
             run_id: random_hex(40),
             start_ms: crate::clock::now_ms(),
             pid: std::process::id(),
@@ -313,8 +324,11 @@ impl Server {
         self.maxmemory = self.config.get_i64("maxmemory").max(0) as u64;
         self.maxmemory_policy = crate::evict::Policy::from_name(&self.config.get_str("maxmemory-policy"));
         self.db.lazy_user_del = self.config.get_bool("lazyfree-lazy-user-del");
+        crate::lazyfree::configure(self.config.get_bool("lazyfree-lazy-expire"), self.config.get_bool("lazyfree-lazy-server-del"));
         self.obuf_limits = self.config.client_output_buffer_limits();
         self.latency_tracking = self.config.get_bool("latency-tracking");
+        self.latency_monitor_threshold = self.config.get_i64("latency-monitor-threshold").max(0) as u64;
+        self.client_eviction_limit = crate::client_eviction::limit(self.config.get_i64("maxmemory-clients"), self.maxmemory);
         self.scripting.busy_threshold_ms = self.config.get_i64("busy-reply-threshold").max(0) as u64;
         self.query_buffer_limit = self.config.get_i64("client-query-buffer-limit") as usize;
         self.tracking.max_keys = self.config.get_i64("tracking-table-max-keys").max(0) as usize;

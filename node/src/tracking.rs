@@ -536,7 +536,7 @@ fn send(srv: &mut Server, id: ClientId, payload: Payload<'_>, out: Option<&mut R
 
 /// Hand `bytes` to client `id`: into `out` when it is the current client
 /// and `out` is its buffer, else to its connection, within its output
-/// buffer limit.
+/// buffer limit (client eviction then sees it at the end of the batch).
 fn deliver(srv: &mut Server, id: ClientId, bytes: &[u8], out: Option<&mut Reply>) {
     if let Some(out) = out.filter(|_| id == srv.tracking.current) {
         out.raw(bytes);
@@ -548,6 +548,11 @@ fn deliver(srv: &mut Server, id: ClientId, bytes: &[u8], out: Option<&mut Reply>
     if !c.is_master {
         let limit = limits[c.output_class()];
         crate::pubsub::check_output_limit(c, limit, crate::clock::now_ms());
+    }
+    // A redirect client's backlog counts toward maxmemory-clients at once
+    // (sendTrackingMessage's updateClientMemUsageAndBucket).
+    if srv.client_eviction_limit != 0 {
+        srv.clients.update_mem(id);
     }
 }
 

@@ -144,6 +144,16 @@ impl RequestParser {
         }
     }
 
+    /// How Redis would account a command still arriving in `buf_len`
+    /// bytes (CLIENT LIST's qbuf and argv-mem): the bytes past the last
+    /// parsed element (Redis's query buffer, trimmed as it parses), and
+    /// the lengths of the command's arguments already complete (copied to
+    /// argv in Redis).
+    pub fn pending(&self, buf_len: usize) -> (usize, usize) {
+        let argv = if self.in_progress() { self.args[self.cmd_first..].iter().map(|a| a.len as usize).sum() } else { 0 };
+        (buf_len.saturating_sub(self.pos), argv)
+    }
+
     fn in_progress(&self) -> bool {
         self.multibulk_left > 0
     }

@@ -25,7 +25,7 @@ fn write_docs(out: &mut Reply, def: &CommandDef) {
 }
 
 /// A command by full name, "get" or "config|get" (lookupCommandBySds).
-fn by_full_name<'r>(reg: &'r Registry, name: &[u8]) -> Option<&'r CommandDef> {
+pub(super) fn by_full_name<'r>(reg: &'r Registry, name: &[u8]) -> Option<&'r CommandDef> {
     let mut parts = name.splitn(2, |&b| b == b'|');
     let top = reg.get(parts.next()?)?;
     match parts.next() {

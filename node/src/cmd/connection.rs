@@ -238,7 +238,7 @@ fn client_list(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         if c.killed {
             continue;
         }
-        if only_type.is_some_and(|t| t != "normal") {
+        if only_type.is_some_and(|t| t != c.client_type()) {
             continue;
         }
         if ids.as_ref().is_some_and(|ids| !ids.contains(&c.id)) {
@@ -326,7 +326,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         .filter(|c| addr_filter.as_ref().is_none_or(|a| &c.addr.to_string() == a))
         .filter(|c| laddr_filter.as_ref().is_none_or(|a| &c.laddr.to_string() == a))
         .filter(|c| user_filter.is_none_or(|u| c.user == u))
-        .filter(|_| type_filter.is_none_or(|t| t == "normal"))
+        .filter(|c| type_filter.is_none_or(|t| t == c.client_type()))
         .filter(|c| maxage.is_none_or(|age| (now - c.created_ms) / 1000 >= age))
         .filter(|c| !(skipme && c.id == me))
         .map(|c| c.id)

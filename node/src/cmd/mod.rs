@@ -38,6 +38,7 @@ pub mod hash;
 pub mod hll;
 pub mod info;
 pub mod keyspace;
+pub mod latency;
 pub mod list;
 pub mod memory;
 pub mod multi;
@@ -75,6 +76,7 @@ pub fn register_all(r: &mut Registry) {
     sort::register(r);
     keyspace::register(r);
     scan::register(r);
+    latency::register(r);
     replication::register(r);
     expire::register(r);
     dump::register(r);

@@ -32,6 +32,10 @@ pub struct Multi {
 impl Multi {
     pub fn queue(&mut self, args: &Args<'_>, flags: CmdFlags) {
         let argv: Vec<&[u8]> = args.iter().collect();
+        // Room for the whole command at once: growing as it is written
+        // would double the queue for a big last argument's CRLF.
+        let framing = 16 + 16 * argv.len();
+        self.queue.reserve(argv.iter().map(|a| a.len()).sum::<usize>() + framing);
         corvid_proto::resp::encode_command(&mut self.queue, &argv);
         self.count += 1;
         self.flags = self.flags.union(flags);

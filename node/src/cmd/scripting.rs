@@ -108,7 +108,8 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, by_sha: bool, read_only: boo
     let Some(s) = ctx.srv.scripting.scripts.get(sha) else {
         return Err(no_script());
     };
-    let (func, flags, funcname) = (s.func.clone(), s.flags, s.funcname.clone());
+    let func: mlua::Function = ctx.srv.scripting.vm.lua.registry_value(&s.func).map_err(|e| CmdError::err(e.to_string()))?;
+    let (flags, funcname) = (s.flags, s.funcname.clone());
     let argv: Vec<&[u8]> = args.iter().collect();
     let inv = Invocation {
         caller: ctx.client_id,

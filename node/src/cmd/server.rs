@@ -34,6 +34,9 @@ fn config_set(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     };
     let changed = ctx.srv.config.set_with(&pairs, who).map_err(|e| config_error(&e))?;
     ctx.srv.refresh_cached_config();
+    if changed.iter().any(|&n| n == "maxmemory-clients" || n == "maxmemory") {
+        crate::client_eviction::refresh(ctx.srv);
+    }
     if changed.contains(&"appendonly") {
         if let Err(e) = super::aof::apply_appendonly(ctx.srv) {
             // Nothing changed: the directive goes back to "no".

@@ -374,7 +374,7 @@ impl Table {
             return Found::Missing;
         };
         if matches!(e.expire_at(), Some(at) if at <= now_ms) {
-            self.remove(key);
+            self.remove_lazily(key, crate::lazyfree::lazy_expire());
             return Found::Expired;
         }
         if let Some(touch) = touch {
@@ -434,7 +434,7 @@ impl Table {
                     let new = EntryPtr::new(key, value, expire, lru);
                     seg.replace(link, old, new);
                     self.volatile = self.volatile + new.is_volatile() as usize - old.is_volatile() as usize;
-                    old.free();
+                    release(old, crate::lazyfree::lazy_server_del());
                 }
             }
             None => {
@@ -466,7 +466,7 @@ impl Table {
             if moved_heap {
                 old.free_shell();
             } else {
-                old.free();
+                release(old, crate::lazyfree::lazy_server_del());
             }
         }
         true
@@ -576,10 +576,16 @@ impl Table {
 
     /// Delete a key; true if it was there.
     pub fn remove(&mut self, key: &[u8]) -> bool {
+        self.remove_lazily(key, false)
+    }
+
+    /// [`Self::remove`], leaving a large value to the lazy free thread
+    /// when `lazy` (expiry under lazyfree-lazy-expire).
+    pub fn remove_lazily(&mut self, key: &[u8], lazy: bool) -> bool {
         match self.unlink(key) {
             Some(e) => {
                 // SAFETY: unlinked, so nothing else refers to it.
-                unsafe { e.free() };
+                unsafe { release(e, lazy) };
                 true
             }
             None => false,
@@ -763,6 +769,22 @@ impl Table {
         }
         false
     }
+}
+
+/// Free an entry that has left its table; with `lazy`, a large heap value
+/// goes to the lazy free thread instead (freeObjAsync).
+///
+/// # Safety
+/// `e` is unlinked: nothing else refers to it.
+unsafe fn release(e: EntryPtr, lazy: bool) {
+    if lazy {
+        if let Some(heap) = e.take_heap() {
+            e.free_shell();
+            crate::lazyfree::free(heap.into_owned());
+            return;
+        }
+    }
+    e.free();
 }
 
 #[cfg(test)]

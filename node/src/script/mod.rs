@@ -265,7 +265,10 @@ pub struct EvalScript {
     pub funcname: Arc<str>,
     pub body: Vec<u8>,
     pub flags: ScriptFlags,
-    pub func: Function,
+    /// The compiled body, kept in the Lua registry: a `Function` handle
+    /// would hold a slot of mlua's reference stack, which Lua caps at a few
+    /// thousand, so caching more scripts than that failed to compile.
+    pub func: mlua::RegistryKey,
 }
 
 /// The script running now (curr_run_ctx).
@@ -384,6 +387,7 @@ impl Scripting {
         code.extend(std::iter::repeat_n(b' ', shebang_len));
         code.extend_from_slice(&body[shebang_len..]);
         let func = self.vm.compile(&code, "@user_script").map_err(|e| CmdError::err(format!("Error compiling script (new function): {e}")))?;
+        let func = self.vm.lua.create_registry_value(func).map_err(|e| CmdError::err(format!("Error compiling script (new function): {e}")))?;
         self.scripts_mem += sha.len() + body.len();
         let funcname: Arc<str> = Arc::from(sha.as_str());
         self.scripts.insert(sha.clone(), EvalScript { funcname, body: body.to_vec(), flags, func });
