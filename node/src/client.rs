@@ -81,6 +81,8 @@ pub struct Client {
     pub pending_out: Vec<u8>,
     /// Channels, patterns and shard channels subscribed to.
     pub subs: crate::pubsub::Subscriptions,
+    /// CLIENT TRACKING's state while it is on.
+    pub tracking: Option<Box<crate::tracking::ClientTracking>>,
     /// Pending output taken by the connection and not yet written.
     pub out_inflight: usize,
     /// Replies the connection holds because the peer is not reading them
@@ -138,6 +140,7 @@ impl Client {
             wait: None,
             pending_out: Vec::new(),
             subs: Default::default(),
+            tracking: None,
             obuf_soft_since_ms: None,
             out_inflight: 0,
             out_queued: 0,
@@ -179,6 +182,7 @@ impl Client {
             + self.multi.as_ref().map_or(0, |m| m.bytes())
             + self.watched.capacity() * std::mem::size_of::<crate::cmd::multi::Watched>()
             + self.subs.overhead_bytes()
+            + self.tracking.as_ref().map_or(0, |t| t.memory_bytes())
     }
 
     /// Whether its memory counts toward `maxmemory-clients` (Redis sums
@@ -243,6 +247,15 @@ impl Client {
         if self.blocked.is_some() {
             f.push('b');
         }
+        if let Some(t) = &self.tracking {
+            f.push('t');
+            if t.broken_redirect {
+                f.push('R');
+            }
+            if t.bcast {
+                f.push('B');
+            }
+        }
         if self.dirty_cas {
             f.push('d');
         }
@@ -271,7 +284,7 @@ impl Client {
         let omem = self.output_bytes();
         let tot_mem = self.memory_bytes();
         format!(
-            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
+            "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
             self.id,
             self.addr,
             self.laddr,
@@ -297,6 +310,7 @@ impl Client {
             tot_mem,
             self.last_cmd,
             String::from_utf8_lossy(user),
+            self.tracking.as_ref().map_or(-1, |t| t.redirect as i64),
             self.resp,
         )
     }

@@ -202,6 +202,9 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                             close = true;
                         }
                     }
+                    // BCAST clients hear of the batch's changes once it is
+                    // done, one message per prefix (Redis's beforeSleep).
+                    crate::tracking::broadcast(&mut srv);
                     // The batch's writes reach the AOF before its replies
                     // reach the client.
                     if !srv.aof.buf.is_empty() {
@@ -332,6 +335,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
     crate::cmd::multi::unwatch_all(&mut srv, id);
     crate::pubsub::forget(&mut srv, id);
     crate::cmd::server::stop_monitoring(&mut srv, id);
+    crate::tracking::disable(&mut srv, id);
     srv.clients.remove(id);
     crate::replication::detach(&mut srv, id);
 }

@@ -22,7 +22,12 @@ pub async fn run(shared: Arc<Shared>) {
         let hz = shared.lock_async().await.config.get_i64("hz").clamp(1, 500) as u64;
         tokio::time::sleep(Duration::from_millis(1000 / hz)).await;
         let mut srv = shared.lock_async().await;
+        if srv.cron_paused {
+            continue;
+        }
         tick(&mut srv, hz);
+        // What the tick expired or invalidated reaches BCAST clients now.
+        crate::tracking::broadcast(&mut srv);
         crate::replica::connect_if_due(&shared, &mut srv);
     }
 }
@@ -46,6 +51,10 @@ fn tick(srv: &mut Server, hz: u64) {
     close_idle_clients(srv, now);
     enforce_soft_output_limits(srv, now);
     crate::client_eviction::refresh(srv);
+    // Also here, so a limit lowered by CONFIG SET applies on an idle server.
+    if srv.tracking.clients > 0 {
+        crate::tracking::limit_keys(srv);
+    }
     // Nothing touches the keyspace while it loads.
     if srv.rdb.loading.is_some() {
         return;

@@ -234,6 +234,25 @@ pub enum Flow {
 /// Run one command for `client_id` (processCommand + call), on the clock
 /// of the batch it belongs to.
 pub fn execute(srv: &mut Server, client_id: ClientId, args: &Args<'_>, out: &mut Reply, clock: &mut BatchClock) -> Flow {
+    // Without tracking clients nothing is invalidated, so no client needs
+    // to be current (a command that turns tracking on runs as none).
+    if srv.tracking.clients == 0 {
+        return execute_current(srv, client_id, args, out, clock);
+    }
+    srv.tracking.current = client_id;
+    let flow = execute_current(srv, client_id, args, out, clock);
+    // The client's own invalidations follow its reply, even one CLIENT
+    // REPLY dropped (they are pushes, not replies).
+    if srv.tracking.has_pending() {
+        crate::tracking::flush_pending(srv, out);
+    }
+    crate::tracking::command_done(srv, client_id, args.get(0));
+    srv.tracking.current = 0;
+    flow
+}
+
+/// [`execute`] for the client it made current.
+fn execute_current(srv: &mut Server, client_id: ClientId, args: &Args<'_>, out: &mut Reply, clock: &mut BatchClock) -> Flow {
     let reg = registry();
     // One wall-clock time is the command's time and the start of its
     // duration, as Redis's call() times commands with ustime().
@@ -247,9 +266,9 @@ pub fn execute(srv: &mut Server, client_id: ClientId, args: &Args<'_>, out: &mut
         return Flow::Close;
     }
     client.last_interaction_ms = now;
-    let reply_start = out.len();
+    let mut reply_start = out.len();
     let skipping = client.reply_mode == ReplyMode::Skipping;
-    let result = check_and_call(srv, reg, client_id, args, out, start_us, clock);
+    let result = check_and_call(srv, reg, client_id, args, out, &mut reply_start, start_us, clock);
     if let Err(Rejected::Paused) = result {
         return Flow::Paused;
     }
@@ -297,12 +316,14 @@ enum Rejected {
     Paused,
 }
 
+#[allow(clippy::too_many_arguments)]
 fn check_and_call(
     srv: &mut Server,
     reg: &Registry,
     client_id: ClientId,
     args: &Args<'_>,
     out: &mut Reply,
+    reply_start: &mut usize,
     start_us: i64,
     clock: &mut BatchClock,
 ) -> Result<(), Rejected> {
@@ -402,6 +423,16 @@ fn check_and_call(
     // refused, and so is queuing more into a transaction (processCommand).
     // Scripts keep the verdict for their writes (script_oom).
     srv.oom = srv.maxmemory > 0 && crate::evict::perform(srv) == crate::evict::Outcome::Fail;
+    // The tracking table is kept within its size before each command, even
+    // one only queued; what eviction and this invalidate for the client
+    // itself goes out before its reply, which is about the data after them.
+    if srv.tracking.clients > 0 {
+        crate::tracking::limit_keys(srv);
+        if srv.tracking.has_pending() {
+            crate::tracking::flush_pending(srv, out);
+            *reply_start = out.len();
+        }
+    }
     let queuing = !matches!(spec.name, "exec" | "discard" | "quit" | "reset")
         && srv.clients.map.get(&client_id).is_some_and(|c| c.multi.is_some());
     if srv.oom && (is_denyoom || queuing) && !from_master {
@@ -522,11 +553,24 @@ fn run(
     let dirty_before = srv.db.dirty;
     let flushed = watched_keys_a_flush_touches(srv, spec.full_name, db, args);
     let notify_before = (srv.notify_flags != 0 && spec.flags.contains(CmdFlags::WRITE)).then(|| crate::notify::before(srv, spec, db, args));
+    let tracking = srv.tracking.clients > 0;
+    let tracking_script = tracking && crate::cmd::scripting::runs_script(spec);
+    if tracking_script {
+        crate::tracking::script_begins(srv, client_id, spec, args);
+    }
     let mut ctx = Ctx { srv, client_id, db, out, spec };
     let result = (def.handler)(&mut ctx, args);
     // A command that blocked counts when it is unblocked (served, timed out).
     let blocked = ctx.srv.blocking.blocked_now;
-    after_command(ctx.srv, spec, db, args, dirty_before, flushed, notify_before);
+    after_command(ctx.srv, spec, client_id, db, args, dirty_before, flushed, notify_before);
+    // After the invalidations: a key a read found expired is tracked again.
+    // (Tracking turned on by this very command starts with the next one.)
+    if tracking {
+        crate::tracking::after_call(ctx.srv, spec, client_id, args);
+        if tracking_script {
+            crate::tracking::script_ends(ctx.srv);
+        }
+    }
     // A wall clock stepped backwards must not make a negative duration.
     let elapsed = (clock.end_us() - start_us).max(0) as u64;
     let srv = ctx.srv;
@@ -598,17 +642,24 @@ fn watched_keys_a_flush_touches(srv: &Server, name: &str, db: usize, args: &Args
 /// After a handler: wake the clients blocked on keys it changed, touch the
 /// watched ones (and those that expired on the way), then feed the
 /// replication stream.
+#[allow(clippy::too_many_arguments)]
 fn after_command(
     srv: &mut Server,
     spec: &CommandSpec,
+    client_id: ClientId,
     db: usize,
     args: &Args<'_>,
     dirty_before: u64,
     flushed: Vec<(ClientId, usize, crate::cmd::multi::FlushEffect)>,
     notify_before: Option<Vec<(Vec<u8>, bool)>>,
 ) {
-    // The common case: nobody replicates, watches, waits or is notified.
-    if !crate::replication::propagating(srv) && srv.watching_clients == 0 && srv.blocking.is_empty() && srv.notify_flags == 0 {
+    // The common case: nobody replicates, watches, waits, tracks or is notified.
+    if !crate::replication::propagating(srv)
+        && srv.watching_clients == 0
+        && srv.blocking.is_empty()
+        && srv.notify_flags == 0
+        && srv.tracking.clients == 0
+    {
         srv.propagate_as = None;
         srv.modified_keys = None;
         srv.force_propagate = false;
@@ -620,7 +671,7 @@ fn after_command(
     let modified = srv.modified_keys.take();
     // The notifications read them after the listeners consumed them.
     let modified_for_notify = if notify_before.is_some() { modified.clone() } else { None };
-    let listening = srv.watching_clients > 0 || !srv.blocking.is_empty();
+    let listening = srv.watching_clients > 0 || !srv.blocking.is_empty() || srv.tracking.clients > 0;
     if changed && is_write && listening {
         match spec.full_name {
             "swapdb" => args.iter().skip(1).filter_map(db_index).for_each(|d| srv.blocking.signal_db(d)),
@@ -633,6 +684,9 @@ fn after_command(
         for (d, k) in changed_keys(spec, db, args, modified) {
             srv.blocking.signal(d, &k);
             crate::cmd::multi::touch(srv, d, &k);
+            if srv.tracking.clients > 0 {
+                crate::tracking::invalidate_key(srv, &k, Some(client_id), true);
+            }
         }
     }
     expired_keys(srv, &expired);
@@ -648,6 +702,9 @@ fn after_command(
 fn expired_keys(srv: &mut Server, expired: &[(usize, Vec<u8>)]) {
     for (d, k) in expired {
         crate::cmd::multi::touch(srv, *d, k);
+        if srv.tracking.clients > 0 {
+            crate::tracking::invalidate_key(srv, k, None, true);
+        }
         crate::notify::notify(srv, crate::config::keyspace_events::EXPIRED, "expired", k, *d);
     }
 }

@@ -252,6 +252,9 @@ fn evict_key(srv: &mut Server, db: usize, key: &[u8], lazy: bool) {
     srv.db.dirty += 1;
     srv.eviction.evicted_keys += 1;
     crate::cmd::multi::touch(srv, db, key);
+    if srv.tracking.clients > 0 {
+        crate::tracking::invalidate_key(srv, key, None, true);
+    }
     crate::notify::notify(srv, crate::config::keyspace_events::EVICTED, "evicted", key, db);
     let cmd: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
     crate::replication::propagate(srv, db, &[cmd, key]);
@@ -343,6 +346,7 @@ pub async fn run(shared: Arc<Shared>) {
             let mut srv = shared.lock_async().await;
             srv.db.now_ms = crate::clock::now_ms();
             let outcome = if srv.maxmemory == 0 || !safe_now(&srv) { Outcome::Ok } else { round(&mut srv) };
+            crate::tracking::broadcast(&mut srv);
             if outcome != Outcome::Running {
                 srv.eviction.running = false;
                 if outcome == Outcome::Ok {

@@ -19,7 +19,8 @@
 //! - [`replication`]: the master side of the replication stream (SYNC, propagation);
 //!   [`replica`]: the replica side (REPLICAOF: handshake, full sync, the stream).
 //! - [`pubsub`]: channels, patterns and shard channels, and message delivery;
-//!   [`notify`]: keyspace notifications derived from what each write did.
+//!   [`notify`]: keyspace notifications derived from what each write did;
+//!   [`tracking`]: client-side caching (CLIENT TRACKING) and its invalidations.
 //! - [`script`]: Lua scripting (the VM, the `redis` API, busy scripts); the
 //!   commands are in `cmd::scripting`.
 //! - [`rdb`]: Redis's serialization format (DUMP/RESTORE payloads, RDB files);
@@ -74,6 +75,7 @@ pub mod set;
 pub mod skiplist;
 pub mod snapshot;
 pub mod stream;
+pub mod tracking;
 pub mod server;
 pub mod zset;
 

@@ -213,6 +213,7 @@ async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -
         }
         tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
         srv.db.flush_all();
+        crate::tracking::invalidate_all(&mut srv);
         srv.scripting.flush_functions();
         let limits = crate::rdb::object::EncodingLimits::from_config(&srv.config);
         let now = crate::clock::now_ms();
@@ -336,6 +337,8 @@ async fn stream_commands(shared: &Arc<Shared>, generation: u64, id: ClientId, li
                     Err(e) => return Err(format!("Protocol error from MASTER: {e}")),
                 }
             }
+            // The master's writes reach BCAST clients as a client's do.
+            crate::tracking::broadcast(&mut srv);
             let m = srv.master.as_mut().expect("current");
             m.offset += processed;
             m.last_io_ms = crate::clock::now_ms();

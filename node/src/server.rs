@@ -189,6 +189,10 @@ pub struct Server {
     pub monitors: Vec<crate::client::ClientId>,
     /// Pub/sub subscriptions.
     pub pubsub: crate::pubsub::PubSub,
+    /// Client-side caching: tracked keys, BCAST prefixes, pending invalidations.
+    pub tracking: crate::tracking::Tracking,
+    /// `DEBUG PAUSE-CRON`: the cron does nothing while set.
+    pub cron_paused: bool,
     /// The master this node replicates (REPLICAOF), if any.
     pub master: Option<crate::replica::Master>,
     /// REPLICAOF calls so far: a replica task stops once its generation is stale.
@@ -285,6 +289,8 @@ impl Server {
             aof: Default::default(),
             master: None,
             pubsub: Default::default(),
+            tracking: Default::default(),
+            cron_paused: false,
             monitors: Vec::new(),
             min_replicas: (0, 0),
             notify_flags: 0,
@@ -325,6 +331,7 @@ impl Server {
         self.client_eviction_limit = crate::client_eviction::limit(self.config.get_i64("maxmemory-clients"), self.maxmemory);
         self.scripting.busy_threshold_ms = self.config.get_i64("busy-reply-threshold").max(0) as u64;
         self.query_buffer_limit = self.config.get_i64("client-query-buffer-limit") as usize;
+        self.tracking.max_keys = self.config.get_i64("tracking-table-max-keys").max(0) as usize;
         self.acl.pubsub_default_all = self.config.get_str("acl-pubsub-default") == "allchannels";
         let pass = self.config.get_raw("requirepass");
         if self.acl.set_requirepass(Some(pass.as_slice()).filter(|p| !p.is_empty())) {
@@ -341,10 +348,12 @@ impl Server {
     }
 
     /// Record expired keys only while someone needs them: replicas (to send
-    /// DEL) or watchers (expiry touches a watched key).
+    /// DEL), watchers (expiry touches a watched key) or tracking clients
+    /// (expiry invalidates).
     pub fn update_expired_log(&mut self) {
         let needed = crate::replication::propagating(self)
             || self.watching_clients > 0
+            || self.tracking.clients > 0
             || self.notify_flags & crate::config::keyspace_events::EXPIRED != 0;
         match (needed, self.db.expired_log.is_some()) {
             (true, false) => self.db.expired_log = Some(Vec::new()),

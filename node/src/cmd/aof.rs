@@ -64,6 +64,7 @@ pub fn debug_loadaof(ctx: &mut Ctx<'_>) -> CmdResult {
         srv.aof.flush();
     }
     srv.db.flush_all();
+    crate::tracking::invalidate_all(srv);
     let paths = crate::aof::Paths::of(&srv.config);
     let result = crate::aof::load::read_manifest(&paths).and_then(|m| {
         srv.aof.manifest = m;

@@ -1,5 +1,6 @@
 //! Connection commands (Redis's networking.c and acl.c parts): PING, ECHO,
-//! QUIT, RESET, AUTH, HELLO and CLIENT.
+//! QUIT, RESET, AUTH, HELLO and CLIENT (its TRACKING, CACHING, GETREDIR and
+//! TRACKINGINFO drive [`crate::tracking`]).
 
 use corvid_proto::resp::{parse_i64, Args};
 
@@ -47,6 +48,7 @@ fn reset(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     crate::cmd::multi::unwatch_all(ctx.srv, ctx.client_id);
     crate::pubsub::forget(ctx.srv, ctx.client_id);
     crate::cmd::server::stop_monitoring(ctx.srv, ctx.client_id);
+    crate::tracking::disable(ctx.srv, ctx.client_id);
     let c = ctx.client();
     c.multi = None;
     c.db = 0;
@@ -424,6 +426,162 @@ fn client_unpause(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
+/// Whether a client with this id is connected (a killed one is gone, as
+/// Redis frees it at once).
+fn client_exists(ctx: &Ctx<'_>, id: i64) -> bool {
+    u64::try_from(id).ok().and_then(|id| ctx.srv.clients.map.get(&id)).is_some_and(|c| !c.killed)
+}
+
+/// CLIENT TRACKING ON|OFF [REDIRECT client-id] [PREFIX prefix [PREFIX prefix ...]] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]
+fn client_tracking(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let mut opts = crate::tracking::Options::default();
+    let mut j = 3;
+    while j < args.len() {
+        let more = args.len() - 1 - j;
+        let opt = args.get(j);
+        if is(opt, "redirect") && more > 0 {
+            j += 1;
+            if opts.redirect != 0 {
+                return Err(CmdError::err("A client can only redirect to a single other client"));
+            }
+            let id = parse_i64(args.get(j)).ok_or(CmdError::NotInteger)?;
+            // The client must exist now, though it may go away later.
+            if !client_exists(ctx, id) {
+                return Err(CmdError::err("The client ID you want redirect to does not exist"));
+            }
+            opts.redirect = id as ClientId;
+        } else if is(opt, "bcast") {
+            opts.bcast = true;
+        } else if is(opt, "optin") {
+            opts.optin = true;
+        } else if is(opt, "optout") {
+            opts.optout = true;
+        } else if is(opt, "noloop") {
+            opts.noloop = true;
+        } else if is(opt, "prefix") && more > 0 {
+            j += 1;
+            opts.prefixes.push(args.get(j).to_vec());
+        } else {
+            return Err(CmdError::Syntax);
+        }
+        j += 1;
+    }
+    let mode = args.get(2);
+    if is(mode, "off") {
+        crate::tracking::disable(ctx.srv, ctx.client_id);
+        ctx.out.ok();
+        return Ok(());
+    }
+    if !is(mode, "on") {
+        return Err(CmdError::Syntax);
+    }
+    if !opts.bcast && !opts.prefixes.is_empty() {
+        return Err(CmdError::err("PREFIX option requires BCAST mode to be enabled"));
+    }
+    let current = ctx.client().tracking.as_deref().cloned();
+    if current.as_ref().is_some_and(|t| t.bcast != opts.bcast) {
+        return Err(CmdError::err(
+            "You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.",
+        ));
+    }
+    if opts.bcast && (opts.optin || opts.optout) {
+        return Err(CmdError::err("OPTIN and OPTOUT are not compatible with BCAST"));
+    }
+    if opts.optin && opts.optout {
+        return Err(CmdError::err("You can't specify both OPTIN mode and OPTOUT mode"));
+    }
+    if current.as_ref().is_some_and(|t| (opts.optin && t.optout) || (opts.optout && t.optin)) {
+        return Err(CmdError::err(
+            "You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.",
+        ));
+    }
+    if opts.bcast {
+        let existing = current.map(|t| t.prefixes).unwrap_or_default();
+        if let Some(e) = crate::tracking::prefix_collision(&existing, &opts.prefixes) {
+            return Err(CmdError::Err(e));
+        }
+    }
+    crate::tracking::enable(ctx.srv, ctx.client_id, opts);
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CLIENT CACHING YES|NO: whether the next command's reads are tracked,
+/// in OPTIN (YES) or OPTOUT (NO) mode.
+fn client_caching(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    let Some(t) = ctx.client().tracking.as_deref_mut() else {
+        return Err(CmdError::err("CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled"));
+    };
+    let v = args.get(2);
+    if is(v, "yes") {
+        if !t.optin {
+            return Err(CmdError::err("CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode."));
+        }
+    } else if is(v, "no") {
+        if !t.optout {
+            return Err(CmdError::err("CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode."));
+        }
+    } else {
+        return Err(CmdError::Syntax);
+    }
+    t.caching = true;
+    ctx.out.ok();
+    Ok(())
+}
+
+/// CLIENT GETREDIR: the redirect client's id, 0 for none, -1 when
+/// tracking is off.
+fn client_getredir(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    let redirect = ctx.client().tracking.as_ref().map_or(-1, |t| t.redirect as i64);
+    ctx.out.int(redirect);
+    Ok(())
+}
+
+/// CLIENT TRACKINGINFO: flags, redirect and prefixes of this client's tracking.
+fn client_trackinginfo(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    let t = ctx.client().tracking.as_deref().cloned();
+    let mut flags: Vec<&[u8]> = vec![if t.is_some() { b"on" } else { b"off" }];
+    if let Some(t) = &t {
+        if t.bcast {
+            flags.push(b"bcast");
+        }
+        if t.optin {
+            flags.push(b"optin");
+            if t.caching {
+                flags.push(b"caching-yes");
+            }
+        }
+        if t.optout {
+            flags.push(b"optout");
+            if t.caching {
+                flags.push(b"caching-no");
+            }
+        }
+        if t.noloop {
+            flags.push(b"noloop");
+        }
+        if t.broken_redirect {
+            flags.push(b"broken_redirect");
+        }
+    }
+    let out = &mut *ctx.out;
+    out.map(3);
+    out.bulk(b"flags");
+    out.set(flags.len());
+    for f in flags {
+        out.bulk(f);
+    }
+    out.bulk(b"redirect");
+    out.int(t.as_ref().map_or(-1, |t| t.redirect as i64));
+    out.bulk(b"prefixes");
+    let prefixes = t.map(|t| t.prefixes).unwrap_or_default();
+    out.array(prefixes.len());
+    for p in &prefixes {
+        out.bulk(p);
+    }
+    Ok(())
+}
+
 fn client_help(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     reply_help(
         ctx.out,
@@ -538,4 +696,8 @@ pub fn register(r: &mut Registry) {
     r.add("client|pause", client_pause);
     r.add("client|unpause", client_unpause);
     r.add("client|help", client_help);
+    r.add("client|tracking", client_tracking);
+    r.add("client|caching", client_caching);
+    r.add("client|getredir", client_getredir);
+    r.add("client|trackinginfo", client_trackinginfo);
 }

@@ -112,6 +112,9 @@ fn pfcount(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     hll::set_cached_count(value, card);
     ctx.srv.db.dirty += 1;
     crate::cmd::multi::touch(ctx.srv, db, key);
+    if ctx.srv.tracking.clients > 0 {
+        crate::tracking::invalidate_key(ctx.srv, key, Some(ctx.client_id), true);
+    }
     crate::replication::propagate(ctx.srv, db, &args.iter().collect::<Vec<_>>());
     ctx.out.int(card as i64);
     Ok(())

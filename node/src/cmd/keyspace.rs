@@ -372,6 +372,7 @@ fn flushdb(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let lazy = flush_mode(ctx, args)?;
     let db = ctx.db;
     ctx.srv.db.flush_lazily(db, lazy);
+    crate::tracking::invalidate_all(ctx.srv);
     // Replicas get it even when the database was already empty.
     ctx.srv.force_propagate = true;
     ctx.out.ok();
@@ -384,6 +385,7 @@ fn flushall(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     // (flushAllDataAndResetRDB kills the child).
     crate::snapshot::abort(ctx.srv);
     let removed = ctx.srv.db.flush_all_lazily(lazy);
+    crate::tracking::invalidate_all(ctx.srv);
     ctx.srv.db.dirty += removed as u64;
     // With save points, the empty dataset is saved at once, which resets
     // the change counter (flushAllDataAndResetRDB).

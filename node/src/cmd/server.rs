@@ -228,6 +228,10 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             }
             ctx.out.ok();
         }
+        (b"pause-cron", 3) => {
+            ctx.srv.cron_paused = super::arg_i64(args.get(2))? != 0;
+            ctx.out.ok();
+        }
         (b"set-active-expire", 3) => {
             let v = super::arg_i64(args.get(2))?;
             ctx.srv.active_expire_enabled = v != 0;
@@ -526,6 +530,8 @@ fn debug_reload(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     }
     if flush {
         ctx.srv.db.flush_all();
+        // Emptied as by FLUSHALL: cached keys are all invalid (emptyData).
+        crate::tracking::invalidate_all(ctx.srv);
         ctx.srv.scripting.flush_functions();
     }
     let limits = crate::rdb::object::EncodingLimits::from_config(&ctx.srv.config);
