@@ -62,12 +62,18 @@ class Conn:
         return self.reply()
 
 
-def vmrss(pid):
+def status_bytes(pid, field):
+    """A /proc/PID/status figure in bytes: VmRSS (all resident pages, the
+    binary's own included) or RssAnon (the process's anonymous memory)."""
     with open("/proc/%d/status" % pid) as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+def vmrss(pid):
+    return status_bytes(pid, "VmRSS")
 
 
 def zipf(port, pid):
@@ -80,12 +86,12 @@ def zipf(port, pid):
     exponent = float(os.environ.get("ZIPF_S", 0.99))
     value = b"v" * int(os.environ.get("VALUE", 1000))
     batch = 100
-    rng = random.Random(42)
+    rng = random.Random(int(os.environ.get("SEED", 42)))
     cumulative = list(itertools.accumulate(1.0 / (r ** exponent) for r in range(1, keys + 1)))
     total = cumulative[-1]
     c = Conn(port)
     hits = misses = 0
-    peak_rss = 0
+    peak_rss = peak_anon = 0
     started = time.time()
     for done in range(0, requests, batch):
         names = [b"key:%d" % bisect.bisect_left(cumulative, rng.random() * total) for _ in range(batch)]
@@ -100,15 +106,17 @@ def zipf(port, pid):
             hits += batch - len(missed)
         if (done // batch) % 50 == 0:
             peak_rss = max(peak_rss, vmrss(pid))
+            peak_anon = max(peak_anon, status_bytes(pid, "RssAnon"))
     peak_rss = max(peak_rss, vmrss(pid))
+    peak_anon = max(peak_anon, status_bytes(pid, "RssAnon"))
     info = c.call("INFO", "memory").decode()
     used = next(int(l.split(":")[1]) for l in info.split("\r\n") if l.startswith("used_memory:"))
     evicted = next(
         int(l.split(":")[1]) for l in c.call("INFO", "stats").decode().split("\r\n") if l.startswith("evicted_keys:")
     )
     print(
-        "hit_rate=%.4f peak_rss=%d end_rss=%d used_memory=%d evicted_keys=%d seconds=%.1f"
-        % (hits / max(1, hits + misses), peak_rss, vmrss(pid), used, evicted, time.time() - started)
+        "hit_rate=%.4f peak_rss=%d peak_anon=%d end_rss=%d used_memory=%d evicted_keys=%d seconds=%.1f"
+        % (hits / max(1, hits + misses), peak_rss, peak_anon, vmrss(pid), used, evicted, time.time() - started)
     )
 
 

@@ -11,7 +11,8 @@
 #
 # Environment (defaults in brackets): CORVID_NODE_BIN, REDIS_SERVER_BIN as run.sh;
 #   MEM_KEYS [1000000]; KEYS [1000000], REQUESTS [2000000], VALUE [1000], ZIPF_S [0.99]
-#   for the cache; MEMBERS [10000000] for the UNLINK; BENCH_OUT [bench/out].
+#   for the cache, SEEDS [1 2 3] its request sequences (a fresh server each);
+#   MEMBERS [10000000] for the UNLINK; BENCH_OUT [bench/out].
 # Prints a markdown block for bench/RESULTS.md on stdout; progress goes to stderr.
 set -euo pipefail
 
@@ -22,6 +23,7 @@ REDIS_SERVER_BIN=${REDIS_SERVER_BIN:-$(command -v redis-server || echo redis-ser
 MEM_KEYS=${MEM_KEYS:-1000000}
 export KEYS=${KEYS:-1000000} REQUESTS=${REQUESTS:-2000000} VALUE=${VALUE:-1000} ZIPF_S=${ZIPF_S:-0.99}
 export MEMBERS=${MEMBERS:-10000000}
+SEEDS=${SEEDS:-1 2 3}
 OUT=${BENCH_OUT:-$root/bench/out}
 
 say() { printf '[memory %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -56,11 +58,21 @@ for name in corvid redis; do
   TTL[$name]=$(per "$ttl" "$base" "$MEM_KEYS")
   stop_server "$name"
 
-  say "$name: cache, maxmemory 100mb allkeys-lru, $REQUESTS requests over $KEYS keys"
-  start_server "$name" --maxmemory 100mb --maxmemory-policy allkeys-lru
-  CACHE[$name]=$(python3 "$here/cache.py" zipf "${PORT[$name]}" "${PID[$name]}")
-  say "$name: ${CACHE[$name]}"
-  stop_server "$name"
+  # One fresh server per seed: eviction samples at random, so the hit rate
+  # is the mean over SEEDS request sequences (peak VmRSS: the highest).
+  hits=() peak=0 anon=0 used=0
+  for seed in $SEEDS; do
+    say "$name: cache, maxmemory 100mb allkeys-lru, $REQUESTS requests over $KEYS keys, seed $seed"
+    start_server "$name" --maxmemory 100mb --maxmemory-policy allkeys-lru
+    line=$(SEED=$seed python3 "$here/cache.py" zipf "${PORT[$name]}" "${PID[$name]}")
+    say "$name: $line"
+    stop_server "$name"
+    hits+=("$(field "$line" hit_rate)")
+    peak=$(awk -v a="$peak" -v b="$(field "$line" peak_rss)" 'BEGIN { printf "%d", (b > a ? b : a) }')
+    anon=$(awk -v a="$anon" -v b="$(field "$line" peak_anon)" 'BEGIN { printf "%d", (b > a ? b : a) }')
+    used=$(field "$line" used_memory)
+  done
+  CACHE[$name]="hit_rate=$(printf '%s\n' "${hits[@]}" | awk '{ s += $1 } END { printf "%.4f", s / NR }') hit_rates=$(IFS=/; echo "${hits[*]}") peak_rss=$peak peak_anon=$anon used_memory=$used"
 
   say "$name: UNLINK of a $MEMBERS-member set under GETs"
   start_server "$name"
@@ -78,9 +90,11 @@ corvid: \`$CORVID_NODE_BIN\`; redis: \`$REDIS_SERVER_BIN\` ($("$REDIS_SERVER_BIN
 |---|---:|---:|---:|
 | VmRSS per key, $MEM_KEYS strings of 16 bytes (B) | ${PLAIN[corvid]} | ${PLAIN[redis]} | $(ratio "${PLAIN[corvid]}" "${PLAIN[redis]}")× |
 | VmRSS per key, the same with a TTL each (B) | ${TTL[corvid]} | ${TTL[redis]} | $(ratio "${TTL[corvid]}" "${TTL[redis]}")× |
-| cache hit rate (maxmemory 100mb, allkeys-lru, Zipf s=$ZIPF_S over $KEYS keys of $VALUE B) | $(field "${CACHE[corvid]}" hit_rate) | $(field "${CACHE[redis]}" hit_rate) | $(ratio "$(field "${CACHE[corvid]}" hit_rate)" "$(field "${CACHE[redis]}" hit_rate)")× |
+| cache hit rate, mean of seeds $SEEDS (maxmemory 100mb, allkeys-lru, Zipf s=$ZIPF_S over $KEYS keys of $VALUE B) | $(field "${CACHE[corvid]}" hit_rate) | $(field "${CACHE[redis]}" hit_rate) | $(ratio "$(field "${CACHE[corvid]}" hit_rate)" "$(field "${CACHE[redis]}" hit_rate)")× |
+| cache hit rate per seed | $(field "${CACHE[corvid]}" hit_rates) | $(field "${CACHE[redis]}" hit_rates) | |
 | cache peak VmRSS (MiB; limit 100) | $(mib "$(field "${CACHE[corvid]}" peak_rss)") | $(mib "$(field "${CACHE[redis]}" peak_rss)") | $(ratio "$(field "${CACHE[corvid]}" peak_rss)" "$(field "${CACHE[redis]}" peak_rss)")× |
 | cache peak VmRSS / maxmemory | $(ratio "$(field "${CACHE[corvid]}" peak_rss)" $limit) | $(ratio "$(field "${CACHE[redis]}" peak_rss)" $limit) | |
+| cache peak RssAnon / maxmemory (without the binary's pages) | $(ratio "$(field "${CACHE[corvid]}" peak_anon)" $limit) | $(ratio "$(field "${CACHE[redis]}" peak_anon)" $limit) | |
 | cache used_memory at the end (MiB) | $(mib "$(field "${CACHE[corvid]}" used_memory)") | $(mib "$(field "${CACHE[redis]}" used_memory)") | |
 | GET p50 while UNLINK of $MEMBERS members (ms) | $(field "${UNLINK[corvid]}" p50_ms) | $(field "${UNLINK[redis]}" p50_ms) | |
 | GET p99 (ms) | $(field "${UNLINK[corvid]}" p99_ms) | $(field "${UNLINK[redis]}" p99_ms) | |

@@ -88,6 +88,10 @@ pub struct Client {
     /// Replies the connection holds because the peer is not reading them
     /// yet (as of the client's last batch).
     pub out_queued: usize,
+    /// What that queue's buffer holds beyond the unread replies (room
+    /// kept for the next ones, bytes already written): memory the client
+    /// costs, though no output limit counts it.
+    pub out_spare: usize,
     /// Since when pending output has been over the soft limit.
     pub obuf_soft_since_ms: Option<i64>,
     /// The replica's acknowledged offset (REPLCONF ACK) and announced port.
@@ -144,6 +148,7 @@ impl Client {
             obuf_soft_since_ms: None,
             out_inflight: 0,
             out_queued: 0,
+            out_spare: 0,
             repl_ack_offset: 0,
             repl_listening_port: 0,
             qbuf: 0,
@@ -178,6 +183,7 @@ impl Client {
             + self.argv_mem
             + self.rbs
             + self.output_bytes()
+            + self.out_spare
             + std::mem::size_of::<Client>()
             + self.multi.as_ref().map_or(0, |m| m.bytes())
             + self.watched.capacity() * std::mem::size_of::<crate::cmd::multi::Watched>()

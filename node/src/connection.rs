@@ -37,8 +37,13 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
     let mut outq = OutQueue::default();
     let mut cmds: Vec<Command> = Vec::with_capacity(64);
     let (mut limits, mut qbuf_limit) = limits_for(&shared, id).await;
+    // The buffer length that completes the argument being read, when a
+    // big bulk is under way: room for it was reserved exactly, and growing
+    // past it (BytesMut doubles) would count as the client's memory.
+    let mut need = 0usize;
     'conn: loop {
-        if buf.capacity() - buf.len() < READ_CHUNK / 4 {
+        let sized_for_bulk = need > buf.len() && buf.capacity() >= need;
+        if buf.capacity() - buf.len() < READ_CHUNK / 4 && !sized_for_bulk {
             buf.reserve(READ_CHUNK);
         }
         let n = if more { 0 } else { tokio::select! {
@@ -53,9 +58,11 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                     break 'conn;
                 }
                 if outq.is_empty() {
+                    let spare = outq.spare();
                     shared.with_server(move |srv| {
                         if let Some(c) = srv.clients.map.get_mut(&id) {
                             c.out_queued = 0;
+                            c.out_spare = spare;
                             if srv.client_eviction_limit != 0 {
                                 srv.clients.update_mem(id);
                             }
@@ -86,6 +93,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
         // at a time because AUTH changes the limits for what follows.
         let mut protocol_error = None;
         cmds.clear();
+        need = 0;
         loop {
             match parser.parse(&buf, &limits) {
                 Ok(Parsed::Command(c)) => {
@@ -95,10 +103,11 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                         break;
                     }
                 }
-                Ok(Parsed::Incomplete { need }) => {
-                    if need > buf.len() {
-                        buf.reserve(need - buf.len());
+                Ok(Parsed::Incomplete { need: want }) => {
+                    if want > buf.len() {
+                        buf.reserve(want - buf.len());
                     }
+                    need = want;
                     break;
                 }
                 Err(e) => {
@@ -167,7 +176,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                                 // Replies piling up in a pipeline count as
                                 // the command that made them ends, before
                                 // the next one may evict keys for them.
-                                if srv.client_eviction_limit != 0 && next < cmds.len() && evicted_by_output(&mut srv, id, outq.len() + out.len()) {
+                                if srv.client_eviction_limit != 0 && next < cmds.len() && evicted_by_output(&mut srv, id, outq.len() + out.len(), outq.spare()) {
                                     close = true;
                                     out.buf.clear();
                                     outq = OutQueue::default();
@@ -243,6 +252,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                             out.buf.clear();
                         }
                         c.out_queued = outq.len();
+                        c.out_spare = outq.spare();
                     }
                     if srv.client_eviction_limit != 0 {
                         srv.clients.update_mem(id);
@@ -320,10 +330,11 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
         let consumed = parser.parsed_len();
         buf.advance(consumed);
         parser.consume(consumed);
+        need = need.saturating_sub(consumed);
         // A buffer grown for a big argument or a burst goes back to the
         // usual size once drained, so a fast pipeline reads in chunks
         // instead of holding (and making the allocator hold) megabytes.
-        if buf.capacity() > IN_KEEP && buf.len() < READ_CHUNK {
+        if buf.capacity() > IN_KEEP && buf.len() < READ_CHUNK && need <= buf.len() {
             let mut fresh = BytesMut::with_capacity(READ_CHUNK);
             fresh.extend_from_slice(&buf);
             buf = fresh;
@@ -342,9 +353,10 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
 
 /// Account `queued` bytes of replies to client `id` and run client
 /// eviction; true if that closed the client itself.
-fn evicted_by_output(srv: &mut crate::server::Server, id: ClientId, queued: usize) -> bool {
+fn evicted_by_output(srv: &mut crate::server::Server, id: ClientId, queued: usize, spare: usize) -> bool {
     if let Some(c) = srv.clients.map.get_mut(&id) {
         c.out_queued = queued;
+        c.out_spare = spare;
     }
     srv.clients.update_mem(id);
     crate::client_eviction::evict(srv);
@@ -366,6 +378,11 @@ impl OutQueue {
 
     fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Bytes the buffer holds beyond the unwritten ones.
+    fn spare(&self) -> usize {
+        self.buf.capacity() - self.len()
     }
 
     fn advance(&mut self, n: usize) {

@@ -218,9 +218,7 @@ fn round(srv: &mut Server) -> Outcome {
             }
             return Outcome::Fail;
         };
-        let before = crate::alloc::used_memory();
-        evict_key(srv, db, &key, lazy);
-        freed += before.saturating_sub(crate::alloc::used_memory());
+        freed += evict_key(srv, db, &key, lazy);
         keys += 1;
         if keys % 16 == 0 {
             // Lazily freed values leave memory only later: look again.
@@ -237,9 +235,13 @@ fn round(srv: &mut Server) -> Outcome {
 
 /// Delete one evicted key as Redis does: counted, announced (`evicted`
 /// keyspace event), WATCHers dirtied, and DEL (UNLINK when lazy) sent to
-/// replicas and the AOF.
-fn evict_key(srv: &mut Server, db: usize, key: &[u8], lazy: bool) {
+/// replicas and the AOF. Returns what the deletion itself freed: as in
+/// Redis, the memory the announcements then take (invalidation messages
+/// to tracking clients, the DEL for replicas) does not count against it,
+/// or evicting would feed on itself.
+fn evict_key(srv: &mut Server, db: usize, key: &[u8], lazy: bool) -> usize {
     let started = Instant::now();
+    let before = crate::alloc::used_memory();
     if lazy {
         if let Some((value, _, _)) = srv.db.dbs[db].take(key) {
             crate::lazyfree::free(value);
@@ -247,6 +249,7 @@ fn evict_key(srv: &mut Server, db: usize, key: &[u8], lazy: bool) {
     } else {
         srv.db.dbs[db].remove(key);
     }
+    let freed = before.saturating_sub(crate::alloc::used_memory());
     let ms = started.elapsed().as_millis() as u64;
     srv.latency_events.sample_if_needed(srv.latency_monitor_threshold, "eviction-del", ms);
     srv.db.dirty += 1;
@@ -258,6 +261,7 @@ fn evict_key(srv: &mut Server, db: usize, key: &[u8], lazy: bool) {
     crate::notify::notify(srv, crate::config::keyspace_events::EVICTED, "evicted", key, db);
     let cmd: &[u8] = if lazy { b"UNLINK" } else { b"DEL" };
     crate::replication::propagate(srv, db, &[cmd, key]);
+    freed
 }
 
 /// The next key to evict under the current policy, if any.
