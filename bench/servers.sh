@@ -14,7 +14,8 @@ start_server() { # NAME [DIRECTIVE...]: starts it on a free port, fills PORT/PID
     port=$((20000 + RANDOM % 30000))
     port_is_free "$port" || continue
     dir=$(mktemp -d "${TMPDIR:-/tmp}/corvid-bench-$name.XXXXXX")
-    log="$OUT/$name-$run_id.log"
+    # A log per start: a line from an earlier start must not pass for this one.
+    log="$OUT/$name-$run_id-$port.log"
     "${BIN[$name]}" --port "$port" --bind 127.0.0.1 --save "" --appendonly no \
       --dir "$dir" --enable-debug-command local "$@" >>"$log" 2>&1 &
     pid=$!
