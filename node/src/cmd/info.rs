@@ -167,7 +167,7 @@ pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything:
             port = srv.tcp_port,
             us = crate::clock::now_us(),
             days = uptime / 86400,
-            lru = crate::access::lru_clock(now_ms),
+            lru = crate::access::redis_lru_clock(now_ms),
             exe = srv.executable,
             cfg = srv.config_file.clone().unwrap_or_default(),
         );

@@ -286,7 +286,8 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                 e.key().as_ptr(),
                 super::keyspace::encoding_name(&v),
                 serialized,
-                e.lru(),
+                // Redis's field: its one-second clock under LRU, the LFU pair as it is.
+                if ctx.srv.db.policy.lfu { e.lru() } else { e.lru() >> 4 },
                 crate::access::idle_ms(e.lru(), now) / 1000,
                 extra
             );

@@ -5,7 +5,7 @@
 //! ```text
 //! offset  size  field
 //! 0       8     next: the following entry in the same bucket (null at the end)
-//! 8       4     meta: LRU/LFU bits (24) | value kind (4) | VOLATILE | LONG_KEY
+//! 8       4     meta: LRU/LFU bits (28) | value kind (2) | VOLATILE | LONG_KEY
 //! 12      8+4   expire_at (ms) and index in the segment's volatile list, only if VOLATILE
 //! ..      1|4   key length: one byte, or four with LONG_KEY
 //! ..            value: Int → i64; Embstr → length byte + bytes; Heap → pointer
@@ -30,11 +30,11 @@ const OFF_META: usize = 8;
 const OFF_EXPIRE: usize = 12;
 const VOLATILE_BYTES: usize = 12;
 
-const LRU_MASK: u32 = (1 << 24) - 1;
-const KIND_SHIFT: u32 = 24;
-const KIND_MASK: u32 = 0xf << KIND_SHIFT;
-const VOLATILE: u32 = 1 << 28;
-const LONG_KEY: u32 = 1 << 29;
+const LRU_MASK: u32 = crate::access::LRU_CLOCK_MAX;
+const KIND_SHIFT: u32 = crate::access::ACCESS_BITS;
+const KIND_MASK: u32 = 0x3 << KIND_SHIFT;
+const VOLATILE: u32 = 1 << 30;
+const LONG_KEY: u32 = 1 << 31;
 
 const KIND_INT: u32 = 0;
 const KIND_EMBSTR: u32 = 1;
