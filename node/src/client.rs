@@ -66,6 +66,11 @@ pub struct Client {
     /// WAIT in progress: (replication offset to reach, deadline).
     pub wait: Option<(u64, Option<i64>)>,
     pub is_replica: bool,
+    /// A replica that came by PSYNC, so it acknowledges its offset and
+    /// times out without (SYNC's, such as redis-cli --replica, never do).
+    pub repl_psync: bool,
+    /// REPLCONF capa psync2: it understands `+CONTINUE <new replid>`.
+    pub repl_capa_psync2: bool,
     /// When this replica last acknowledged its offset.
     pub repl_ack_time_ms: i64,
     /// MONITOR: sees every command the server runs.
@@ -136,6 +141,8 @@ impl Client {
             watched: Vec::new(),
             dirty_cas: false,
             is_replica: false,
+            repl_psync: false,
+            repl_capa_psync2: false,
             is_master: false,
             is_monitor: false,
             is_script: false,

@@ -29,6 +29,8 @@ pub async fn run(shared: Arc<Shared>) {
         // What the tick expired or invalidated reaches BCAST clients now.
         crate::tracking::broadcast(&mut srv);
         crate::replica::connect_if_due(&shared, &mut srv);
+        let now = crate::clock::now_ms();
+        crate::replication::cron(&mut srv, now);
     }
 }
 

@@ -69,6 +69,7 @@ pub mod rdb;
 pub mod script;
 pub mod notify;
 pub mod pubsub;
+pub mod backlog;
 pub mod replica;
 pub mod replication;
 pub mod set;

@@ -115,7 +115,7 @@ async fn serve(config: Config, supervisor: Supervisor, background: bool) -> i32 
     }
     if let Some((host, port)) = server.config.replica_of() {
         server.master_generation += 1;
-        server.master = Some(crate::replica::Master::new(host, port, server.master_generation));
+        server.master = Some(crate::replica::Master::new(host, port, server.master_generation, false));
     }
     let replica = server.config.replica_of().is_some();
     if !load_behind {

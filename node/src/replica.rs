@@ -5,10 +5,14 @@
 //! the master's client and acknowledges its offset every second and on
 //! REPLCONF GETACK.
 //!
-//! Not here yet (issue 8): partial resynchronisation (every connection
-//! does a full sync: PSYNC ? -1), the backlog a replica keeps for its own
-//! replicas (they get the commands re-encoded, not the master's bytes),
-//! and Redis's rule that a replica never expires its master's keys itself.
+//! The replica asks to continue its history (`PSYNC <replid> <offset+1>`)
+//! whenever it has one: after a dropped link, after REPLICAOF turned a
+//! master into a replica, after its master was promoted elsewhere. The
+//! bytes it applies go on, unchanged, to its backlog and its own replicas
+//! ([`crate::replication::feed_stream`]).
+//!
+//! Not here yet (issue 8): diskless loading (`repl-diskless-load`) and the
+//! replication ID and offset kept in the RDB file across restarts.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,6 +61,10 @@ pub struct Master {
     pub offset: i64,
     pub last_io_ms: i64,
     pub down_since_ms: i64,
+    /// Our replication ID and offset describe our dataset, so PSYNC can ask
+    /// to continue from them (Redis's cached master). False for a replica
+    /// configured at start-up, and while a full sync replaces the dataset.
+    pub can_psync: bool,
 }
 
 /// This node replicates a master whose link is not up, and
@@ -66,8 +74,9 @@ pub fn serving_stale_refused(srv: &Server) -> bool {
 }
 
 impl Master {
-    pub fn new(host: String, port: u16, generation: u64) -> Master {
+    pub fn new(host: String, port: u16, generation: u64, can_psync: bool) -> Master {
         Master {
+            can_psync,
             host,
             port,
             state: LinkState::Connect,
@@ -184,18 +193,51 @@ async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -
         read_line(&mut link).await?;
         send(&mut link, &[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]).await?;
         read_line(&mut link).await?;
-        send(&mut link, &[b"PSYNC", b"?", b"-1"]).await?;
+        let history = {
+            let srv = shared.lock_async().await;
+            srv.master.as_ref().filter(|m| m.generation == generation && m.can_psync).map(|_| (srv.replid.clone(), srv.replicas.offset + 1))
+        };
+        match &history {
+            Some((replid, from)) => {
+                tracing::info!("Trying a partial resynchronization (request {replid}:{from}).");
+                send(&mut link, &[b"PSYNC", replid.as_bytes(), from.to_string().as_bytes()]).await?;
+            }
+            None => {
+                tracing::info!("Partial resynchronization not possible (no cached master)");
+                send(&mut link, &[b"PSYNC", b"?", b"-1"]).await?;
+            }
+        }
         let reply = read_line(&mut link).await?;
         let mut words = reply.split(' ');
-        if words.next() != Some("+FULLRESYNC") {
-            return Err(format!("Unexpected reply to PSYNC from master: {reply}"));
+        match words.next() {
+            Some("+FULLRESYNC") => {
+                let replid = words.next().unwrap_or_default().to_string();
+                let offset: i64 = words.next().and_then(|o| o.parse().ok()).unwrap_or(0);
+                tracing::info!("Full resync from master: {replid}:{offset}");
+                Ok::<_, String>(Sync::Full(replid, offset))
+            }
+            Some("+CONTINUE") => Ok(Sync::Partial(words.next().map(str::to_string))),
+            _ if reply.starts_with("-NOMASTERLINK") || reply.starts_with("-LOADING") => {
+                Err(format!("Master is currently unable to PSYNC but should be in the future: {reply}"))
+            }
+            _ => Err(format!("Unexpected reply to PSYNC from master: {reply}")),
         }
-        let replid = words.next().unwrap_or_default().to_string();
-        let offset: i64 = words.next().and_then(|o| o.parse().ok()).unwrap_or(0);
-        tracing::info!("Full resync from master: {replid}:{offset}");
-        Ok::<_, String>((replid, offset))
     };
-    let (replid, offset) = tokio::time::timeout(timeout, handshake).await.map_err(|_| "Timeout during the replication handshake".to_string())??;
+    let (replid, offset) = match tokio::time::timeout(timeout, handshake).await.map_err(|_| "Timeout during the replication handshake".to_string())?? {
+        Sync::Full(replid, offset) => (replid, offset),
+        Sync::Partial(new_id) => {
+            let id = {
+                let mut srv = shared.lock_async().await;
+                if !current(&srv, generation) {
+                    return Ok(());
+                }
+                continue_history(&mut srv, new_id);
+                let offset = srv.replicas.offset as i64;
+                attach_master_client(&mut srv, &link, offset)
+            };
+            return stream_commands(shared, generation, id, link).await;
+        }
+    };
     {
         let mut srv = shared.lock_async().await;
         if !current(&srv, generation) {
@@ -212,6 +254,10 @@ async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -
             return Ok(());
         }
         tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
+        // The dataset our history described goes: our replicas must sync
+        // anew, and until this load succeeds there is no history to continue.
+        srv.master.as_mut().expect("current").can_psync = false;
+        crate::replication::disconnect_replicas(&mut srv);
         srv.db.flush_all();
         crate::tracking::invalidate_all(&mut srv);
         srv.scripting.flush_functions();
@@ -230,20 +276,12 @@ async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -
         }
         srv.db.dirty = 0;
         srv.replid = replid;
+        crate::replication::clear_replid2(&mut srv);
         srv.replicas.offset = offset.max(0) as u64;
-        let id = srv.clients.next_id();
-        let peer = link.get_ref().peer_addr().unwrap_or_else(|_| ([0, 0, 0, 0], 0).into());
-        let local = link.get_ref().local_addr().unwrap_or(peer);
-        let mut c = Client::new(id, peer, local, -1, now, true);
-        c.is_master = true;
-        // The master's stream is applied whatever the ACLs say.
-        c.user = crate::acl::SUPERUSER;
-        srv.clients.map.insert(id, c);
-        let m = srv.master.as_mut().expect("current");
-        m.client = Some(id);
-        m.offset = offset;
-        m.state = LinkState::Connected;
-        m.last_io_ms = now;
+        // A backlog that starts at the master's offset, for our replicas.
+        srv.replicas.backlog = None;
+        crate::replication::ensure_backlog(&mut srv);
+        let id = attach_master_client(&mut srv, &link, offset);
         // The AOF restarts from the new dataset (restartAOFAfterSYNC).
         if srv.aof.on {
             let _ = crate::aof::rewrite(&mut srv);
@@ -252,6 +290,51 @@ async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -
         id
     };
     stream_commands(shared, generation, id, link).await
+}
+
+/// How the master answered PSYNC.
+enum Sync {
+    /// +FULLRESYNC replid offset: a snapshot follows.
+    Full(String, i64),
+    /// +CONTINUE [replid]: the stream goes on from our offset, under this
+    /// replication ID if the master names one.
+    Partial(Option<String>),
+}
+
+/// +CONTINUE: keep the dataset and backlog. Under a new replication ID
+/// (our master was promoted), ours becomes the previous one and our
+/// replicas reconnect to learn the new one (replicationResurrectCachedMaster
+/// and the ID switch in slaveTryPartialResynchronization).
+fn continue_history(srv: &mut Server, new_id: Option<String>) {
+    tracing::info!("Successful partial resynchronization with master.");
+    if let Some(id) = new_id.filter(|id| *id != srv.replid) {
+        srv.replid2 = std::mem::replace(&mut srv.replid, id);
+        srv.replicas.second_offset = Some(srv.replicas.offset + 1);
+        tracing::info!("Master replication ID changed to {}", srv.replid);
+        crate::replication::disconnect_replicas(srv);
+    }
+    crate::replication::ensure_backlog(srv);
+    tracing::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
+}
+
+/// The master's client, through which its stream runs, at `offset`.
+fn attach_master_client(srv: &mut Server, link: &Link, offset: i64) -> ClientId {
+    let now = crate::clock::now_ms();
+    let id = srv.clients.next_id();
+    let peer = link.get_ref().peer_addr().unwrap_or_else(|_| ([0, 0, 0, 0], 0).into());
+    let local = link.get_ref().local_addr().unwrap_or(peer);
+    let mut c = Client::new(id, peer, local, -1, now, true);
+    c.is_master = true;
+    // The master's stream is applied whatever the ACLs say.
+    c.user = crate::acl::SUPERUSER;
+    srv.clients.map.insert(id, c);
+    let m = srv.master.as_mut().expect("current");
+    m.client = Some(id);
+    m.offset = offset;
+    m.state = LinkState::Connected;
+    m.last_io_ms = now;
+    m.can_psync = true;
+    id
 }
 
 /// The snapshot after +FULLRESYNC: `$<len>\r\n<len bytes>`, or
@@ -303,12 +386,22 @@ async fn stream_commands(shared: &Arc<Shared>, generation: u64, id: ClientId, li
     let mut chunk = vec![0u8; READ_CHUNK];
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut out = corvid_proto::resp::Reply::new(false);
+    let timeout = Duration::from_secs(shared.lock_async().await.config.get_i64("repl-timeout").max(1) as u64);
+    let mut last_read = std::time::Instant::now();
+    let mut read_any = true;
+    // Woken when the master's client is killed.
+    let wake = shared.lock_async().await.clients.map.get(&id).map(|c| c.wake.clone()).unwrap_or_default();
     loop {
         let mut ack = false;
         let offset = {
             let mut srv = shared.lock_async().await;
             if !current(&srv, generation) {
                 return Ok(());
+            }
+            // CLIENT KILL TYPE MASTER: drop the link; the next connection
+            // continues from what was applied.
+            if srv.clients.map.get(&id).is_none_or(|c| c.killed) {
+                return Err("The master's client was killed; reconnecting".into());
             }
             let mut processed = 0i64;
             let mut clock = crate::clock::BatchClock::default();
@@ -341,18 +434,24 @@ async fn stream_commands(shared: &Arc<Shared>, generation: u64, id: ClientId, li
             crate::tracking::broadcast(&mut srv);
             let m = srv.master.as_mut().expect("current");
             m.offset += processed;
-            m.last_io_ms = crate::clock::now_ms();
+            if read_any {
+                m.last_io_ms = crate::clock::now_ms();
+            }
             if !srv.aof.buf.is_empty() {
                 srv.aof.flush();
             }
+            // What was applied goes on, byte for byte, to our backlog and
+            // replicas (replicationFeedStreamFromMasterStream).
+            let consumed = parser.parsed_len();
+            crate::replication::feed_stream(&mut srv, &buf[..consumed]);
+            parser.consume(consumed);
+            buf.drain(..consumed);
             srv.master.as_ref().expect("current").offset
         };
-        let consumed = parser.parsed_len();
-        parser.consume(consumed);
-        buf.drain(..consumed);
         if ack {
             send_ack(&mut stream, offset).await?;
         }
+        read_any = false;
         tokio::select! {
             n = stream.read(&mut chunk) => {
                 let n = n.map_err(|e| format!("Error reading from MASTER: {e}"))?;
@@ -360,8 +459,18 @@ async fn stream_commands(shared: &Arc<Shared>, generation: u64, id: ClientId, li
                     return Err("MASTER closed the connection".into());
                 }
                 buf.extend_from_slice(&chunk[..n]);
+                read_any = true;
+                last_read = std::time::Instant::now();
             }
-            _ = tick.tick() => send_ack(&mut stream, offset).await?,
+            _ = wake.notified() => {}
+            _ = tick.tick() => {
+                // The master PINGs every repl-ping-replica-period; silence
+                // for repl-timeout means the link is dead even if TCP says not.
+                if last_read.elapsed() > timeout {
+                    return Err("MASTER timeout: no data nor PING received...".into());
+                }
+                send_ack(&mut stream, offset).await?
+            }
         }
     }
 }

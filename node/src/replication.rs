@@ -1,19 +1,30 @@
-//! The master side of Redis replication, first part: a client that sends
-//! SYNC (or PSYNC) gets a snapshot of the dataset as an RDB payload, then
-//! every write command as it executes (Redis's propagate / replicationFeedSlaves),
+//! The master side of Redis replication: a replica that sends SYNC or
+//! PSYNC gets a snapshot of the dataset as an RDB payload, then every write
+//! command as it executes (Redis's propagate / replicationFeedSlaves),
 //! preceded by SELECT whenever the database changes, and a DEL for each key
-//! that expired. This is the stream `redis-cli --replica` and the test
+//! that expired. This is also the stream `redis-cli --replica` and the test
 //! suite's `attach_to_replication_stream` read.
 //!
-//! Not here yet (issue 8): the backlog and partial resynchronisation (PSYNC
-//! always answers FULLRESYNC), REPLCONF ACK offsets, WAIT, the replica side
-//! (REPLICAOF), and most of Redis's command rewrites for propagation
-//! (relative expiries as absolute PEXPIREAT/PXAT, SPOP as SREM, INCRBYFLOAT
-//! as SET): commands go out as the client sent them unless the handler set
-//! [`Server::propagate_as`](crate::server::Server::propagate_as) (GETDEL).
+//! The stream's bytes also go into the backlog ([`crate::backlog`]), so a
+//! replica that reconnects with `PSYNC <replid> <offset>` gets `+CONTINUE`
+//! and what it missed, when the backlog still holds it and the replication
+//! ID is ours: the current one, or the previous one (`replid2`) up to
+//! `second_repl_offset`, so the replicas of a promoted replica continue
+//! too (PSYNC2).
+//!
+//! A replica does not produce a stream of its own: it passes on the bytes
+//! it applies from its master, unchanged, to its backlog and its own
+//! replicas ([`feed_stream`] from [`crate::replica`]), so offsets and
+//! replication IDs are the same all down a chain.
+//!
+//! Not here yet (issue 8): diskless full sync and a full sync from the
+//! fork-less snapshot (the snapshot is serialized at once), and most of
+//! Redis's command rewrites for propagation are done by the handlers that
+//! set [`Server::propagate_as`](crate::server::Server::propagate_as).
 
 use corvid_proto::resp::{encode_command, Args};
 
+use crate::backlog::Backlog;
 use crate::client::ClientId;
 use crate::server::Server;
 
@@ -31,6 +42,16 @@ pub struct Replicas {
     /// Where writes go now ([`TO_AOF`], [`TO_REPLICAS`]): a script narrows
     /// it with redis.set_repl.
     pub targets: u8,
+    /// The stream's recent bytes: made with the first replica (or the first
+    /// sync as a replica), dropped after `repl-backlog-ttl` without replicas.
+    pub backlog: Option<Backlog>,
+    /// The last offset of `replid2`'s history that is also ours
+    /// (second_repl_offset; None: -1, no previous history).
+    pub second_offset: Option<u64>,
+    /// When the last replica went (repl-backlog-ttl counts from there).
+    pub no_replicas_since_ms: i64,
+    /// When the cron last PINGed the replicas.
+    pub last_ping_ms: i64,
 }
 
 /// A write held back until its transaction ends: its database, its
@@ -44,7 +65,17 @@ pub const TO_ALL: u8 = TO_AOF | TO_REPLICAS;
 
 impl Default for Replicas {
     fn default() -> Self {
-        Replicas { ids: Vec::new(), stream_db: None, offset: 0, tx: None, targets: TO_ALL }
+        Replicas {
+            ids: Vec::new(),
+            stream_db: None,
+            offset: 0,
+            tx: None,
+            targets: TO_ALL,
+            backlog: None,
+            second_offset: None,
+            no_replicas_since_ms: crate::clock::now_ms(),
+            last_ping_ms: 0,
+        }
     }
 }
 
@@ -67,9 +98,15 @@ pub fn enough_good_replicas(srv: &Server) -> bool {
     good as i64 >= wanted
 }
 
-/// Whether writes go anywhere: to replicas or to the AOF.
+/// Whether this node produces a replication stream: it is a master with
+/// replicas or a backlog (a replica passes its master's stream on instead).
+pub fn stream_fed(srv: &Server) -> bool {
+    srv.master.is_none() && (srv.replicas.backlog.is_some() || !srv.replicas.is_empty())
+}
+
+/// Whether writes go anywhere: to the stream or to the AOF.
 pub fn propagating(srv: &Server) -> bool {
-    !srv.replicas.is_empty() || srv.aof.on
+    stream_fed(srv) || srv.aof.on
 }
 
 /// EXEC starts: hold its writes back (see [`Replicas::tx`]).
@@ -150,7 +187,7 @@ pub fn propagate(srv: &mut Server, db: usize, args: &[&[u8]]) {
 /// Send `args` to the replicas only (PUBLISH: subscribers of replicas get
 /// the master's messages; the AOF has no use for them).
 pub fn propagate_to_replicas(srv: &mut Server, db: usize, args: &[&[u8]]) {
-    if srv.replicas.is_empty() {
+    if !stream_fed(srv) {
         return;
     }
     emit_to(srv, Some(db), args, TO_REPLICAS);
@@ -162,7 +199,7 @@ fn emit_to(srv: &mut Server, db: Option<usize>, args: &[&[u8]], targets: u8) {
     if srv.aof.on && targets & TO_AOF != 0 {
         srv.aof.feed(db, args);
     }
-    if srv.replicas.is_empty() || targets & TO_REPLICAS == 0 {
+    if !stream_fed(srv) || targets & TO_REPLICAS == 0 {
         return;
     }
     let mut bytes = Vec::new();
@@ -171,29 +208,126 @@ fn emit_to(srv: &mut Server, db: Option<usize>, args: &[&[u8]], targets: u8) {
         srv.replicas.stream_db = Some(db);
     }
     encode_command(&mut bytes, args);
-    feed(srv, &bytes);
+    feed_stream(srv, &bytes);
 }
 
 /// Ask every replica for its offset (REPLCONF GETACK *), for WAIT. It goes
 /// into the stream (and so counts in the offset) but not into the AOF.
 pub fn request_acks(srv: &mut Server) {
-    if srv.replicas.is_empty() {
+    if srv.replicas.is_empty() || srv.master.is_some() {
         return;
     }
     let mut bytes = Vec::new();
     encode_command(&mut bytes, &[&b"REPLCONF"[..], b"GETACK", b"*"]);
-    feed(srv, &bytes);
+    feed_stream(srv, &bytes);
 }
 
-/// Queue stream bytes on every replica and wake its connection to write them.
-fn feed(srv: &mut Server, bytes: &[u8]) {
+/// Stream bytes: count them in the offset, keep them in the backlog, and
+/// queue them on every replica. A master calls it for what it produces; a
+/// replica for what it applied from its master. Without a backlog or
+/// replicas the offset stands still, as Redis's does.
+pub fn feed_stream(srv: &mut Server, bytes: &[u8]) {
+    if bytes.is_empty() || (srv.replicas.backlog.is_none() && srv.replicas.is_empty()) {
+        return;
+    }
     srv.replicas.offset += bytes.len() as u64;
-    let ids = srv.replicas.ids.clone();
-    for id in ids {
-        if let Some(c) = srv.clients.map.get_mut(&id) {
+    if let Some(b) = srv.replicas.backlog.as_mut() {
+        b.feed(bytes);
+    }
+    for id in &srv.replicas.ids {
+        if let Some(c) = srv.clients.map.get_mut(id) {
             c.send(bytes);
         }
     }
+}
+
+/// The replication cron's master duties (replicationCron): a PING into the
+/// stream every `repl-ping-replica-period` seconds, so replicas see the
+/// link alive and their offsets move; dropping replicas that stopped
+/// acknowledging for `repl-timeout`; and dropping the backlog after
+/// `repl-backlog-ttl` seconds without replicas.
+pub fn cron(srv: &mut Server, now_ms: i64) {
+    if srv.master.is_some() {
+        return;
+    }
+    let period = srv.config.get_i64("repl-ping-replica-period").max(1) * 1000;
+    if !srv.replicas.is_empty() && now_ms - srv.replicas.last_ping_ms >= period {
+        srv.replicas.last_ping_ms = now_ms;
+        let mut bytes = Vec::new();
+        encode_command(&mut bytes, &[&b"PING"[..]]);
+        feed_stream(srv, &bytes);
+    }
+    let timeout = srv.config.get_i64("repl-timeout").max(1) * 1000;
+    let late: Vec<ClientId> = srv
+        .replicas
+        .ids
+        .iter()
+        .filter_map(|id| srv.clients.map.get(id))
+        .filter(|c| c.repl_psync && now_ms - c.repl_ack_time_ms > timeout)
+        .map(|c| c.id)
+        .collect();
+    for id in late {
+        tracing::warn!("Disconnecting timedout replica (streaming sync): {}", replica_name(srv, id));
+        srv.clients.kill(id);
+        detach(srv, id);
+    }
+    let ttl = srv.config.get_i64("repl-backlog-ttl");
+    if srv.replicas.is_empty() && ttl > 0 && srv.replicas.backlog.is_some() && now_ms - srv.replicas.no_replicas_since_ms >= ttl * 1000 {
+        // No replica can continue from our history any more: a new one starts.
+        change_replid(srv);
+        srv.replicas.backlog = None;
+        srv.update_expired_log();
+        tracing::info!("Replication backlog freed after {ttl} seconds without connected replicas.");
+    }
+}
+
+/// A new replication ID and no previous one (changeReplicationId +
+/// clearReplicationId2).
+pub fn change_replid(srv: &mut Server) {
+    srv.replid = crate::server::random_hex(40);
+    clear_replid2(srv);
+}
+
+pub fn clear_replid2(srv: &mut Server) {
+    srv.replid2 = "0".repeat(40);
+    srv.replicas.second_offset = None;
+}
+
+/// Start a new history where the current one ends, keeping the current ID
+/// as the previous one, valid up to here (shiftReplicationId): a promoted
+/// replica's own replicas can continue from it.
+pub fn shift_replid(srv: &mut Server) {
+    srv.replid2 = std::mem::replace(&mut srv.replid, crate::server::random_hex(40));
+    srv.replicas.second_offset = Some(srv.replicas.offset + 1);
+    tracing::info!(
+        "Setting secondary replication ID to {}, valid up to offset: {}. New replication ID is {}",
+        srv.replid2,
+        srv.replicas.offset + 1,
+        srv.replid
+    );
+}
+
+/// A backlog from here on, if there is none (createReplicationBacklog).
+pub fn ensure_backlog(srv: &mut Server) {
+    if srv.replicas.backlog.is_none() {
+        let size = srv.config.get_i64("repl-backlog-size").max(1) as usize;
+        srv.replicas.backlog = Some(Backlog::new(size, srv.replicas.offset));
+        srv.update_expired_log();
+    }
+}
+
+/// Close every replica's connection: they reconnect and learn of a new
+/// replication ID or dataset (disconnectSlaves).
+pub fn disconnect_replicas(srv: &mut Server) {
+    for id in srv.replicas.ids.clone() {
+        srv.clients.kill(id);
+        detach(srv, id);
+    }
+}
+
+/// How the log names a replica: its address and listening port.
+fn replica_name(srv: &Server, id: ClientId) -> String {
+    srv.clients.map.get(&id).map_or_else(|| id.to_string(), |c| format!("{}:{}", c.addr.ip(), c.repl_listening_port))
 }
 
 /// After a command: propagate the deletions of keys that expired on the
@@ -215,10 +349,64 @@ pub fn after_command(srv: &mut Server, db: usize, args: &Args<'_>, is_write: boo
     }
 }
 
-/// SYNC / PSYNC: make the calling client a replica. The reply is the RDB
-/// payload (`$<len>\r\n<bytes>`, no trailing CRLF), preceded for PSYNC by
-/// `+FULLRESYNC <replid> <offset>`.
+/// PSYNC `replid` `offset`: continue from the backlog when we can
+/// (masterTryPartialResynchronization), replying `+CONTINUE <replid>` and
+/// the bytes from `offset` on; false when a full sync is needed.
+pub fn try_partial(srv: &mut Server, id: ClientId, out: &mut corvid_proto::resp::Reply, replid: &[u8], offset: i64) -> bool {
+    let name = replica_name(srv, id);
+    let ours = replid == srv.replid.as_bytes();
+    let previous = replid == srv.replid2.as_bytes() && srv.replicas.second_offset.is_some_and(|s| offset >= 0 && offset as u64 <= s);
+    if !ours && !previous {
+        if replid != b"?" {
+            if replid == srv.replid2.as_bytes() {
+                tracing::info!(
+                    "Partial resynchronization not accepted: Requested offset for second ID was {offset}, but I can reply up to {}",
+                    srv.replicas.second_offset.map_or(-1, |s| s as i64)
+                );
+            } else {
+                tracing::info!(
+                    "Partial resynchronization not accepted: Replication ID mismatch (Replica asked for '{}', my replication IDs are '{}' and '{}')",
+                    String::from_utf8_lossy(replid),
+                    srv.replid,
+                    srv.replid2
+                );
+            }
+        } else {
+            tracing::info!("Full resync requested by replica {name}");
+        }
+        return false;
+    }
+    let Some(data) = srv.replicas.backlog.as_ref().filter(|_| offset >= 0).and_then(|b| b.since(offset as u64)) else {
+        tracing::info!("Unable to partial resync with replica {name} for lack of backlog (Replica request was: {offset}).");
+        return false;
+    };
+    let psync2 = srv.clients.map.get(&id).is_some_and(|c| c.repl_capa_psync2);
+    if psync2 {
+        out.raw(format!("+CONTINUE {}\r\n", srv.replid).as_bytes());
+    } else {
+        out.raw(b"+CONTINUE\r\n");
+    }
+    tracing::info!(
+        "Partial resynchronization request from {name} accepted. Sending {} bytes of backlog starting from offset {offset}.",
+        data.len()
+    );
+    out.raw(&data);
+    register(srv, id, true);
+    true
+}
+
+/// SYNC / PSYNC without a partial resync: make the calling client a
+/// replica. The reply is the RDB payload (`$<len>\r\n<bytes>`, no trailing
+/// CRLF), preceded for PSYNC by `+FULLRESYNC <replid> <offset>`.
 pub fn attach(srv: &mut Server, id: ClientId, out: &mut corvid_proto::resp::Reply, psync: bool) {
+    srv.stats.sync_full += 1;
+    if srv.master.is_none() && srv.replicas.is_empty() && srv.replicas.backlog.is_none() {
+        // A backlog made from scratch has no past a replica could share:
+        // a new history starts with it.
+        change_replid(srv);
+        ensure_backlog(srv);
+        tracing::info!("Replication backlog created, my new replication IDs are '{}' and '{}'", srv.replid, srv.replid2);
+    }
     let aux = crate::rdb::file::AuxInfo::current(false);
     let image = crate::rdb::file::serialize(&srv.db, &srv.scripting.library_codes(), &aux, srv.config.get_bool("rdbcompression"), true);
     if psync {
@@ -226,20 +414,30 @@ pub fn attach(srv: &mut Server, id: ClientId, out: &mut corvid_proto::resp::Repl
     }
     out.raw(format!("${}\r\n", image.len()).as_bytes());
     out.raw(&image);
+    // The next command goes out with a SELECT, whatever came before.
+    srv.replicas.stream_db = None;
+    register(srv, id, psync);
+}
+
+/// Count `id` among the replicas the stream goes to.
+fn register(srv: &mut Server, id: ClientId, psync: bool) {
     if !srv.replicas.ids.contains(&id) {
         srv.replicas.ids.push(id);
     }
-    // The next command goes out with a SELECT, whatever came before.
-    srv.replicas.stream_db = None;
     srv.update_expired_log();
     if let Some(c) = srv.clients.map.get_mut(&id) {
         c.is_replica = true;
+        c.repl_psync = psync;
         c.repl_ack_time_ms = crate::clock::now_ms();
     }
 }
 
 /// Forget a replica whose connection closed.
 pub fn detach(srv: &mut Server, id: ClientId) {
+    let before = srv.replicas.ids.len();
     srv.replicas.ids.retain(|&r| r != id);
+    if before > srv.replicas.ids.len() && srv.replicas.ids.is_empty() {
+        srv.replicas.no_replicas_since_ms = crate::clock::now_ms();
+    }
     srv.update_expired_log();
 }

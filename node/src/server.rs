@@ -27,6 +27,10 @@ pub struct Stats {
     pub evicted_clients: u64,
     pub total_reads_processed: u64,
     pub total_writes_processed: u64,
+    /// Replicas served a full snapshot, a partial resync, or refused one.
+    pub sync_full: u64,
+    pub sync_partial_ok: u64,
+    pub sync_partial_err: u64,
     /// INFO's instantaneous_ops_per_sec and _input/_output_kbps.
     pub inst_ops: InstantMetric,
     pub inst_input: InstantMetric,
@@ -341,6 +345,9 @@ impl Server {
         self.aof.refresh_config(&self.config);
         self.notify_flags = self.config.notify_keyspace_events();
         self.min_replicas = (self.config.get_i64("min-replicas-to-write"), self.config.get_i64("min-replicas-max-lag"));
+        if let Some(b) = self.replicas.backlog.as_mut() {
+            b.resize(self.config.get_i64("repl-backlog-size").max(1) as usize);
+        }
         self.update_expired_log();
         // jemalloc-bg-thread: a background thread returns freed pages to the
         // kernel, as Redis enables it, so RSS follows used memory.

@@ -9,15 +9,42 @@ use crate::errors::{CmdError, CmdResult};
 
 /// SYNC: a full snapshot, then the stream.
 fn sync(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+    if !may_sync(ctx)? {
+        return Ok(());
+    }
     crate::replication::attach(ctx.srv, ctx.client_id, ctx.out, false);
     Ok(())
 }
 
-/// PSYNC replicationid offset: always a full resynchronisation for now
-/// (there is no backlog to continue from).
-fn psync(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
+/// PSYNC replicationid offset: the missed part of the stream from the
+/// backlog when the history is ours, else a full resynchronisation.
+fn psync(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    if !may_sync(ctx)? {
+        return Ok(());
+    }
+    let offset = parse_i64(args.get(2)).unwrap_or(-1);
+    if crate::replication::try_partial(ctx.srv, ctx.client_id, ctx.out, args.get(1), offset) {
+        ctx.srv.stats.sync_partial_ok += 1;
+        return Ok(());
+    }
+    if args.get(1) != b"?" {
+        ctx.srv.stats.sync_partial_err += 1;
+    }
     crate::replication::attach(ctx.srv, ctx.client_id, ctx.out, true);
     Ok(())
+}
+
+/// What stops a SYNC before it starts (syncCommand): a second SYNC on a
+/// replica's link is ignored (false, no reply), and a replica serves its
+/// own replicas only while it is in step with its master.
+fn may_sync(ctx: &mut Ctx<'_>) -> Result<bool, CmdError> {
+    if ctx.client().is_replica {
+        return Ok(false);
+    }
+    if ctx.srv.master.as_ref().is_some_and(|m| !m.link_up()) {
+        return Err(CmdError::Coded("NOMASTERLINK Can't SYNC while not connected with my master".into()));
+    }
+    Ok(true)
 }
 
 /// REPLCONF <option> <value> ...: what a replica announces about itself
@@ -33,10 +60,14 @@ fn replconf(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         if is(opt, "listening-port") {
             let port = parse_i64(value).filter(|p| (0..=65535).contains(p)).ok_or(CmdError::NotInteger)?;
             ctx.client().repl_listening_port = port as u16;
-        } else if is(opt, "ip-address") || is(opt, "capa") {
-            // Accepted: the stream we send (an RDB with its length, then
-            // commands) is what every replica understands, whatever it
-            // announces it can also take.
+        } else if is(opt, "capa") {
+            // EOF (a diskless payload) is not what we send: every replica
+            // takes a payload with its length.
+            if is(value, "psync2") {
+                ctx.client().repl_capa_psync2 = true;
+            }
+        } else if is(opt, "ip-address") {
+            // Accepted; INFO shows the address the connection comes from.
         } else if is(opt, "ack") {
             if let Some(offset) = parse_i64(value).filter(|o| *o >= 0) {
                 ctx.client().repl_ack_offset = offset as u64;
@@ -71,10 +102,11 @@ fn replicaof(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                 srv.clients.kill(id);
             }
             srv.master_generation += 1;
-            // The offset goes on from the master's stream, as the backlog it was fed.
-            srv.replicas.offset = srv.replicas.offset.max(m.offset.max(0) as u64);
-            // A new history starts here (shiftReplicationId).
-            srv.replid2 = std::mem::replace(&mut srv.replid, crate::server::random_hex(40));
+            // A new history starts here; our replicas reconnect, learn the
+            // new ID and continue from the backlog (replicationUnsetMaster).
+            crate::replication::shift_replid(srv);
+            crate::replication::disconnect_replicas(srv);
+            srv.replicas.no_replicas_since_ms = crate::clock::now_ms();
             tracing::info!("MASTER MODE enabled (user request from '{}')", ctx.client_id);
         }
         ctx.out.ok();
@@ -90,12 +122,14 @@ fn replicaof(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     if let Some(id) = srv.master.as_ref().and_then(|m| m.client) {
         srv.clients.kill(id);
     }
-    // Our own replicas must resync from the new history.
-    for id in srv.replicas.ids.clone() {
-        srv.clients.kill(id);
-    }
+    // Our own replicas stay: the new master may continue our history, and
+    // they with it. They are disconnected if it does not (a full sync or a
+    // new replication ID).
+    // A master's own history, or the one a replica has in step with its
+    // old master, may go on with the new master (replicationCacheMasterUsingMyself).
+    let can_psync = srv.master.as_ref().is_none_or(|m| m.can_psync);
     srv.master_generation += 1;
-    srv.master = Some(crate::replica::Master::new(host.clone(), port, srv.master_generation));
+    srv.master = Some(crate::replica::Master::new(host.clone(), port, srv.master_generation, can_psync));
     tracing::info!("REPLICAOF {host}:{port} enabled (user request from '{}')", ctx.client_id);
     ctx.out.ok();
     Ok(())

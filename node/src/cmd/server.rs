@@ -259,7 +259,7 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             ctx.out.ok();
         }
         (b"change-repl-id", 2) => {
-            ctx.srv.replid2 = std::mem::replace(&mut ctx.srv.replid, crate::server::random_hex(40));
+            crate::replication::change_replid(ctx.srv);
             ctx.out.ok();
         }
         (b"object", 3) => {
