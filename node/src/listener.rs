@@ -117,6 +117,9 @@ async fn serve(config: Config, supervisor: Supervisor, background: bool) -> i32 
         server.master_generation += 1;
         server.master = Some(crate::replica::Master::new(host, port, server.master_generation, false));
     }
+    if !load_behind {
+        crate::replication::restore_history(&mut server);
+    }
     let replica = server.config.replica_of().is_some();
     if !load_behind {
         ready(supervisor, replica);

@@ -92,12 +92,16 @@ pub fn start(shared: Arc<Shared>, path: PathBuf, ready: impl FnOnce(&mut Server)
         })
         .expect("spawn the RDB load thread");
     tokio::spawn(async move {
+        let mut repl = file::ReplAuxReader::default();
         while let Some(first) = rx.recv().await {
             let mut srv = shared.lock_async().await;
             let sliced = Instant::now();
             let mut next = Some(first);
             while let Some(batch) = next.take() {
                 for item in batch {
+                    if let Item::Aux(k, v) = &item {
+                        repl.note(k, v);
+                    }
                     if let Item::Key(k) = &item {
                         if let Some(p) = srv.rdb.loading.as_mut() {
                             p.loaded_bytes = k.end as u64;
@@ -133,9 +137,10 @@ pub fn start(shared: Arc<Shared>, path: PathBuf, ready: impl FnOnce(&mut Server)
         match finished {
             Ok(expired) => {
                 let p = srv.rdb.loading.take().expect("loading");
-                srv.rdb.last_load = file::LoadCounts { loaded: p.keys as usize, expired };
+                srv.rdb.last_load = file::LoadCounts { loaded: p.keys as usize, expired, repl: repl.finish() };
                 srv.db.dirty = 0;
                 tracing::info!("DB loaded from disk: {:.3} seconds", p.started.elapsed().as_secs_f64());
+                crate::replication::restore_history(&mut srv);
                 ready(&mut srv);
             }
             Err(lines) => {

@@ -65,6 +65,9 @@ pub struct Master {
     /// to continue from them (Redis's cached master). False for a replica
     /// configured at start-up, and while a full sync replaces the dataset.
     pub can_psync: bool,
+    /// The database the master's stream had selected when the link
+    /// dropped: a partial resync goes on in it.
+    pub stream_db: usize,
 }
 
 /// This node replicates a master whose link is not up, and
@@ -77,6 +80,7 @@ impl Master {
     pub fn new(host: String, port: u16, generation: u64, can_psync: bool) -> Master {
         Master {
             can_psync,
+            stream_db: 0,
             host,
             port,
             state: LinkState::Connect,
@@ -115,7 +119,9 @@ async fn run(shared: Arc<Shared>, generation: u64, host: String, port: u16) {
     let result = session(&shared, generation, &host, port).await;
     let mut srv = shared.lock_async().await;
     if let Some(id) = srv.master.as_ref().filter(|m| m.generation == generation).and_then(|m| m.client) {
-        srv.clients.map.remove(&id);
+        if let Some(c) = srv.clients.map.remove(&id) {
+            srv.master.as_mut().expect("current").stream_db = c.db;
+        }
     }
     if let Some(m) = srv.master.as_mut().filter(|m| m.generation == generation) {
         if m.state == LinkState::Connected {
@@ -233,7 +239,8 @@ async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -
                 }
                 continue_history(&mut srv, new_id);
                 let offset = srv.replicas.offset as i64;
-                attach_master_client(&mut srv, &link, offset)
+                let db = srv.master.as_ref().expect("current").stream_db;
+                attach_master_client(&mut srv, &link, offset, db)
             };
             return stream_commands(shared, generation, id, link).await;
         }
@@ -281,7 +288,7 @@ async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -
         // A backlog that starts at the master's offset, for our replicas.
         srv.replicas.backlog = None;
         crate::replication::ensure_backlog(&mut srv);
-        let id = attach_master_client(&mut srv, &link, offset);
+        let id = attach_master_client(&mut srv, &link, offset, 0);
         // The AOF restarts from the new dataset (restartAOFAfterSYNC).
         if srv.aof.on {
             let _ = crate::aof::rewrite(&mut srv);
@@ -317,14 +324,16 @@ fn continue_history(srv: &mut Server, new_id: Option<String>) {
     tracing::info!("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.");
 }
 
-/// The master's client, through which its stream runs, at `offset`.
-fn attach_master_client(srv: &mut Server, link: &Link, offset: i64) -> ClientId {
+/// The master's client, through which its stream runs, at `offset`, in
+/// database `db`.
+fn attach_master_client(srv: &mut Server, link: &Link, offset: i64, db: usize) -> ClientId {
     let now = crate::clock::now_ms();
     let id = srv.clients.next_id();
     let peer = link.get_ref().peer_addr().unwrap_or_else(|_| ([0, 0, 0, 0], 0).into());
     let local = link.get_ref().local_addr().unwrap_or(peer);
     let mut c = Client::new(id, peer, local, -1, now, true);
     c.is_master = true;
+    c.db = db;
     // The master's stream is applied whatever the ACLs say.
     c.user = crate::acl::SUPERUSER;
     srv.clients.map.insert(id, c);

@@ -316,6 +316,49 @@ pub fn ensure_backlog(srv: &mut Server) {
     }
 }
 
+/// Where this node's dataset stands in its replication history, for the
+/// RDB file's aux fields (rdbPopulateSaveInfo): a master with a backlog,
+/// or a replica in step with (or cut off from) its master.
+pub fn save_info(srv: &Server) -> Option<crate::rdb::file::ReplAux> {
+    let stream_db = match &srv.master {
+        None => {
+            srv.replicas.backlog.as_ref()?;
+            // No write since the last full sync: the next one SELECTs anyway.
+            srv.replicas.stream_db.unwrap_or(0)
+        }
+        Some(m) => match m.client.and_then(|id| srv.clients.map.get(&id)) {
+            Some(c) => c.db,
+            None if m.can_psync => m.stream_db,
+            None => return None,
+        },
+    };
+    Some(crate::rdb::file::ReplAux { id: srv.replid.clone(), offset: srv.replicas.offset, stream_db })
+}
+
+/// After the start-up load: continue the history the file was saved at
+/// (loadDataFromDisk). A master keeps it as its previous ID, so its
+/// replicas continue with it; a replica asks its master to continue it.
+pub fn restore_history(srv: &mut Server) {
+    let Some(r) = srv.rdb.last_load.repl.clone() else { return };
+    srv.replicas.offset = r.offset;
+    match srv.master.as_mut() {
+        Some(m) => {
+            m.can_psync = true;
+            m.stream_db = r.stream_db;
+            m.offset = r.offset as i64;
+            srv.replid = r.id;
+        }
+        None => {
+            srv.replid2 = r.id;
+            srv.replicas.second_offset = Some(r.offset + 1);
+            let size = srv.config.get_i64("repl-backlog-size").max(1) as usize;
+            srv.replicas.backlog = Some(Backlog::new(size, r.offset));
+            srv.replicas.no_replicas_since_ms = crate::clock::now_ms();
+            srv.update_expired_log();
+        }
+    }
+}
+
 /// Close every replica's connection: they reconnect and learn of a new
 /// replication ID or dataset (disconnectSlaves).
 pub fn disconnect_replicas(srv: &mut Server) {

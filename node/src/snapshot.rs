@@ -235,7 +235,8 @@ pub fn start(srv: &mut Server) -> Result<(), StartError> {
     let target = PathBuf::from(srv.config.get_str("dbfilename"));
     let tmp = target.with_file_name(format!("temp-bgsave-{}.rdb", std::process::id()));
     let mut header = Vec::new();
-    file::write_header(&mut header, &file::AuxInfo::current(false), &srv.scripting.library_codes());
+    let aux = file::AuxInfo { repl: crate::replication::save_info(srv), ..file::AuxInfo::current(false) };
+    file::write_header(&mut header, &aux, &srv.scripting.library_codes());
     let format = Format::Rdb { compress: srv.config.get_bool("rdbcompression"), checksum: srv.config.get_bool("rdbchecksum") };
     if let Err(e) = begin(srv, tmp.clone(), header, format, Purpose::Rdb { target }) {
         let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
@@ -506,7 +507,7 @@ mod tests {
         assert!(dbs.dbs.iter().all(|t| !t.snapshot_pending()));
         // Read back what the sink got: SELECTDB switches, then keys.
         let mut image = Vec::new();
-        file::write_header(&mut image, &file::AuxInfo { ctime_secs: 0, used_mem: 0, aof_base: false }, &[]);
+        file::write_header(&mut image, &file::AuxInfo { ctime_secs: 0, used_mem: 0, aof_base: false, repl: None }, &[]);
         image.extend_from_slice(&s.lock().buf);
         file::write_eof(&mut image);
         image.extend_from_slice(&0u64.to_le_bytes());

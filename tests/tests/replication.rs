@@ -79,3 +79,117 @@ fn replica_with_wrong_masterauth_stays_down() {
     assert_eq!(r.cmd(&["CONFIG", "SET", "masterauth", "secret"]), "+OK\r\n");
     eventually("the link to come up", || r.cmd(&["INFO", "replication"]).text().contains("master_link_status:up"));
 }
+
+/// 200k writes of every type, pipelined, from a fixed-seed generator: each
+/// batch of `n` commands is one write to the socket, then its replies.
+struct Writes {
+    seed: u64,
+}
+
+impl Writes {
+    fn next(&mut self) -> u64 {
+        // xorshift64: the same sequence on every run.
+        self.seed ^= self.seed << 13;
+        self.seed ^= self.seed >> 7;
+        self.seed ^= self.seed << 17;
+        self.seed
+    }
+
+    /// One write command, of one of the types at random.
+    fn command(&mut self) -> Vec<String> {
+        let r = self.next();
+        let k = r % 2000;
+        let v = (r >> 20) % 100_000;
+        let s = |x: &[&str]| x.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+        match (r >> 40) % 20 {
+            0 => s(&["SET", &format!("str:{k}"), &format!("value-{v}")]),
+            1 => s(&["INCRBY", &format!("cnt:{k}"), &v.to_string()]),
+            2 => s(&["APPEND", &format!("str:{k}"), "+"]),
+            3 => s(&["SETEX", &format!("ttl:{k}"), "100000", &v.to_string()]),
+            4 => s(&["RPUSH", &format!("list:{}", k % 200), &format!("e{v}"), &"x".repeat((v % 100) as usize)]),
+            5 => s(&["LPOP", &format!("list:{}", k % 200)]),
+            6 => s(&["HSET", &format!("hash:{}", k % 300), &format!("f{}", v % 500), &v.to_string()]),
+            7 => s(&["HINCRBY", &format!("hash:{}", k % 300), "n", "3"]),
+            8 => s(&["HDEL", &format!("hash:{}", k % 300), &format!("f{}", v % 500)]),
+            9 => s(&["SADD", &format!("set:{}", k % 300), &(v % 1000).to_string()]),
+            10 => s(&["SADD", &format!("tags:{}", k % 100), &format!("t{}", v % 300)]),
+            11 => s(&["SREM", &format!("set:{}", k % 300), &(v % 1000).to_string()]),
+            12 => s(&["ZADD", &format!("zset:{}", k % 300), &(v % 977).to_string(), &format!("m{}", v % 400)]),
+            13 => s(&["ZINCRBY", &format!("zset:{}", k % 300), "1.5", &format!("m{}", v % 400)]),
+            14 => s(&["XADD", &format!("stream:{}", k % 20), "MAXLEN", "~", "500", "*", "f", &v.to_string()]),
+            15 => s(&["PFADD", &format!("hll:{}", k % 50), &format!("e{v}")]),
+            16 => s(&["SETBIT", &format!("bits:{}", k % 50), &(v % 4096).to_string(), "1"]),
+            17 => s(&["EXPIRE", &format!("str:{k}"), "100000"]),
+            18 => s(&["DEL", &format!("str:{}", (k + 7) % 2000)]),
+            _ => s(&["EVAL", "redis.call('INCR', KEYS[1]); return redis.call('LPUSH', KEYS[2], ARGV[1])", "2", &format!("cnt:{k}"), &format!("list:{}", k % 200), &v.to_string()]),
+        }
+    }
+
+    /// Send `n` writes in one pipeline and read their replies.
+    fn send(&mut self, conn: &mut corvid_tests::RawConn, n: usize) {
+        let mut batch = Vec::new();
+        for _ in 0..n {
+            batch.extend(corvid_tests::raw::multibulk(&self.command()));
+        }
+        conn.send(&batch);
+        for reply in conn.read_replies(n) {
+            assert!(!reply.starts_with("-"), "a write failed: {}", reply.text());
+        }
+    }
+}
+
+/// The replica has applied everything the master produced.
+fn caught_up(master: &mut corvid_tests::RawConn, replica: &mut corvid_tests::RawConn) -> bool {
+    let m = master.cmd(&["INFO", "replication"]).text();
+    let r = replica.cmd(&["INFO", "replication"]).text();
+    let field = |info: &str, f: &str| corvid_tests::info_field(info, f).map(str::to_string);
+    field(&r, "master_link_status").as_deref() == Some("up") && field(&m, "master_repl_offset") == field(&r, "slave_repl_offset")
+}
+
+/// `replica_bin` follows `master_bin` through 200k mixed writes with its link
+/// cut in the middle: it must come back by partial resync (one full sync in
+/// all) and end with the master's dataset.
+fn follow_through_a_link_drop(master: Server, replica: Server) {
+    let (mut m, mut r) = (master.raw(), replica.raw());
+    m.set_timeout(Duration::from_secs(30));
+    let mut writes = Writes { seed: 0x9e37_79b9_7f4a_7c15 };
+    writes.send(&mut m, 5_000);
+    assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &master.port().to_string()]), "+OK\r\n");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !caught_up(&mut m, &mut r) {
+        assert!(Instant::now() < deadline, "the replica did not sync:\n{}", r.cmd(&["INFO", "replication"]).text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for _ in 0..95 {
+        writes.send(&mut m, 1_000);
+    }
+    // The link drops; writes go on meanwhile and wait in the backlog.
+    assert_eq!(r.cmd(&["CLIENT", "KILL", "TYPE", "master"]), ":1\r\n");
+    for _ in 0..100 {
+        writes.send(&mut m, 1_000);
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !caught_up(&mut m, &mut r) {
+        assert!(Instant::now() < deadline, "the replica did not catch up:\n{}", r.cmd(&["INFO", "replication"]).text());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let stats = m.cmd(&["INFO", "stats"]).text();
+    assert_eq!(corvid_tests::info_field(&stats, "sync_full"), Some("1"), "{stats}");
+    assert_eq!(corvid_tests::info_field(&stats, "sync_partial_ok"), Some("1"), "{stats}");
+    let keys = m.cmd(&["DBSIZE"]);
+    assert!(keys.text().trim_start_matches(':').trim().parse::<u64>().unwrap() > 3_000, "{}", keys.text());
+    assert_eq!(r.cmd(&["DBSIZE"]), keys);
+    assert_eq!(r.cmd(&["DEBUG", "DIGEST"]), m.cmd(&["DEBUG", "DIGEST"]), "the datasets differ");
+}
+
+const INTEROP_ARGS: &[&str] = &["--repl-diskless-sync-delay", "0", "--repl-backlog-size", "64mb", "--enable-debug-command", "yes"];
+
+#[test]
+fn redis_replicates_corvid_through_a_partial_resync() {
+    follow_through_a_link_drop(Server::start(INTEROP_ARGS), Server::start_reference(INTEROP_ARGS));
+}
+
+#[test]
+fn corvid_replicates_redis_through_a_partial_resync() {
+    follow_through_a_link_drop(Server::start_reference(INTEROP_ARGS), Server::start(INTEROP_ARGS));
+}

@@ -459,7 +459,7 @@ fn save(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
 /// LASTSAVE moves.
 pub fn save_rdb(srv: &mut crate::server::Server) -> std::io::Result<()> {
     use crate::rdb::file;
-    let aux = file::AuxInfo::current(false);
+    let aux = file::AuxInfo { repl: crate::replication::save_info(srv), ..file::AuxInfo::current(false) };
     let compress = srv.config.get_bool("rdbcompression");
     let checksum = srv.config.get_bool("rdbchecksum");
     let image = file::serialize(&srv.db, &srv.scripting.library_codes(), &aux, compress, checksum);

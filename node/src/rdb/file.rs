@@ -88,12 +88,52 @@ pub struct AuxInfo {
     pub used_mem: u64,
     /// The image is an AOF base file (aux field aof-base 1).
     pub aof_base: bool,
+    /// The replication history the dataset is at (repl-id, repl-offset,
+    /// repl-stream-db), so a restart can continue it.
+    pub repl: Option<ReplAux>,
+}
+
+/// Where in a replication history a saved dataset stands (rdbSaveInfo).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplAux {
+    pub id: String,
+    pub offset: u64,
+    /// The database the stream had selected.
+    pub stream_db: usize,
 }
 
 impl AuxInfo {
     /// The fields as of now.
     pub fn current(aof_base: bool) -> AuxInfo {
-        AuxInfo { ctime_secs: crate::clock::now_secs(), used_mem: crate::cmd::info::memory_stats().allocated as u64, aof_base }
+        AuxInfo { ctime_secs: crate::clock::now_secs(), used_mem: crate::cmd::info::memory_stats().allocated as u64, aof_base, repl: None }
+    }
+}
+
+/// The repl-* aux fields as they are read; a history is usable only with
+/// all three (loadDataFromDisk's rsi checks).
+#[derive(Debug, Default)]
+pub struct ReplAuxReader {
+    id: Option<String>,
+    offset: Option<i64>,
+    stream_db: Option<i64>,
+}
+
+impl ReplAuxReader {
+    pub fn note(&mut self, key: &[u8], value: &[u8]) {
+        let int = || std::str::from_utf8(value).ok().and_then(|v| v.parse::<i64>().ok());
+        match key {
+            b"repl-id" if value.len() == 40 => self.id = std::str::from_utf8(value).ok().map(str::to_string),
+            b"repl-offset" => self.offset = int(),
+            b"repl-stream-db" => self.stream_db = int(),
+            _ => {}
+        }
+    }
+
+    pub fn finish(self) -> Option<ReplAux> {
+        match (self.id, self.offset, self.stream_db) {
+            (Some(id), Some(offset), Some(db)) if offset >= 0 && db >= 0 => Some(ReplAux { id, offset: offset as u64, stream_db: db as usize }),
+            _ => None,
+        }
     }
 }
 
@@ -131,6 +171,11 @@ pub fn write_header(out: &mut Vec<u8>, aux: &AuxInfo, functions: &[&[u8]]) {
     aux_field(out, "redis-bits", b"64");
     aux_field(out, "ctime", aux.ctime_secs.to_string().as_bytes());
     aux_field(out, "used-mem", aux.used_mem.to_string().as_bytes());
+    if let Some(r) = &aux.repl {
+        aux_field(out, "repl-stream-db", r.stream_db.to_string().as_bytes());
+        aux_field(out, "repl-id", r.id.as_bytes());
+        aux_field(out, "repl-offset", r.offset.to_string().as_bytes());
+    }
     aux_field(out, "aof-base", if aux.aof_base { b"1" } else { b"0" });
     for code in functions {
         out.push(OPCODE_FUNCTION2);
@@ -200,11 +245,13 @@ pub fn write_atomically(path: &Path, image: &[u8]) -> std::io::Result<()> {
 type Parsed = (usize, Vec<Vec<u8>>, usize, usize, Option<u64>);
 
 /// What a load stored (INFO's rdb_last_load_keys_loaded and _expired).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LoadCounts {
     pub loaded: usize,
     /// Keys in the file whose TTL had passed, not loaded.
     pub expired: usize,
+    /// The replication history the file was saved at, if it says.
+    pub repl: Option<ReplAux>,
 }
 
 /// A key read from the file, before it goes into a database.
@@ -227,12 +274,16 @@ pub struct Loaded {
 pub fn load(image: &[u8], dbs: &mut Databases, functions: &mut Vec<Vec<u8>>, limits: &EncodingLimits, now_ms: i64) -> Result<LoadCounts, LoadError> {
     let (db_count, policy) = (dbs.dbs.len(), dbs.policy);
     let mut loaded = 0;
+    let mut repl = ReplAuxReader::default();
     let (codes, expired) = decode(image, db_count, limits, now_ms, policy, 0, &mut |item| {
         loaded += matches!(item, Item::Key(_)) as usize;
+        if let Item::Aux(k, v) = &item {
+            repl.note(k, v);
+        }
         store(item, dbs)
     })?;
     *functions = codes;
-    Ok(LoadCounts { loaded, expired })
+    Ok(LoadCounts { loaded, expired, repl: repl.finish() })
 }
 
 /// Store what [`decode`] read.
@@ -240,6 +291,7 @@ pub fn store(item: Item, dbs: &mut Databases) {
     match item {
         Item::Key(k) => store_one(k, dbs),
         Item::Sizes(db, keys) => dbs.dbs[db].reserve(keys),
+        Item::Aux(..) => {}
     }
 }
 
@@ -328,6 +380,8 @@ pub enum Item {
     Key(Loaded),
     /// RESIZEDB: about this many keys are coming for this database.
     Sizes(usize, usize),
+    /// An aux field the loader's caller may want (the repl-* ones).
+    Aux(Vec<u8>, Vec<u8>),
 }
 
 fn parse(
@@ -366,8 +420,11 @@ fn parse(
                 out(Item::Sizes(db, keys));
             }
             OPCODE_AUX => {
-                r.read_string()?;
-                r.read_string()?;
+                let key = r.read_string()?;
+                let value = r.read_string()?;
+                if key.starts_with(b"repl-") {
+                    out(Item::Aux(key, value));
+                }
             }
             OPCODE_EXPIRETIME_MS => expire_at = Some(i64::from_le_bytes(r.read_bytes(8)?.try_into().expect("8"))),
             OPCODE_EXPIRETIME => {
@@ -533,10 +590,10 @@ mod tests {
         set.insert(b"1", 512);
         set.insert(b"x", 512);
         a.set_owned(0, b"set", crate::keyspace::OwnedValue::Set(set), None);
-        let image = serialize(&a, &[b"#!lua name=lib\nredis.register_function('f', function() end)"], &AuxInfo { ctime_secs: 0, used_mem: 0, aof_base: false }, true, true);
+        let image = serialize(&a, &[b"#!lua name=lib\nredis.register_function('f', function() end)"], &AuxInfo { ctime_secs: 0, used_mem: 0, aof_base: false, repl: None }, true, true);
         let mut b = dbs();
         let mut functions = Vec::new();
-        assert_eq!(load(&image, &mut b, &mut functions, &limits(), 1).unwrap(), LoadCounts { loaded: 3, expired: 0 });
+        assert_eq!(load(&image, &mut b, &mut functions, &limits(), 1).unwrap(), LoadCounts { loaded: 3, expired: 0, repl: None });
         assert_eq!(functions.len(), 1);
         assert_eq!(b.dbs[3].get(b"n").unwrap().expire_at(), Some(i64::MAX / 2));
         assert_eq!(b.dbs[0].get(b"set").unwrap().value().to_owned(), a.dbs[0].get(b"set").unwrap().value().to_owned());
