@@ -187,7 +187,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
                                 break;
                             }
                             Flow::Paused => {
-                                paused_until = srv.pause.map(|p| p.until_ms);
+                                paused_until = srv.current_pause().map(|p| p.until_ms);
                                 break;
                             }
                             Flow::Blocked => {

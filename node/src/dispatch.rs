@@ -375,18 +375,17 @@ fn check_and_call(
     // the stream task to wait and retry (Redis postpones its master client;
     // a pause on a replica is rare and short).
     let from_master = srv.master.is_some() && srv.clients.map.get(&client_id).is_some_and(|c| c.is_master);
-    if let Some(p) = srv.pause.filter(|_| !from_master) {
-        if p.until_ms > now {
-            let held = if p.write_only {
-                flags.contains(CmdFlags::WRITE) || flags.contains(CmdFlags::MAY_REPLICATE)
-            } else {
-                true
-            };
-            if held {
-                return Err(Rejected::Paused);
-            }
+    if srv.pause.is_some_and(|p| p.until_ms <= now) {
+        srv.pause = None;
+    }
+    if let Some(p) = srv.current_pause().filter(|_| !from_master) {
+        let held = if p.write_only {
+            flags.contains(CmdFlags::WRITE) || flags.contains(CmdFlags::MAY_REPLICATE)
         } else {
-            srv.pause = None;
+            true
+        };
+        if held {
+            return Err(Rejected::Paused);
         }
     }
     // EXEC is what it queued: a write if one of them is, and so on

@@ -48,6 +48,7 @@ pub mod dict;
 pub mod dispatch;
 pub mod errors;
 pub mod evict;
+pub mod failover;
 pub mod float;
 pub mod geo;
 pub mod glob;

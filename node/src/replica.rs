@@ -68,6 +68,24 @@ pub struct Master {
     /// The database the master's stream had selected when the link
     /// dropped: a partial resync goes on in it.
     pub stream_db: usize,
+    /// Made by FAILOVER: the PSYNC asks the master (our replica until now)
+    /// to take over.
+    pub failover: bool,
+}
+
+/// Stop following the master and take writes (replicationUnsetMaster): a
+/// new history starts here, and our replicas reconnect to learn it and
+/// continue from the backlog.
+pub fn unset_master(srv: &mut Server) {
+    let Some(m) = srv.master.take() else { return };
+    if let Some(id) = m.client {
+        srv.clients.kill(id);
+    }
+    srv.master_generation += 1;
+    crate::replication::shift_replid(srv);
+    crate::replication::disconnect_replicas(srv);
+    srv.replicas.stream_db = None;
+    srv.replicas.no_replicas_since_ms = crate::clock::now_ms();
 }
 
 /// This node replicates a master whose link is not up, and
@@ -81,6 +99,7 @@ impl Master {
         Master {
             can_psync,
             stream_db: 0,
+            failover: false,
             host,
             port,
             state: LinkState::Connect,
@@ -199,11 +218,16 @@ async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -
         read_line(&mut link).await?;
         send(&mut link, &[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]).await?;
         read_line(&mut link).await?;
-        let history = {
+        let (history, failover) = {
             let srv = shared.lock_async().await;
-            srv.master.as_ref().filter(|m| m.generation == generation && m.can_psync).map(|_| (srv.replid.clone(), srv.replicas.offset + 1))
+            let m = srv.master.as_ref().filter(|m| m.generation == generation);
+            (m.filter(|m| m.can_psync).map(|_| (srv.replid.clone(), srv.replicas.offset + 1)), m.is_some_and(|m| m.failover))
         };
         match &history {
+            Some((replid, from)) if failover => {
+                tracing::info!("Trying a partial resynchronization (request {replid}:{from}) with a failover request.");
+                send(&mut link, &[b"PSYNC", replid.as_bytes(), from.to_string().as_bytes(), b"FAILOVER"]).await?;
+            }
             Some((replid, from)) => {
                 tracing::info!("Trying a partial resynchronization (request {replid}:{from}).");
                 send(&mut link, &[b"PSYNC", replid.as_bytes(), from.to_string().as_bytes()]).await?;
@@ -214,6 +238,17 @@ async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -
             }
         }
         let reply = read_line(&mut link).await?;
+        if failover {
+            // The target took over (it answers as a master would), or not.
+            let accepted = reply.starts_with("+FULLRESYNC") || reply.starts_with("+CONTINUE");
+            let mut srv = shared.lock_async().await;
+            if current(&srv, generation) {
+                if let Some(m) = srv.master.as_mut() {
+                    m.failover = false;
+                }
+                crate::failover::psync_answered(&mut srv, accepted);
+            }
+        }
         let mut words = reply.split(' ');
         match words.next() {
             Some("+FULLRESYNC") => {

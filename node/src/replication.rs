@@ -32,7 +32,7 @@ use crate::server::Server;
 pub struct Replicas {
     pub ids: Vec<ClientId>,
     /// The database the stream last SELECTed (None: none yet).
-    stream_db: Option<usize>,
+    pub stream_db: Option<usize>,
     /// Bytes of stream produced so far (master_repl_offset).
     pub offset: u64,
     /// Inside EXEC: the transaction's writes (database, arguments), held
@@ -251,7 +251,9 @@ pub fn cron(srv: &mut Server, now_ms: i64) {
         return;
     }
     let period = srv.config.get_i64("repl-ping-replica-period").max(1) * 1000;
-    if !srv.replicas.is_empty() && now_ms - srv.replicas.last_ping_ms >= period {
+    crate::failover::cron(srv, now_ms);
+    // No PING while a failover waits: the offsets must settle.
+    if !srv.replicas.is_empty() && srv.failover.is_none() && now_ms - srv.replicas.last_ping_ms >= period {
         srv.replicas.last_ping_ms = now_ms;
         let mut bytes = Vec::new();
         encode_command(&mut bytes, &[&b"PING"[..]]);

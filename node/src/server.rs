@@ -165,6 +165,8 @@ pub struct Server {
     /// BGSAVE and the save points' state.
     pub rdb: crate::snapshot::RdbState,
     pub pause: Option<Pause>,
+    /// FAILOVER in progress (its write pause comes on top of `pause`).
+    pub failover: Option<crate::failover::Failover>,
     pub shutdown: Option<ShutdownRequest>,
     /// `DEBUG SET-ACTIVE-EXPIRE`.
     pub active_expire_enabled: bool,
@@ -280,6 +282,7 @@ impl Server {
             last_save_secs: crate::clock::now_secs(),
             rdb: Default::default(),
             pause: None,
+            failover: None,
             shutdown: None,
             active_expire_enabled: true,
             skip_checksum_validation: false,
@@ -366,6 +369,17 @@ impl Server {
             (true, false) => self.db.expired_log = Some(Vec::new()),
             (false, true) => self.db.expired_log = None,
             _ => {}
+        }
+    }
+
+    /// The pause in force: CLIENT PAUSE's, and FAILOVER's on writes until
+    /// it ends.
+    pub fn current_pause(&self) -> Option<Pause> {
+        let failing_over = self.failover.as_ref().is_some_and(|f| f.stage == crate::failover::Stage::WaitForSync || self.master.is_some());
+        match (self.pause, failing_over) {
+            (p, false) => p,
+            (Some(p), true) if !p.write_only => Some(p),
+            _ => Some(Pause { until_ms: i64::MAX, write_only: true }),
         }
     }
 

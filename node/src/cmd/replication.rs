@@ -19,6 +19,22 @@ fn sync(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
 /// PSYNC replicationid offset: the missed part of the stream from the
 /// backlog when the history is ours, else a full resynchronisation.
 fn psync(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    if ctx.client().is_replica {
+        return Ok(());
+    }
+    // PSYNC <replid> <offset> FAILOVER: our master hands its role over to
+    // us; it must be the history we follow.
+    if args.len() > 3 && is(args.get(3), "failover") {
+        tracing::warn!("Failover request received for replid {}.", String::from_utf8_lossy(args.get(1)));
+        if ctx.srv.master.is_none() {
+            return Err(CmdError::err("PSYNC FAILOVER can't be sent to a master."));
+        }
+        if args.get(1) != ctx.srv.replid.as_bytes() {
+            return Err(CmdError::err("PSYNC FAILOVER replid must match my replid."));
+        }
+        crate::replica::unset_master(ctx.srv);
+        tracing::info!("MASTER MODE enabled (failover request from '{}')", ctx.client_id);
+    }
     if !may_sync(ctx)? {
         return Ok(());
     }
@@ -40,6 +56,9 @@ fn psync(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 fn may_sync(ctx: &mut Ctx<'_>) -> Result<bool, CmdError> {
     if ctx.client().is_replica {
         return Ok(false);
+    }
+    if ctx.srv.failover.is_some() {
+        return Err(CmdError::Coded("NOMASTERLINK Can't SYNC while failing over".into()));
     }
     if ctx.srv.master.as_ref().is_some_and(|m| !m.link_up()) {
         return Err(CmdError::Coded("NOMASTERLINK Can't SYNC while not connected with my master".into()));
@@ -96,17 +115,12 @@ fn replicaof(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     if srv.config.get_bool("cluster-enabled") {
         return Err(CmdError::err("REPLICAOF not allowed in cluster mode."));
     }
+    if srv.failover.is_some() {
+        return Err(CmdError::err("REPLICAOF not allowed while failing over."));
+    }
     if is(args.get(1), "no") && is(args.get(2), "one") {
-        if let Some(m) = srv.master.take() {
-            if let Some(id) = m.client {
-                srv.clients.kill(id);
-            }
-            srv.master_generation += 1;
-            // A new history starts here; our replicas reconnect, learn the
-            // new ID and continue from the backlog (replicationUnsetMaster).
-            crate::replication::shift_replid(srv);
-            crate::replication::disconnect_replicas(srv);
-            srv.replicas.no_replicas_since_ms = crate::clock::now_ms();
+        if srv.master.is_some() {
+            crate::replica::unset_master(srv);
             tracing::info!("MASTER MODE enabled (user request from '{}')", ctx.client_id);
         }
         ctx.out.ok();
@@ -203,4 +217,5 @@ pub fn register(r: &mut Registry) {
     r.add("sync", sync);
     r.add("psync", psync);
     r.add("replconf", replconf);
+    r.add("failover", crate::failover::command);
 }
