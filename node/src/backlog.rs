@@ -70,6 +70,12 @@ impl Backlog {
         Some(out)
     }
 
+    /// The same bytes, `delta` further on in the stream (a restarted master
+    /// continuing the offsets its file was saved at).
+    pub fn rebase(&mut self, delta: u64) {
+        self.end_offset += delta;
+    }
+
     /// CONFIG SET repl-backlog-size: keep the newest bytes that fit
     /// (resizeReplicationBacklog).
     pub fn resize(&mut self, size: usize) {

@@ -155,6 +155,7 @@ fn hand_over(srv: &mut Server, host: String, port: u16) {
         f.target = Some((host.clone(), port));
     }
     srv.master_generation += 1;
+    srv.config.set_replica_of(Some((&host, port)));
     let mut m = crate::replica::Master::new(host, port, srv.master_generation, true);
     m.failover = true;
     srv.master = Some(m);

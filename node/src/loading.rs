@@ -67,6 +67,11 @@ pub fn start(shared: Arc<Shared>, path: PathBuf, ready: impl FnOnce(&mut Server)
         });
         let limits = crate::rdb::object::EncodingLimits::from_config(&srv.config);
         let delay = srv.config.get_i64("key-load-delay").max(0) as u64;
+        // A backlog for the deletions of expired keys; it stays only if the
+        // file says which history it continues (restore_history).
+        if srv.master.is_none() {
+            crate::replication::ensure_backlog(&mut srv);
+        }
         (limits, srv.db.dbs.len(), srv.db.policy, delay, total)
     };
     tracing::info!("Loading RDB file {} ({total} bytes)", path.display());
@@ -99,8 +104,12 @@ pub fn start(shared: Arc<Shared>, path: PathBuf, ready: impl FnOnce(&mut Server)
             let mut next = Some(first);
             while let Some(batch) = next.take() {
                 for item in batch {
-                    if let Item::Aux(k, v) = &item {
-                        repl.note(k, v);
+                    match &item {
+                        Item::Aux(k, v) => repl.note(k, v),
+                        // What the master drops, its replicas hear of once they
+                        // continue the history the file was saved at.
+                        Item::Expired(db, key) => crate::replication::propagate_deletion(&mut srv, *db, key),
+                        _ => {}
                     }
                     if let Item::Key(k) = &item {
                         if let Some(p) = srv.rdb.loading.as_mut() {

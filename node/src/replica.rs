@@ -78,6 +78,7 @@ pub struct Master {
 /// continue from the backlog.
 pub fn unset_master(srv: &mut Server) {
     let Some(m) = srv.master.take() else { return };
+    srv.config.set_replica_of(None);
     if let Some(id) = m.client {
         srv.clients.kill(id);
     }
@@ -467,6 +468,16 @@ async fn stream_commands(shared: &Arc<Shared>, generation: u64, id: ClientId, li
                             srv.master.as_mut().expect("current").offset += processed;
                             processed = 0;
                             crate::dispatch::execute(&mut srv, id, &args, &mut out, &mut clock);
+                            // The master never reads our replies; an error means
+                            // the datasets part ways, so it is logged (afterErrorReply).
+                            if out.buf.first() == Some(&b'-') {
+                                let text = String::from_utf8_lossy(&out.buf);
+                                tracing::warn!(
+                                    "== CRITICAL == This replica is sending an error to its master: '{}' after processing the command '{}'",
+                                    text.trim_start_matches('-').trim_end(),
+                                    String::from_utf8_lossy(args.get(0))
+                                );
+                            }
                             out.buf.clear();
                         }
                     }

@@ -50,8 +50,10 @@ pub struct Replicas {
     pub second_offset: Option<u64>,
     /// When the last replica went (repl-backlog-ttl counts from there).
     pub no_replicas_since_ms: i64,
-    /// When the cron last PINGed the replicas.
-    pub last_ping_ms: i64,
+    /// The once-a-second replication cron: when it last ran, and how many
+    /// times (PINGs go out every repl-ping-replica-period runs).
+    last_cron_ms: i64,
+    cron_loops: u64,
 }
 
 /// A write held back until its transaction ends: its database, its
@@ -74,7 +76,10 @@ impl Default for Replicas {
             backlog: None,
             second_offset: None,
             no_replicas_since_ms: crate::clock::now_ms(),
-            last_ping_ms: 0,
+            // Loop 0 is the start, when no replica is attached yet (Redis
+            // runs it in its first serverCron).
+            last_cron_ms: crate::clock::now_ms(),
+            cron_loops: 1,
         }
     }
 }
@@ -250,11 +255,17 @@ pub fn cron(srv: &mut Server, now_ms: i64) {
     if srv.master.is_some() {
         return;
     }
-    let period = srv.config.get_i64("repl-ping-replica-period").max(1) * 1000;
     crate::failover::cron(srv, now_ms);
+    // The rest runs once a second, as Redis's replicationCron.
+    if now_ms - srv.replicas.last_cron_ms < 1000 {
+        return;
+    }
+    srv.replicas.last_cron_ms = now_ms;
+    let loop_no = srv.replicas.cron_loops;
+    srv.replicas.cron_loops += 1;
+    let period = srv.config.get_i64("repl-ping-replica-period").max(1) as u64;
     // No PING while a failover waits: the offsets must settle.
-    if !srv.replicas.is_empty() && srv.failover.is_none() && now_ms - srv.replicas.last_ping_ms >= period {
-        srv.replicas.last_ping_ms = now_ms;
+    if !srv.replicas.is_empty() && srv.failover.is_none() && loop_no % period == 0 {
         let mut bytes = Vec::new();
         encode_command(&mut bytes, &[&b"PING"[..]]);
         feed_stream(srv, &bytes);
@@ -341,24 +352,44 @@ pub fn save_info(srv: &Server) -> Option<crate::rdb::file::ReplAux> {
 /// (loadDataFromDisk). A master keeps it as its previous ID, so its
 /// replicas continue with it; a replica asks its master to continue it.
 pub fn restore_history(srv: &mut Server) {
-    let Some(r) = srv.rdb.last_load.repl.clone() else { return };
-    srv.replicas.offset = r.offset;
+    let Some(r) = srv.rdb.last_load.repl.clone() else {
+        // No history to continue: the load's deletions go nowhere.
+        if srv.master.is_none() && srv.replicas.is_empty() && srv.replicas.backlog.take().is_some() {
+            srv.update_expired_log();
+        }
+        return;
+    };
     match srv.master.as_mut() {
         Some(m) => {
             m.can_psync = true;
             m.stream_db = r.stream_db;
             m.offset = r.offset as i64;
             srv.replid = r.id;
+            srv.replicas.offset = r.offset;
         }
         None => {
             srv.replid2 = r.id;
             srv.replicas.second_offset = Some(r.offset + 1);
-            let size = srv.config.get_i64("repl-backlog-size").max(1) as usize;
-            srv.replicas.backlog = Some(Backlog::new(size, r.offset));
+            // The deletions fed while loading come after the saved offset.
+            srv.replicas.offset += r.offset;
+            match srv.replicas.backlog.as_mut() {
+                Some(b) => b.rebase(r.offset),
+                None => {
+                    let size = srv.config.get_i64("repl-backlog-size").max(1) as usize;
+                    srv.replicas.backlog = Some(Backlog::new(size, srv.replicas.offset));
+                }
+            }
             srv.replicas.no_replicas_since_ms = crate::clock::now_ms();
             srv.update_expired_log();
         }
     }
+}
+
+/// A key the server dropped, told to the AOF and replicas as DEL, or
+/// UNLINK under lazyfree-lazy-expire (propagateDeletion).
+pub fn propagate_deletion(srv: &mut Server, db: usize, key: &[u8]) {
+    let verb: &[u8] = if srv.config.get_bool("lazyfree-lazy-expire") { b"UNLINK" } else { b"DEL" };
+    propagate(srv, db, &[verb, key]);
 }
 
 /// Close every replica's connection: they reconnect and learn of a new

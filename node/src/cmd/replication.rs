@@ -144,6 +144,7 @@ fn replicaof(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let can_psync = srv.master.as_ref().is_none_or(|m| m.can_psync);
     srv.master_generation += 1;
     srv.master = Some(crate::replica::Master::new(host.clone(), port, srv.master_generation, can_psync));
+    srv.config.set_replica_of(Some((&host, port)));
     tracing::info!("REPLICAOF {host}:{port} enabled (user request from '{}')", ctx.client_id);
     ctx.out.ok();
     Ok(())

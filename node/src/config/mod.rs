@@ -512,6 +512,12 @@ impl Config {
         }
     }
 
+    /// Record the master REPLICAOF set (or None), so CONFIG GET and CONFIG
+    /// REWRITE show the current one, as Redis derives it from masterhost.
+    pub fn set_replica_of(&mut self, master: Option<(&str, u16)>) {
+        self.values[index_of("replicaof")] = Value::ReplicaOf(master.map(|(h, p)| (h.as_bytes().to_vec(), p as i32)));
+    }
+
     /// `latency-tracking-info-percentiles`.
     pub fn latency_tracking_info_percentiles(&self) -> Vec<f64> {
         match &self.values[index_of("latency-tracking-info-percentiles")] {

@@ -291,7 +291,7 @@ pub fn store(item: Item, dbs: &mut Databases) {
     match item {
         Item::Key(k) => store_one(k, dbs),
         Item::Sizes(db, keys) => dbs.dbs[db].reserve(keys),
-        Item::Aux(..) => {}
+        Item::Aux(..) | Item::Expired(..) => {}
     }
 }
 
@@ -382,6 +382,9 @@ pub enum Item {
     Sizes(usize, usize),
     /// An aux field the loader's caller may want (the repl-* ones).
     Aux(Vec<u8>, Vec<u8>),
+    /// A key dropped because its TTL had passed (a master tells its
+    /// replicas with a DEL).
+    Expired(usize, Vec<u8>),
 }
 
 fn parse(
@@ -458,6 +461,7 @@ fn parse(
                 let expire = expire_at.take();
                 if !keep_expired && expire.is_some_and(|at| at <= now_ms) {
                     expired += 1;
+                    out(Item::Expired(db, key));
                     continue;
                 }
                 out(Item::Key(Loaded { db, key, value, expire_at: expire, lru, end: 9 + r.position() }));
