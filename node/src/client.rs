@@ -13,6 +13,31 @@ use tokio::sync::Notify;
 
 pub type ClientId = u64;
 
+/// Where a replica's full sync stands (Redis's replstate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplState {
+    /// Waiting for a snapshot to start (repl-diskless-sync-delay, or a
+    /// BGSAVE already running); since when.
+    WaitBgsave { since_ms: i64 },
+    /// Its snapshot is being made; the stream is held for it.
+    Snapshot,
+    /// The snapshot is being sent.
+    SendBulk,
+    /// It gets the stream as it is produced.
+    Online,
+}
+
+impl ReplState {
+    /// INFO's `state=` for a replica.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReplState::WaitBgsave { .. } | ReplState::Snapshot => "wait_bgsave",
+            ReplState::SendBulk => "send_bulk",
+            ReplState::Online => "online",
+        }
+    }
+}
+
 /// CLIENT REPLY's modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplyMode {
@@ -71,6 +96,11 @@ pub struct Client {
     pub repl_psync: bool,
     /// REPLCONF capa psync2: it understands `+CONTINUE <new replid>`.
     pub repl_capa_psync2: bool,
+    /// Where a replica's sync stands.
+    pub repl_state: ReplState,
+    /// The stream produced while a replica's snapshot is made and sent: it
+    /// follows the snapshot (it counts as output, under the replica limit).
+    pub repl_hold: Option<Vec<u8>>,
     /// When this replica last acknowledged its offset.
     pub repl_ack_time_ms: i64,
     /// MONITOR: sees every command the server runs.
@@ -143,6 +173,8 @@ impl Client {
             is_replica: false,
             repl_psync: false,
             repl_capa_psync2: false,
+            repl_state: ReplState::Online,
+            repl_hold: None,
             is_master: false,
             is_monitor: false,
             is_script: false,
@@ -179,7 +211,7 @@ impl Client {
     /// Output produced for the client and not written to its socket yet
     /// (CLIENT LIST omem; what client-output-buffer-limit bounds).
     pub fn output_bytes(&self) -> usize {
-        self.pending_out.capacity() + self.out_inflight + self.out_queued
+        self.pending_out.capacity() + self.out_inflight + self.out_queued + self.repl_hold.as_ref().map_or(0, Vec::capacity)
     }
 
     /// Everything the client holds: buffers both ways and itself

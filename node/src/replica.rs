@@ -31,6 +31,8 @@ pub enum LinkState {
     /// Waiting for the cron to start a connection.
     Connect,
     Connecting,
+    /// Connected: PING, AUTH, REPLCONF, PSYNC and its reply.
+    Handshake,
     /// Handshake done, receiving the snapshot.
     Transfer,
     Connected,
@@ -42,6 +44,7 @@ impl LinkState {
         match self {
             LinkState::Connect => "connect",
             LinkState::Connecting => "connecting",
+            LinkState::Handshake => "handshake",
             LinkState::Transfer => "sync",
             LinkState::Connected => "connected",
         }
@@ -165,10 +168,17 @@ async fn send(link: &mut Link, args: &[&[u8]]) -> Result<(), String> {
 }
 
 /// One reply line, without its CRLF; empty lines (keepalives) are skipped.
-async fn read_line(link: &mut Link) -> Result<String, String> {
+/// Each line, waiting at most `timeout` for each line: the master's
+/// keepalive newlines (sent while it prepares our snapshot) restart it, as
+/// they refresh Redis's repl_transfer_lastio.
+async fn read_line(link: &mut Link, timeout: Duration) -> Result<String, String> {
     loop {
         let mut line = Vec::new();
-        let n = (&mut *link).take(64 * 1024).read_until(b'\n', &mut line).await.map_err(|e| format!("Error reading from MASTER: {e}"))?;
+        let mut limited = (&mut *link).take(64 * 1024);
+        let n = tokio::time::timeout(timeout, limited.read_until(b'\n', &mut line))
+            .await
+            .map_err(|_| "Timeout connecting to the MASTER...".to_string())?
+            .map_err(|e| format!("Error reading from MASTER: {e}"))?;
         if n == 0 {
             return Err("Error condition on socket for SYNC: connection closed by master".into());
         }
@@ -197,9 +207,16 @@ async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -
     let _ = stream.set_nodelay(true);
     let mut link = BufReader::new(stream);
     tracing::info!("MASTER <-> REPLICA sync started");
+    {
+        let mut srv = shared.lock_async().await;
+        match srv.master.as_mut().filter(|m| m.generation == generation) {
+            Some(m) => m.state = LinkState::Handshake,
+            None => return Ok(()),
+        }
+    }
     let handshake = async {
         send(&mut link, &[b"PING"]).await?;
-        let pong = read_line(&mut link).await?;
+        let pong = read_line(&mut link, timeout).await?;
         // -NOAUTH is expected before AUTH; other errors end the attempt.
         if pong.starts_with('-') && !pong.starts_with("-NOAUTH") && !pong.starts_with("-NOPERM") && !pong.starts_with("-ERR operation not permitted") {
             return Err(format!("Error reply to PING from master: '{pong}'"));
@@ -210,15 +227,15 @@ async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -
                 Some(u) => send(&mut link, &[b"AUTH", u.as_bytes(), pass]).await?,
                 None => send(&mut link, &[b"AUTH", pass]).await?,
             }
-            let reply = read_line(&mut link).await?;
+            let reply = read_line(&mut link, timeout).await?;
             if reply.starts_with('-') {
                 return Err(format!("Unable to AUTH to MASTER: {reply}"));
             }
         }
         send(&mut link, &[b"REPLCONF", b"listening-port", my_port.to_string().as_bytes()]).await?;
-        read_line(&mut link).await?;
+        read_line(&mut link, timeout).await?;
         send(&mut link, &[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]).await?;
-        read_line(&mut link).await?;
+        read_line(&mut link, timeout).await?;
         let (history, failover) = {
             let srv = shared.lock_async().await;
             let m = srv.master.as_ref().filter(|m| m.generation == generation);
@@ -238,7 +255,7 @@ async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -
                 send(&mut link, &[b"PSYNC", b"?", b"-1"]).await?;
             }
         }
-        let reply = read_line(&mut link).await?;
+        let reply = read_line(&mut link, timeout).await?;
         if failover {
             // The target took over (it answers as a master would), or not.
             let accepted = reply.starts_with("+FULLRESYNC") || reply.starts_with("+CONTINUE");
@@ -265,7 +282,7 @@ async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -
             _ => Err(format!("Unexpected reply to PSYNC from master: {reply}")),
         }
     };
-    let (replid, offset) = match tokio::time::timeout(timeout, handshake).await.map_err(|_| "Timeout during the replication handshake".to_string())?? {
+    let (replid, offset) = match handshake.await? {
         Sync::Full(replid, offset) => (replid, offset),
         Sync::Partial(new_id) => {
             let id = {
@@ -288,9 +305,7 @@ async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -
         }
         srv.master.as_mut().expect("current").state = LinkState::Transfer;
     }
-    let image = tokio::time::timeout(timeout * 10, read_snapshot(&mut link))
-        .await
-        .map_err(|_| "Timeout receiving bulk data from MASTER".to_string())??;
+    let image = read_snapshot(&mut link, timeout).await?;
     let id = {
         let mut srv = shared.lock_async().await;
         if !current(&srv, generation) {
@@ -384,8 +399,8 @@ fn attach_master_client(srv: &mut Server, link: &Link, offset: i64, db: usize) -
 
 /// The snapshot after +FULLRESYNC: `$<len>\r\n<len bytes>`, or
 /// `$EOF:<40-byte mark>\r\n<bytes><mark>` from a diskless master.
-async fn read_snapshot(link: &mut Link) -> Result<Vec<u8>, String> {
-    let header = read_line(link).await?;
+async fn read_snapshot(link: &mut Link, timeout: Duration) -> Result<Vec<u8>, String> {
+    let header = read_line(link, timeout).await?;
     let Some(spec) = header.strip_prefix('$') else {
         return Err(format!("Bad protocol from MASTER, the first byte is not '$' (we received '{header}'), are you sure the host and port are right?"));
     };
@@ -397,7 +412,10 @@ async fn read_snapshot(link: &mut Link) -> Result<Vec<u8>, String> {
         }
         let mut chunk = vec![0u8; READ_CHUNK];
         loop {
-            let n = link.read(&mut chunk).await.map_err(|e| format!("I/O error trying to sync with MASTER: {e}"))?;
+            let n = tokio::time::timeout(timeout, link.read(&mut chunk))
+                .await
+                .map_err(|_| "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.".to_string())?
+                .map_err(|e| format!("I/O error trying to sync with MASTER: {e}"))?;
             if n == 0 {
                 return Err("I/O error trying to sync with MASTER: connection lost".into());
             }
@@ -412,7 +430,10 @@ async fn read_snapshot(link: &mut Link) -> Result<Vec<u8>, String> {
     let mut chunk = vec![0u8; READ_CHUNK];
     while image.len() < len {
         let want = (len - image.len()).min(READ_CHUNK);
-        let n = link.read(&mut chunk[..want]).await.map_err(|e| format!("I/O error trying to sync with MASTER: {e}"))?;
+        let n = tokio::time::timeout(timeout, link.read(&mut chunk[..want]))
+            .await
+            .map_err(|_| "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.".to_string())?
+            .map_err(|e| format!("I/O error trying to sync with MASTER: {e}"))?;
         if n == 0 {
             return Err("I/O error trying to sync with MASTER: connection lost".into());
         }

@@ -25,7 +25,7 @@
 use corvid_proto::resp::{encode_command, Args};
 
 use crate::backlog::Backlog;
-use crate::client::ClientId;
+use crate::client::{ClientId, ReplState};
 use crate::server::Server;
 
 /// Replicas attached to this master and what the stream has told them.
@@ -239,9 +239,20 @@ pub fn feed_stream(srv: &mut Server, bytes: &[u8]) {
     if let Some(b) = srv.replicas.backlog.as_mut() {
         b.feed(bytes);
     }
+    let (limit, now) = (srv.obuf_limits[1], crate::clock::now_ms());
     for id in &srv.replicas.ids {
-        if let Some(c) = srv.clients.map.get_mut(id) {
-            c.send(bytes);
+        let Some(c) = srv.clients.map.get_mut(id) else { continue };
+        match (c.repl_state, c.repl_hold.as_mut()) {
+            // Its snapshot has not started: it will hold everything up to it.
+            (ReplState::WaitBgsave { .. }, _) => {}
+            (_, Some(hold)) => {
+                hold.extend_from_slice(bytes);
+                crate::pubsub::check_output_limit(c, limit, now);
+                if c.killed {
+                    c.wake.notify_one();
+                }
+            }
+            (_, None) => c.send(bytes),
         }
     }
 }
@@ -252,17 +263,28 @@ pub fn feed_stream(srv: &mut Server, bytes: &[u8]) {
 /// acknowledging for `repl-timeout`; and dropping the backlog after
 /// `repl-backlog-ttl` seconds without replicas.
 pub fn cron(srv: &mut Server, now_ms: i64) {
-    if srv.master.is_some() {
-        return;
-    }
     crate::failover::cron(srv, now_ms);
+    start_pending_sync(srv);
     // The rest runs once a second, as Redis's replicationCron.
     if now_ms - srv.replicas.last_cron_ms < 1000 {
         return;
     }
     srv.replicas.last_cron_ms = now_ms;
+    // Replicas waiting for their snapshot get a newline a second, so they
+    // see the link alive (they skip it).
+    for id in &srv.replicas.ids {
+        if let Some(c) = srv.clients.map.get_mut(id) {
+            if matches!(c.repl_state, ReplState::WaitBgsave { .. } | ReplState::Snapshot) {
+                c.send(b"\n");
+            }
+        }
+    }
     let loop_no = srv.replicas.cron_loops;
     srv.replicas.cron_loops += 1;
+    // A replica's replicas get its master's PINGs, passed on.
+    if srv.master.is_some() {
+        return;
+    }
     let period = srv.config.get_i64("repl-ping-replica-period").max(1) as u64;
     // No PING while a failover waits: the offsets must settle.
     if !srv.replicas.is_empty() && srv.failover.is_none() && loop_no % period == 0 {
@@ -276,7 +298,7 @@ pub fn cron(srv: &mut Server, now_ms: i64) {
         .ids
         .iter()
         .filter_map(|id| srv.clients.map.get(id))
-        .filter(|c| c.repl_psync && now_ms - c.repl_ack_time_ms > timeout)
+        .filter(|c| c.repl_psync && c.repl_state == ReplState::Online && now_ms - c.repl_ack_time_ms > timeout)
         .map(|c| c.id)
         .collect();
     for id in late {
@@ -471,10 +493,11 @@ pub fn try_partial(srv: &mut Server, id: ClientId, out: &mut corvid_proto::resp:
     true
 }
 
-/// SYNC / PSYNC without a partial resync: make the calling client a
-/// replica. The reply is the RDB payload (`$<len>\r\n<bytes>`, no trailing
-/// CRLF), preceded for PSYNC by `+FULLRESYNC <replid> <offset>`.
-pub fn attach(srv: &mut Server, id: ClientId, out: &mut corvid_proto::resp::Reply, psync: bool) {
+/// SYNC / PSYNC without a partial resync: the calling client becomes a
+/// replica waiting for a snapshot (syncCommand). The snapshot starts at
+/// once, or after `repl-diskless-sync-delay` seconds so that more replicas
+/// can share it ([`start_pending_sync`]).
+pub fn attach(srv: &mut Server, id: ClientId, psync: bool) {
     srv.stats.sync_full += 1;
     if srv.master.is_none() && srv.replicas.is_empty() && srv.replicas.backlog.is_none() {
         // A backlog made from scratch has no past a replica could share:
@@ -483,16 +506,155 @@ pub fn attach(srv: &mut Server, id: ClientId, out: &mut corvid_proto::resp::Repl
         ensure_backlog(srv);
         tracing::info!("Replication backlog created, my new replication IDs are '{}' and '{}'", srv.replid, srv.replid2);
     }
-    let aux = crate::rdb::file::AuxInfo::current(false);
-    let image = crate::rdb::file::serialize(&srv.db, &srv.scripting.library_codes(), &aux, srv.config.get_bool("rdbcompression"), true);
-    if psync {
-        out.raw(format!("+FULLRESYNC {} {}\r\n", srv.replid, srv.replicas.offset).as_bytes());
-    }
-    out.raw(format!("${}\r\n", image.len()).as_bytes());
-    out.raw(&image);
-    // The next command goes out with a SELECT, whatever came before.
-    srv.replicas.stream_db = None;
     register(srv, id, psync);
+    if let Some(c) = srv.clients.map.get_mut(&id) {
+        c.repl_state = ReplState::WaitBgsave { since_ms: crate::clock::now_ms() };
+    }
+    tracing::info!("Full resync requested by replica {}", replica_name(srv, id));
+    start_pending_sync(srv);
+}
+
+/// Start the snapshot for the replicas waiting for one, when it is time
+/// (shouldStartChildReplication): at once with `repl-diskless-sync no`;
+/// else once the longest waiter waited `repl-diskless-sync-delay` seconds,
+/// or `repl-diskless-sync-max-replicas` are waiting. A BGSAVE in progress
+/// is waited for. Each waiter gets `+FULLRESYNC <replid> <offset>` (PSYNC)
+/// now and the snapshot, then the stream from that offset, when it is written.
+pub fn start_pending_sync(srv: &mut Server) {
+    if srv.rdb.job.is_some() || srv.rdb.loading.is_some() {
+        return;
+    }
+    let now = crate::clock::now_ms();
+    let waiting: Vec<(ClientId, i64)> = srv
+        .replicas
+        .ids
+        .iter()
+        .filter_map(|id| srv.clients.map.get(id))
+        .filter_map(|c| match c.repl_state {
+            ReplState::WaitBgsave { since_ms } if !c.killed => Some((c.id, since_ms)),
+            _ => None,
+        })
+        .collect();
+    if waiting.is_empty() {
+        return;
+    }
+    let diskless = srv.config.get_bool("repl-diskless-sync");
+    let delay_ms = srv.config.get_i64("repl-diskless-sync-delay").max(0) * 1000;
+    let max_replicas = srv.config.get_i64("repl-diskless-sync-max-replicas");
+    let longest = waiting.iter().map(|&(_, since)| now - since).max().unwrap_or(0);
+    let due = !diskless || longest >= delay_ms || (max_replicas > 0 && waiting.len() as i64 >= max_replicas);
+    if !due {
+        return;
+    }
+    tracing::info!("Starting BGSAVE for SYNC with target: disk");
+    let ids: Vec<ClientId> = waiting.iter().map(|&(id, _)| id).collect();
+    if let Err(e) = crate::snapshot::start_for_replicas(srv, ids.clone()) {
+        tracing::warn!("BGSAVE for replication failed: {e}");
+        for id in ids {
+            srv.clients.kill(id);
+            detach(srv, id);
+        }
+        return;
+    }
+    // The stream from here on follows the snapshot, starting with a SELECT.
+    srv.replicas.stream_db = None;
+    let line = format!("+FULLRESYNC {} {}\r\n", srv.replid, srv.replicas.offset);
+    for id in ids {
+        if let Some(c) = srv.clients.map.get_mut(&id) {
+            if c.repl_psync {
+                c.send(line.as_bytes());
+            }
+            c.repl_state = ReplState::Snapshot;
+            c.repl_hold = Some(Vec::new());
+        }
+    }
+}
+
+/// The snapshot for `ids` is written to `path` (or failed): send it to each
+/// of them, then what the stream held for them meanwhile
+/// (updateSlavesWaitingBgsave, sendBulkToSlave).
+pub fn snapshot_done(shared: &std::sync::Arc<crate::server::Shared>, srv: &mut Server, ids: Vec<ClientId>, path: Option<std::path::PathBuf>) {
+    let Some(path) = path else {
+        for id in ids {
+            tracing::warn!("SYNC failed. BGSAVE child returned an error");
+            srv.clients.kill(id);
+            detach(srv, id);
+        }
+        return;
+    };
+    for id in ids {
+        if let Some(c) = srv.clients.map.get_mut(&id).filter(|c| !c.killed) {
+            c.repl_state = ReplState::SendBulk;
+            tokio::spawn(send_bulk(shared.clone(), id, path.clone()));
+        }
+    }
+}
+
+/// The payload's bytes go out a chunk at a time, each once the replica's
+/// output has drained below [`BULK_QUEUED_MAX`], so a large file never sits
+/// in memory whole.
+const BULK_CHUNK: usize = 1 << 20;
+const BULK_QUEUED_MAX: usize = 4 << 20;
+
+async fn send_bulk(shared: std::sync::Arc<crate::server::Shared>, id: ClientId, path: std::path::PathBuf) {
+    use std::io::Read;
+    let opened = std::fs::File::open(&path).and_then(|f| f.metadata().map(|m| (f, m.len())));
+    let (mut file, len) = match opened {
+        Ok(x) => x,
+        Err(e) => {
+            let mut srv = shared.lock_async().await;
+            tracing::warn!("SYNC failed. Can't open/stat DB after BGSAVE: {e}");
+            srv.clients.kill(id);
+            detach(&mut srv, id);
+            return;
+        }
+    };
+    let mut header = Some(format!("${len}\r\n").into_bytes());
+    let mut chunk = vec![0u8; BULK_CHUNK];
+    loop {
+        let n = match file.read(&mut chunk) {
+            Ok(n) => n,
+            Err(e) => {
+                let mut srv = shared.lock_async().await;
+                tracing::warn!("Read error sending DB to replica: {e}");
+                srv.clients.kill(id);
+                detach(&mut srv, id);
+                return;
+            }
+        };
+        loop {
+            // None: the replica is gone; Some(ready to take more).
+            let ready = {
+                let srv = shared.lock_async().await;
+                srv.clients
+                    .map
+                    .get(&id)
+                    .filter(|c| !c.killed)
+                    .map(|c| c.output_bytes() - c.repl_hold.as_ref().map_or(0, Vec::capacity) < BULK_QUEUED_MAX)
+            };
+            match ready {
+                None => return,
+                Some(true) => break,
+                Some(false) => tokio::time::sleep(std::time::Duration::from_millis(5)).await,
+            }
+        }
+        let mut srv = shared.lock_async().await;
+        let Some(c) = srv.clients.map.get_mut(&id) else { return };
+        if let Some(h) = header.take() {
+            c.send(&h);
+        }
+        if n == 0 {
+            // The snapshot is out: the held stream follows, then the live one.
+            let held = c.repl_hold.take().unwrap_or_default();
+            c.send(&held);
+            c.repl_state = ReplState::Online;
+            c.repl_ack_time_ms = crate::clock::now_ms();
+            let name = replica_name(&srv, id);
+            tracing::info!("Synchronization with replica {name} succeeded");
+            return;
+        }
+        c.send(&chunk[..n]);
+    }
 }
 
 /// Count `id` among the replicas the stream goes to.

@@ -95,8 +95,8 @@ impl RdbState {
 
 /// What a job's file becomes.
 pub enum Purpose {
-    /// BGSAVE: renamed over `dbfilename`.
-    Rdb { target: PathBuf },
+    /// BGSAVE: renamed over `dbfilename`, then sent to these replicas.
+    Rdb { target: PathBuf, replicas: Vec<crate::client::ClientId> },
     /// BGREWRITEAOF: renamed to this path, then made the AOF's base.
     AofBase(crate::aof::PendingBase),
 }
@@ -225,6 +225,12 @@ pub enum StartError {
 /// function libraries as they are; every table joins the snapshot; the
 /// task that walks them is woken.
 pub fn start(srv: &mut Server) -> Result<(), StartError> {
+    start_for_replicas(srv, Vec::new())
+}
+
+/// [`start`], for `replicas` too: once the file is written they are sent it
+/// (a full sync's snapshot is a BGSAVE, as in Redis with a disk target).
+pub fn start_for_replicas(srv: &mut Server, replicas: Vec<crate::client::ClientId>) -> Result<(), StartError> {
     match &srv.rdb.job {
         Some(j) if matches!(j.purpose, Purpose::Rdb { .. }) => return Err(StartError::InProgress),
         Some(_) => return Err(StartError::OtherJob),
@@ -238,7 +244,7 @@ pub fn start(srv: &mut Server) -> Result<(), StartError> {
     let aux = file::AuxInfo { repl: crate::replication::save_info(srv), ..file::AuxInfo::current(false) };
     file::write_header(&mut header, &aux, &srv.scripting.library_codes());
     let format = Format::Rdb { compress: srv.config.get_bool("rdbcompression"), checksum: srv.config.get_bool("rdbchecksum") };
-    if let Err(e) = begin(srv, tmp.clone(), header, format, Purpose::Rdb { target }) {
+    if let Err(e) = begin(srv, tmp.clone(), header, format, Purpose::Rdb { target, replicas }) {
         let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
         tracing::warn!("Failed opening the temp RDB file {} (in server root dir {cwd}) for saving: {e}", tmp.display());
         srv.rdb.last_bgsave_ok = false;
@@ -294,7 +300,14 @@ pub fn abort(srv: &mut Server) {
     drop(j.sink);
     let _ = std::fs::remove_file(&j.tmp);
     match j.purpose {
-        Purpose::Rdb { .. } => tracing::warn!("Background saving terminated by signal 10"),
+        Purpose::Rdb { replicas, .. } => {
+            tracing::warn!("Background saving terminated by signal 10");
+            // Replicas waiting for it resync from scratch.
+            for id in replicas {
+                srv.clients.kill(id);
+                crate::replication::detach(srv, id);
+            }
+        }
         Purpose::AofBase(_) => tracing::warn!("Killing running AOF rewrite child: {}", std::process::id()),
     }
 }
@@ -334,7 +347,7 @@ pub async fn run(shared: Arc<Shared>) {
     }
 }
 
-async fn walk(shared: &Shared) {
+async fn walk(shared: &Arc<Shared>) {
     let id = loop {
         let step = {
             let mut srv = shared.lock_async().await;
@@ -354,7 +367,7 @@ async fn walk(shared: &Shared) {
         match srv.rdb.job.as_ref().filter(|b| b.id == id) {
             Some(b) => {
                 let target = match &b.purpose {
-                    Purpose::Rdb { target } => target.clone(),
+                    Purpose::Rdb { target, .. } => target.clone(),
                     Purpose::AofBase(base) => base.path.clone(),
                 };
                 for table in srv.db.dbs.iter() {
@@ -380,7 +393,12 @@ async fn walk(shared: &Shared) {
     .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
     let mut srv = shared.lock_async().await;
     if srv.rdb.job.as_ref().is_some_and(|b| b.id == id) {
-        complete(&mut srv, done);
+        let ok = done.is_ok();
+        if let Some((replicas, path)) = complete(&mut srv, done) {
+            crate::replication::snapshot_done(shared, &mut srv, replicas, ok.then_some(path));
+        }
+        // Replicas that came meanwhile get the next one.
+        crate::replication::start_pending_sync(&mut srv);
     }
 }
 
@@ -406,16 +424,20 @@ fn slice(srv: &mut Server) -> Option<Option<Duration>> {
     None
 }
 
-/// The end of a job (backgroundSaveDoneHandler, backgroundRewriteDoneHandler).
-fn complete(srv: &mut Server, result: std::io::Result<()>) {
+/// The end of a job (backgroundSaveDoneHandler, backgroundRewriteDoneHandler);
+/// a BGSAVE's replicas and file come back, to be sent it.
+fn complete(srv: &mut Server, result: std::io::Result<()>) -> Option<(Vec<crate::client::ClientId>, PathBuf)> {
     let j = srv.rdb.job.take().expect("a job in progress");
     let secs = j.elapsed_secs();
     if result.is_err() {
         let _ = std::fs::remove_file(&j.tmp);
     }
     match j.purpose {
-        Purpose::AofBase(base) => crate::aof::finish_rewrite(srv, base, result, secs),
-        Purpose::Rdb { .. } => {
+        Purpose::AofBase(base) => {
+            crate::aof::finish_rewrite(srv, base, result, secs);
+            None
+        }
+        Purpose::Rdb { target, replicas } => {
             srv.rdb.last_bgsave_secs = secs;
             match result {
                 Ok(()) => {
@@ -430,6 +452,7 @@ fn complete(srv: &mut Server, result: std::io::Result<()>) {
                     srv.rdb.last_bgsave_ok = false;
                 }
             }
+            Some((replicas, target))
         }
     }
 }

@@ -368,9 +368,10 @@ pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything:
                 let lag = (srv.db.now_ms - c.repl_ack_time_ms).max(0) / 1000;
                 let _ = write!(
                     s,
-                    "slave{i}:ip={},port={},state=online,offset={},lag={lag}\r\n",
+                    "slave{i}:ip={},port={},state={},offset={},lag={lag}\r\n",
                     c.addr.ip(),
                     c.repl_listening_port,
+                    c.repl_state.name(),
                     c.repl_ack_offset
                 );
             }

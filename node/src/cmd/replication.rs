@@ -12,7 +12,7 @@ fn sync(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     if !may_sync(ctx)? {
         return Ok(());
     }
-    crate::replication::attach(ctx.srv, ctx.client_id, ctx.out, false);
+    crate::replication::attach(ctx.srv, ctx.client_id, false);
     Ok(())
 }
 
@@ -46,7 +46,7 @@ fn psync(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     if args.get(1) != b"?" {
         ctx.srv.stats.sync_partial_err += 1;
     }
-    crate::replication::attach(ctx.srv, ctx.client_id, ctx.out, true);
+    crate::replication::attach(ctx.srv, ctx.client_id, true);
     Ok(())
 }
 
@@ -142,8 +142,13 @@ fn replicaof(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     // A master's own history, or the one a replica has in step with its
     // old master, may go on with the new master (replicationCacheMasterUsingMyself).
     let can_psync = srv.master.as_ref().is_none_or(|m| m.can_psync);
+    // A stream continued from another node of the same chain goes on in the
+    // database it had selected (the cached master keeps its db).
+    let stream_db = srv.master.as_ref().map_or(0, |m| m.client.and_then(|id| srv.clients.map.get(&id)).map_or(m.stream_db, |c| c.db));
     srv.master_generation += 1;
-    srv.master = Some(crate::replica::Master::new(host.clone(), port, srv.master_generation, can_psync));
+    let mut m = crate::replica::Master::new(host.clone(), port, srv.master_generation, can_psync);
+    m.stream_db = stream_db;
+    srv.master = Some(m);
     srv.config.set_replica_of(Some((&host, port)));
     tracing::info!("REPLICAOF {host}:{port} enabled (user request from '{}')", ctx.client_id);
     ctx.out.ok();
