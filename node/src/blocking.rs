@@ -151,6 +151,26 @@ pub fn unblock(srv: &mut Server, id: ClientId) -> bool {
     true
 }
 
+/// A master turned replica: every client blocked on keys gets an error and
+/// is closed once it has it, since the keys it waits for now change only by
+/// the new master's hand (disconnectAllBlockedClients).
+pub fn disconnect_all(srv: &mut Server) {
+    let blocked: Vec<ClientId> = srv.clients.map.values().filter(|c| c.blocked.is_some()).map(|c| c.id).collect();
+    for id in blocked {
+        let Some(resp3) = srv.clients.map.get(&id).map(|c| c.resp == 3) else { continue };
+        unblock_counted(srv, id, true);
+        let e = crate::errors::CmdError::Coded("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)".into());
+        crate::dispatch::count_error(srv, &e);
+        let mut reply = corvid_proto::resp::Reply { buf: Vec::new(), resp3 };
+        reply.error(&e.to_string());
+        if let Some(c) = srv.clients.map.get_mut(&id) {
+            c.blocked_reply = Some(reply.buf);
+            c.close_after_reply = true;
+            c.wake.notify_one();
+        }
+    }
+}
+
 /// Unblock without serving (CLIENT UNBLOCK, a lost stream), counting the
 /// command's one call then and its latency, that of the call that blocked
 /// (updateStatsOnUnblock); `failed` when the reply is an error.

@@ -27,6 +27,14 @@ pub enum ReplState {
     Online,
 }
 
+impl Client {
+    /// The address a replica is known by: the one it announced, else the
+    /// one it connects from.
+    pub fn replica_ip(&self) -> String {
+        self.repl_announced_ip.clone().unwrap_or_else(|| self.addr.ip().to_string())
+    }
+}
+
 impl ReplState {
     /// INFO's `state=` for a replica.
     pub fn name(self) -> &'static str {
@@ -98,6 +106,8 @@ pub struct Client {
     pub repl_capa_psync2: bool,
     /// Where a replica's sync stands.
     pub repl_state: ReplState,
+    /// REPLCONF ip-address (replica-announce-ip): the address it is known by.
+    pub repl_announced_ip: Option<String>,
     /// The stream produced while a replica's snapshot is made and sent: it
     /// follows the snapshot (it counts as output, under the replica limit).
     pub repl_hold: Option<Vec<u8>>,
@@ -174,6 +184,7 @@ impl Client {
             repl_psync: false,
             repl_capa_psync2: false,
             repl_state: ReplState::Online,
+            repl_announced_ip: None,
             repl_hold: None,
             is_master: false,
             is_monitor: false,

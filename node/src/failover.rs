@@ -109,7 +109,7 @@ fn find_replica(srv: &Server, host: &str, port: i64) -> Option<crate::client::Cl
         srv.clients
             .map
             .get(id)
-            .is_some_and(|c| c.addr.ip().to_string().eq_ignore_ascii_case(host) && c.repl_listening_port as i64 == port)
+            .is_some_and(|c| c.replica_ip().eq_ignore_ascii_case(host) && c.repl_listening_port as i64 == port)
     })
 }
 
@@ -140,7 +140,7 @@ pub fn cron(srv: &mut Server, now_ms: i64) {
             .iter()
             .filter_map(|id| srv.clients.map.get(id))
             .find(|c| caught_up(c))
-            .map(|c| (c.addr.ip().to_string(), c.repl_listening_port)),
+            .map(|c| (c.replica_ip(), c.repl_listening_port)),
     };
     if let Some((host, port)) = chosen {
         tracing::info!("Failover target {host}:{port} is synced, failing over.");
@@ -156,6 +156,7 @@ fn hand_over(srv: &mut Server, host: String, port: u16) {
     }
     srv.master_generation += 1;
     srv.config.set_replica_of(Some((&host, port)));
+    crate::blocking::disconnect_all(srv);
     let mut m = crate::replica::Master::new(host, port, srv.master_generation, true);
     m.failover = true;
     srv.master = Some(m);

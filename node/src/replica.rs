@@ -190,7 +190,7 @@ async fn read_line(link: &mut Link, timeout: Duration) -> Result<String, String>
 }
 
 async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -> Result<(), String> {
-    let (timeout, auth, user, my_port) = {
+    let (timeout, auth, user, my_port, announce_ip) = {
         let srv = shared.lock_async().await;
         let auth = srv.config.get_bytes(&[b"masterauth"]).into_iter().next().map(|(_, v)| v).filter(|v| !v.is_empty());
         let user = Some(srv.config.get_str("masteruser")).filter(|u| !u.is_empty());
@@ -198,7 +198,8 @@ async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -
             0 => srv.tcp_port as i64,
             p => p,
         };
-        (Duration::from_secs(srv.config.get_i64("repl-timeout").max(1) as u64), auth, user, port)
+        let announce_ip = Some(srv.config.get_str("replica-announce-ip")).filter(|ip| !ip.is_empty());
+        (Duration::from_secs(srv.config.get_i64("repl-timeout").max(1) as u64), auth, user, port, announce_ip)
     };
     let stream = tokio::time::timeout(timeout, TcpStream::connect((host, port)))
         .await
@@ -234,6 +235,10 @@ async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -
         }
         send(&mut link, &[b"REPLCONF", b"listening-port", my_port.to_string().as_bytes()]).await?;
         read_line(&mut link, timeout).await?;
+        if let Some(ip) = &announce_ip {
+            send(&mut link, &[b"REPLCONF", b"ip-address", ip.as_bytes()]).await?;
+            read_line(&mut link, timeout).await?;
+        }
         send(&mut link, &[b"REPLCONF", b"capa", b"eof", b"capa", b"psync2"]).await?;
         read_line(&mut link, timeout).await?;
         let (history, failover) = {

@@ -369,7 +369,7 @@ pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything:
                 let _ = write!(
                     s,
                     "slave{i}:ip={},port={},state={},offset={},lag={lag}\r\n",
-                    c.addr.ip(),
+                    c.replica_ip(),
                     c.repl_listening_port,
                     c.repl_state.name(),
                     c.repl_ack_offset

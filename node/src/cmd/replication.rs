@@ -86,7 +86,7 @@ fn replconf(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                 ctx.client().repl_capa_psync2 = true;
             }
         } else if is(opt, "ip-address") {
-            // Accepted; INFO shows the address the connection comes from.
+            ctx.client().repl_announced_ip = Some(String::from_utf8_lossy(value).into_owned());
         } else if is(opt, "ack") {
             if let Some(offset) = parse_i64(value).filter(|o| *o >= 0) {
                 ctx.client().repl_ack_offset = offset as u64;
@@ -136,6 +136,7 @@ fn replicaof(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     if let Some(id) = srv.master.as_ref().and_then(|m| m.client) {
         srv.clients.kill(id);
     }
+    crate::blocking::disconnect_all(srv);
     // Our own replicas stay: the new master may continue our history, and
     // they with it. They are disconnected if it does not (a full sync or a
     // new replication ID).
@@ -175,7 +176,7 @@ fn role(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
             ctx.out.array(replicas.len());
             for c in replicas {
                 ctx.out.array(3);
-                ctx.out.bulk(c.addr.ip().to_string().as_bytes());
+                ctx.out.bulk(c.replica_ip().as_bytes());
                 ctx.out.bulk(c.repl_listening_port.to_string().as_bytes());
                 ctx.out.bulk(c.repl_ack_offset.to_string().as_bytes());
             }
