@@ -62,10 +62,16 @@ fn tick(srv: &mut Server, hz: u64) {
         return;
     }
     crate::cmd::dump::close_idle_migrate_sockets(srv, now);
-    if srv.active_expire_enabled {
+    // A replica's keys expire by its master's DELs (replicas do not run
+    // activeExpireCycle).
+    if srv.active_expire_enabled && srv.master.is_none() {
+        srv.db.expiry = crate::db::Expiry::Master;
         let budget = Duration::from_micros(1_000_000 * SLOW_TIME_PERC / 100 / hz);
         active_expire_cycle(srv, budget);
         crate::dispatch::after_expiry(srv);
+    } else if srv.active_expire_enabled {
+        srv.db.now_ms = now;
+        srv.db.expire_replica_keys(Duration::from_millis(1));
     }
     // After expiry, so its deletions are written this tick.
     crate::cmd::aof::cron(srv);

@@ -46,6 +46,21 @@ pub struct KeyspaceStats {
     pub expire_cycle_cpu_ms: u64,
 }
 
+/// How a lookup treats a key whose TTL has passed (expireIfNeeded). A
+/// replica leaves expiry to its master, which sends a DEL for each key it
+/// expires; until then the key is kept but reported missing, except to the
+/// master's own stream, which sees it as it is on the master.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    /// A master: expired keys are deleted when met.
+    Master,
+    /// A replica applying its master's stream: nothing is expired.
+    FromMaster,
+    /// A replica serving a client: expired keys are hidden, not deleted, but
+    /// by a write on a writable replica (replica-read-only no).
+    Replica { writable: bool },
+}
+
 /// All databases plus the per-command context their rules need.
 pub struct Databases {
     pub dbs: Vec<Table>,
@@ -61,6 +76,12 @@ pub struct Databases {
     pub loading: bool,
     /// Whether the running command may update access times (CLIENT NO-TOUCH).
     pub no_touch: bool,
+    /// Whose rules decide expiry for the running command (expireIfNeeded).
+    pub expiry: Expiry,
+    /// On a writable replica: keys its own clients gave a TTL, by name, with
+    /// a bit per database (slaveKeysWithExpire). The master never sends a DEL
+    /// for them, so the replica expires them itself ([`Self::expire_replica_keys`]).
+    pub replica_volatile: std::collections::HashMap<Vec<u8>, u64>,
     /// `lazyfree-lazy-user-del`: DEL frees as UNLINK does.
     pub lazy_user_del: bool,
     /// Changes since the last save (INFO rdb_changes_since_last_save).
@@ -80,6 +101,8 @@ impl Databases {
             now_ms: crate::clock::now_ms(),
             loading: false,
             no_touch: false,
+            expiry: Expiry::Master,
+            replica_volatile: Default::default(),
             lazy_user_del: false,
             dirty: 0,
             expired_log: None,
@@ -89,7 +112,7 @@ impl Databases {
     /// Whether `e` is logically expired now.
     #[inline]
     pub fn is_expired(&self, e: &Entry<'_>) -> bool {
-        !self.loading && matches!(e.expire_at(), Some(at) if at <= self.now_ms)
+        !self.loading && self.expiry != Expiry::FromMaster && matches!(e.expire_at(), Some(at) if at <= self.now_ms)
     }
 
     /// Find a key, deleting it first if it expired (lookupKey). One hash
@@ -101,8 +124,22 @@ impl Databases {
         let mut touch = |lru: u32| policy.touched(lru, now, rng);
         let touch: Option<&mut dyn FnMut(u32) -> u32> =
             if !flags.has(Lookup::NOTOUCH) && !self.no_touch { Some(&mut touch) } else { None };
-        let expire_before = if self.loading { i64::MIN } else { now };
+        // Some(deadline): keys expired by then are deleted; None: kept.
+        let deleting = match self.expiry {
+            _ if self.loading => false,
+            Expiry::Master => true,
+            Expiry::FromMaster => false,
+            Expiry::Replica { writable } => writable && flags.has(Lookup::WRITE),
+        };
+        let hiding = !deleting && matches!(self.expiry, Expiry::Replica { .. }) && !self.loading;
+        let expire_before = if deleting { now } else { i64::MIN };
         match self.dbs[db].get_live(key, expire_before, touch) {
+            Found::Live(e) if hiding && matches!(e.expire_at(), Some(at) if at <= now) => {
+                if count {
+                    self.stats.misses += 1;
+                }
+                None
+            }
             Found::Live(e) => {
                 if count {
                     self.stats.hits += 1;
@@ -136,6 +173,53 @@ impl Databases {
         let lru = self.policy.initial(self.now_ms);
         self.dbs[db].insert(key, value, expire_at, lru);
         self.dirty += 1;
+        self.remember_replica_volatile(db, key, expire_at);
+    }
+
+    /// A replica's own client gave `key` a TTL (rememberSlaveKeyWithExpire).
+    #[inline]
+    fn remember_replica_volatile(&mut self, db: usize, key: &[u8], expire_at: Option<i64>) {
+        if expire_at.is_some() && matches!(self.expiry, Expiry::Replica { .. }) && db < 64 {
+            *self.replica_volatile.entry(key.to_vec()).or_default() |= 1 << db;
+        }
+    }
+
+    /// Delete the keys a writable replica's clients gave a TTL once it has
+    /// passed, within `budget` (expireSlaveKeys); a key no longer volatile
+    /// there is forgotten. Returns the keys deleted.
+    pub fn expire_replica_keys(&mut self, budget: std::time::Duration) -> usize {
+        if self.replica_volatile.is_empty() {
+            return 0;
+        }
+        let started = std::time::Instant::now();
+        let now = self.now_ms;
+        let names: Vec<Vec<u8>> = self.replica_volatile.keys().take(256).cloned().collect();
+        let mut deleted = 0;
+        for name in names {
+            let mask = self.replica_volatile.get(&name).copied().unwrap_or(0);
+            let mut still = 0u64;
+            for db in (0..self.dbs.len().min(64)).filter(|d| mask & (1 << d) != 0) {
+                match self.dbs[db].get(&name).and_then(|e| e.expire_at()) {
+                    Some(at) if at <= now => {
+                        self.dbs[db].remove_lazily(&name, crate::lazyfree::lazy_expire());
+                        self.stats.expired += 1;
+                        self.dirty += 1;
+                        deleted += 1;
+                    }
+                    Some(_) => still |= 1 << db,
+                    None => {}
+                }
+            }
+            if still == 0 {
+                self.replica_volatile.remove(&name);
+            } else {
+                self.replica_volatile.insert(name, still);
+            }
+            if started.elapsed() >= budget {
+                break;
+            }
+        }
+        deleted
     }
 
     /// Store an owned value (a built list; RENAME, MOVE and COPY's carried
@@ -144,6 +228,7 @@ impl Databases {
         let lru = self.policy.initial(self.now_ms);
         self.dbs[db].insert_owned(key, value, expire_at, lru);
         self.dirty += 1;
+        self.remember_replica_volatile(db, key, expire_at);
     }
 
     /// The heap value of a key the caller looked up (a list to change in place).
@@ -199,6 +284,7 @@ impl Databases {
         let done = self.dbs[db].set_expire(key, expire_at);
         if done {
             self.dirty += 1;
+            self.remember_replica_volatile(db, key, expire_at);
         }
         done
     }

@@ -547,6 +547,11 @@ fn run(
     let wait_rerun = client.wait.is_some();
     client.last_cmd = spec.full_name;
     srv.db.no_touch = client.no_touch && spec.full_name != "touch";
+    srv.db.expiry = match (&srv.master, client.is_master) {
+        (None, _) => crate::db::Expiry::Master,
+        (Some(_), true) => crate::db::Expiry::FromMaster,
+        (Some(_), false) => crate::db::Expiry::Replica { writable: !srv.config.get_bool("replica-read-only") },
+    };
     let db = client.db;
     out.resp3 = client.resp == 3;
     let dirty_before = srv.db.dirty;

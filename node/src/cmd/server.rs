@@ -206,6 +206,8 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                     "      existing RDB file.",
                     "    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB",
                     "      file to the database.",
+                    "REPLICATE <command> [<arg> ...]",
+                    "    Send <command> to the replicas as if it had run here, without running it.",
                     "SET-ACTIVE-EXPIRE <0|1>",
                     "    Setting it to 0 disables expiring keys in background when they are not",
                     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -256,6 +258,12 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             if !size.is_some_and(crate::quicklist::set_packed_threshold) {
                 return Err(CmdError::err("argument must be a memory value bigger than 1 and smaller than 4gb"));
             }
+            ctx.out.ok();
+        }
+        (b"replicate", n) if n >= 3 => {
+            // A fake entry in the replication stream (replicationFeedSlaves).
+            let argv: Vec<&[u8]> = args.iter().skip(2).collect();
+            crate::replication::propagate_to_replicas(ctx.srv, ctx.db, &argv);
             ctx.out.ok();
         }
         (b"change-repl-id", 2) => {
