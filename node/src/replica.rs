@@ -460,6 +460,8 @@ async fn stream_commands(shared: &Arc<Shared>, generation: u64, id: ClientId, li
     let timeout = Duration::from_secs(shared.lock_async().await.config.get_i64("repl-timeout").max(1) as u64);
     let mut last_read = std::time::Instant::now();
     let mut read_any = true;
+    // The commands of a transaction whose EXEC has not come yet.
+    let mut in_tx: Vec<u8> = Vec::new();
     // Woken when the master's client is killed.
     let wake = shared.lock_async().await.clients.map.get(&id).map(|c| c.wake.clone()).unwrap_or_default();
     loop {
@@ -474,25 +476,21 @@ async fn stream_commands(shared: &Arc<Shared>, generation: u64, id: ClientId, li
             if srv.clients.map.get(&id).is_none_or(|c| c.killed) {
                 return Err("The master's client was killed; reconnecting".into());
             }
-            let mut processed = 0i64;
             let mut clock = crate::clock::BatchClock::default();
+            // What goes on to our backlog and replicas, and into our offset:
+            // whole commands, and a transaction only once its EXEC ran.
+            let mut applied: Vec<u8> = Vec::new();
             loop {
                 let start = parser.parsed_len();
                 match parser.parse(&buf, &limits) {
                     Ok(Parsed::Command(cmd)) => {
                         let args = parser.args(&buf, cmd);
                         let end = parser.parsed_len();
-                        processed += (end - start) as i64;
+                        in_tx.extend_from_slice(&buf[start..end]);
                         if args.is_empty() {
-                            continue;
-                        }
-                        if args.len() >= 2 && args.get(0).eq_ignore_ascii_case(b"replconf") && args.get(1).eq_ignore_ascii_case(b"getack") {
+                        } else if args.len() >= 2 && args.get(0).eq_ignore_ascii_case(b"replconf") && args.get(1).eq_ignore_ascii_case(b"getack") {
                             ack = true;
                         } else {
-                            // The offset counts the command before it runs,
-                            // as Redis counts what it has read.
-                            srv.master.as_mut().expect("current").offset += processed;
-                            processed = 0;
                             crate::dispatch::execute(&mut srv, id, &args, &mut out, &mut clock);
                             // The master never reads our replies; an error means
                             // the datasets part ways, so it is logged (afterErrorReply).
@@ -506,6 +504,14 @@ async fn stream_commands(shared: &Arc<Shared>, generation: u64, id: ClientId, li
                             }
                             out.buf.clear();
                         }
+                        // The offset counts a command once it ran, and a
+                        // MULTI block once its EXEC did (commandProcessed's
+                        // reploff): a link cut inside a transaction resumes
+                        // at its MULTI, on a client that never saw it.
+                        if srv.clients.map.get(&id).is_none_or(|c| c.multi.is_none()) {
+                            srv.master.as_mut().expect("current").offset += in_tx.len() as i64;
+                            applied.append(&mut in_tx);
+                        }
                     }
                     Ok(Parsed::Incomplete { .. }) => break,
                     Err(e) => return Err(format!("Protocol error from MASTER: {e}")),
@@ -514,7 +520,6 @@ async fn stream_commands(shared: &Arc<Shared>, generation: u64, id: ClientId, li
             // The master's writes reach BCAST clients as a client's do.
             crate::tracking::broadcast(&mut srv);
             let m = srv.master.as_mut().expect("current");
-            m.offset += processed;
             if read_any {
                 m.last_io_ms = crate::clock::now_ms();
             }
@@ -523,8 +528,8 @@ async fn stream_commands(shared: &Arc<Shared>, generation: u64, id: ClientId, li
             }
             // What was applied goes on, byte for byte, to our backlog and
             // replicas (replicationFeedStreamFromMasterStream).
+            crate::replication::feed_stream(&mut srv, &applied);
             let consumed = parser.parsed_len();
-            crate::replication::feed_stream(&mut srv, &buf[..consumed]);
             parser.consume(consumed);
             buf.drain(..consumed);
             srv.master.as_ref().expect("current").offset

@@ -193,3 +193,68 @@ fn redis_replicates_corvid_through_a_partial_resync() {
 fn corvid_replicates_redis_through_a_partial_resync() {
     follow_through_a_link_drop(Server::start_reference(INTEROP_ARGS), Server::start(INTEROP_ARGS));
 }
+
+/// A master played by the test: it answers the handshake, sends an empty
+/// snapshot and the start of a transaction, and drops the link before the
+/// EXEC. The replica must ask to resume at the MULTI (its offset counts a
+/// transaction only once it ran), and apply the whole transaction when it
+/// comes again.
+#[test]
+fn a_link_cut_inside_a_transaction_resumes_at_its_multi() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let replica = Server::start(&[]);
+    let mut r = replica.raw();
+    assert_eq!(r.cmd(&["REPLICAOF", "127.0.0.1", &port.to_string()]), "+OK\r\n");
+
+    // Read commands up to PSYNC, answering each; returns PSYNC's arguments.
+    let handshake = |conn: &mut std::net::TcpStream| -> Vec<String> {
+        let mut reader = BufReader::new(conn.try_clone().unwrap());
+        loop {
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            let n: usize = line.trim_start_matches('*').trim().parse().unwrap();
+            let mut args = Vec::new();
+            for _ in 0..n {
+                let mut len = String::new();
+                reader.read_line(&mut len).unwrap();
+                let mut arg = String::new();
+                reader.read_line(&mut arg).unwrap();
+                args.push(arg.trim_end().to_string());
+            }
+            match args[0].to_ascii_uppercase().as_str() {
+                "PING" => conn.write_all(b"+PONG\r\n").unwrap(),
+                "PSYNC" => return args,
+                _ => conn.write_all(b"+OK\r\n").unwrap(),
+            }
+        }
+    };
+    let replid = "a".repeat(40);
+    let select = corvid_tests::multibulk(&["SELECT", "0"]);
+    let set = corvid_tests::multibulk(&["SET", "before", "1"]);
+    let tx: Vec<u8> = [corvid_tests::multibulk(&["MULTI"]), corvid_tests::multibulk(&["SET", "a", "1"]), corvid_tests::multibulk(&["INCR", "n"])].concat();
+    let exec = corvid_tests::multibulk(&["EXEC"]);
+
+    let (mut first, _) = listener.accept().unwrap();
+    handshake(&mut first);
+    // An empty RDB (checksum 0: none), then a write and half a transaction.
+    let rdb = b"REDIS0010\xff\0\0\0\0\0\0\0\0";
+    first.write_all(format!("+FULLRESYNC {replid} 0\r\n${}\r\n", rdb.len()).as_bytes()).unwrap();
+    first.write_all(rdb).unwrap();
+    first.write_all(&[select.clone(), set.clone(), tx.clone()].concat()).unwrap();
+    eventually("the write before the transaction", || r.cmd(&["GET", "before"]) == "$1\r\n1\r\n");
+    std::thread::sleep(Duration::from_millis(200));
+    drop(first);
+
+    let (mut second, _) = listener.accept().unwrap();
+    let psync = handshake(&mut second);
+    let resume_at = select.len() + set.len() + 1;
+    assert_eq!(psync[1..], [replid.clone(), resume_at.to_string()], "PSYNC resumes at the MULTI");
+    second.write_all(format!("+CONTINUE {replid}\r\n").as_bytes()).unwrap();
+    second.write_all(&[tx, exec].concat()).unwrap();
+    eventually("the transaction", || r.cmd(&["GET", "n"]) == "$1\r\n1\r\n");
+    assert_eq!(r.cmd(&["GET", "a"]), "$1\r\n1\r\n");
+}
