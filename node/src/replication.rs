@@ -303,8 +303,7 @@ pub fn cron(srv: &mut Server, now_ms: i64) {
         .collect();
     for id in late {
         tracing::warn!("Disconnecting timedout replica (streaming sync): {}", replica_name(srv, id));
-        srv.clients.kill(id);
-        detach(srv, id);
+        drop_replica(srv, id);
     }
     let ttl = srv.config.get_i64("repl-backlog-ttl");
     if srv.replicas.is_empty() && ttl > 0 && srv.replicas.backlog.is_some() && now_ms - srv.replicas.no_replicas_since_ms >= ttl * 1000 {
@@ -418,8 +417,7 @@ pub fn propagate_deletion(srv: &mut Server, db: usize, key: &[u8]) {
 /// replication ID or dataset (disconnectSlaves).
 pub fn disconnect_replicas(srv: &mut Server) {
     for id in srv.replicas.ids.clone() {
-        srv.clients.kill(id);
-        detach(srv, id);
+        drop_replica(srv, id);
     }
 }
 
@@ -551,8 +549,7 @@ pub fn start_pending_sync(srv: &mut Server) {
     if let Err(e) = crate::snapshot::start_for_replicas(srv, ids.clone()) {
         tracing::warn!("BGSAVE for replication failed: {e}");
         for id in ids {
-            srv.clients.kill(id);
-            detach(srv, id);
+            drop_replica(srv, id);
         }
         return;
     }
@@ -577,8 +574,7 @@ pub fn snapshot_done(shared: &std::sync::Arc<crate::server::Shared>, srv: &mut S
     let Some(path) = path else {
         for id in ids {
             tracing::warn!("SYNC failed. BGSAVE child returned an error");
-            srv.clients.kill(id);
-            detach(srv, id);
+            drop_replica(srv, id);
         }
         return;
     };
@@ -604,8 +600,7 @@ async fn send_bulk(shared: std::sync::Arc<crate::server::Shared>, id: ClientId, 
         Err(e) => {
             let mut srv = shared.lock_async().await;
             tracing::warn!("SYNC failed. Can't open/stat DB after BGSAVE: {e}");
-            srv.clients.kill(id);
-            detach(&mut srv, id);
+            drop_replica(&mut srv, id);
             return;
         }
     };
@@ -617,8 +612,7 @@ async fn send_bulk(shared: std::sync::Arc<crate::server::Shared>, id: ClientId, 
             Err(e) => {
                 let mut srv = shared.lock_async().await;
                 tracing::warn!("Read error sending DB to replica: {e}");
-                srv.clients.kill(id);
-                detach(&mut srv, id);
+                drop_replica(&mut srv, id);
                 return;
             }
         };
@@ -668,6 +662,12 @@ fn register(srv: &mut Server, id: ClientId, psync: bool) {
         c.repl_psync = psync;
         c.repl_ack_time_ms = crate::clock::now_ms();
     }
+}
+
+/// Close a replica's connection and stop streaming to it at once.
+pub fn drop_replica(srv: &mut Server, id: ClientId) {
+    srv.clients.kill(id);
+    detach(srv, id);
 }
 
 /// Forget a replica whose connection closed.

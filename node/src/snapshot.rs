@@ -304,8 +304,7 @@ pub fn abort(srv: &mut Server) {
             tracing::warn!("Background saving terminated by signal 10");
             // Replicas waiting for it resync from scratch.
             for id in replicas {
-                srv.clients.kill(id);
-                crate::replication::detach(srv, id);
+                crate::replication::drop_replica(srv, id);
             }
         }
         Purpose::AofBase(_) => tracing::warn!("Killing running AOF rewrite child: {}", std::process::id()),
