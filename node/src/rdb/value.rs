@@ -183,6 +183,7 @@ fn read_set(r: &mut Reader<'_>) -> Result<RdbValue, RdbError> {
 /// pair in order (sorted sets check their scores there).
 fn read_pair_listpack(
     r: &mut Reader<'_>,
+    what: &str,
     mut check: impl FnMut(LpValue<'_>, LpValue<'_>) -> Result<(), RdbError>,
 ) -> Result<Listpack, RdbError> {
     let lp = Listpack::from_bytes(r.read_string()?).map_err(RdbError::BadListpack)?;
@@ -196,6 +197,9 @@ fn read_pair_listpack(
     let mut it = lp.iter();
     while let (Some(k), Some(v)) = (it.next(), it.next()) {
         if !seen.insert(k.to_bytes()) {
+            // Redis logs this dump where it meets the duplicate (converting
+            // the listpack); an operator needs the bytes to find the source.
+            log_hex_dump(&format!("{what} listpack with dup elements dump"), lp.as_bytes());
             return Err(RdbError::Duplicate);
         }
         check(k, v)?;
@@ -203,8 +207,23 @@ fn read_pair_listpack(
     Ok(lp)
 }
 
+/// The most of a bad value [`log_hex_dump`] writes out: a hostile RESTORE
+/// must not turn into megabytes of log.
+const HEX_DUMP_MAX: usize = 1024;
+
+/// Logs `bytes` in hex at warning level, 64 bytes a line, as Redis's
+/// serverLogHexDump does for a value it cannot use.
+fn log_hex_dump(what: &str, bytes: &[u8]) {
+    let shown = &bytes[..bytes.len().min(HEX_DUMP_MAX)];
+    tracing::warn!("{what} (hexdump of {} bytes, {} shown):", bytes.len(), shown.len());
+    for line in shown.chunks(64) {
+        let hex: String = line.iter().map(|b| format!("{b:02x}")).collect();
+        tracing::warn!("{hex}");
+    }
+}
+
 fn read_hash_listpack(r: &mut Reader<'_>) -> Result<RdbValue, RdbError> {
-    Ok(RdbValue::HashListpack(read_pair_listpack(r, |_, _| Ok(()))?))
+    Ok(RdbValue::HashListpack(read_pair_listpack(r, "Hash", |_, _| Ok(()))?))
 }
 
 fn read_hash(r: &mut Reader<'_>) -> Result<RdbValue, RdbError> {
@@ -245,7 +264,7 @@ fn score_order() -> impl FnMut(LpValue<'_>, LpValue<'_>) -> Result<(), RdbError>
 }
 
 fn read_zset_listpack(r: &mut Reader<'_>) -> Result<RdbValue, RdbError> {
-    Ok(RdbValue::ZSetListpack(read_pair_listpack(r, score_order())?))
+    Ok(RdbValue::ZSetListpack(read_pair_listpack(r, "Sorted set", score_order())?))
 }
 
 /// The ziplist in the next RDB string, validated; `ty` names the value
