@@ -87,6 +87,9 @@ pub struct Client {
     pub blocked: Option<crate::blocking::Blocked>,
     /// The reply that ended the wait, for the connection to send.
     pub blocked_reply: Option<Vec<u8>>,
+    /// Held by CLIENT PAUSE: its next command waits for the pause to end
+    /// (Redis's BLOCKED_POSTPONE, counted in blocked_clients).
+    pub postponed: bool,
     /// The transaction being queued after MULTI.
     pub multi: Option<crate::cmd::multi::Multi>,
     /// Keys under WATCH, and whether one of them was touched since.
@@ -177,6 +180,7 @@ impl Client {
             wake: Arc::new(Notify::new()),
             blocked: None,
             blocked_reply: None,
+            postponed: false,
             multi: None,
             watched: Vec::new(),
             dirty_cas: false,
@@ -300,7 +304,7 @@ impl Client {
         if self.multi.is_some() {
             f.push('x');
         }
-        if self.blocked.is_some() {
+        if self.blocked.is_some() || self.postponed {
             f.push('b');
         }
         if let Some(t) = &self.tracking {
@@ -381,11 +385,13 @@ pub struct Clients {
     /// as last accounted (the sum of their `tracked_mem`; Redis's
     /// stat_clients_type_memory for normal and pub/sub clients).
     pub tracked_total: usize,
+    /// Clients held by CLIENT PAUSE (see [`Client::postponed`]).
+    pub postponed: usize,
 }
 
 impl Clients {
     pub fn new() -> Self {
-        Clients { map: BTreeMap::new(), next_id: 1, tracked_total: 0 }
+        Clients { map: BTreeMap::new(), next_id: 1, tracked_total: 0, postponed: 0 }
     }
 
     /// Account client `id`'s memory as it is now (updateClientMemoryUsage);
@@ -403,7 +409,22 @@ impl Clients {
     pub fn remove(&mut self, id: ClientId) -> Option<Client> {
         let c = self.map.remove(&id)?;
         self.tracked_total -= c.tracked_mem;
+        self.postponed -= usize::from(c.postponed);
         Some(c)
+    }
+
+    /// Marks whether `id` is held by a pause, keeping the count.
+    pub fn set_postponed(&mut self, id: ClientId, on: bool) {
+        if let Some(c) = self.map.get_mut(&id) {
+            if c.postponed != on {
+                c.postponed = on;
+                if on {
+                    self.postponed += 1;
+                } else {
+                    self.postponed -= 1;
+                }
+            }
+        }
     }
 
     pub fn next_id(&mut self) -> ClientId {

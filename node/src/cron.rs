@@ -64,7 +64,9 @@ fn tick(srv: &mut Server, hz: u64) {
     crate::cmd::dump::close_idle_migrate_sockets(srv, now);
     // A replica's keys expire by its master's DELs (replicas do not run
     // activeExpireCycle).
-    if srv.active_expire_enabled && srv.master.is_none() {
+    if srv.active_expire_enabled && srv.master.is_none() && srv.clients_paused(now) {
+        // Nothing expires while clients are paused.
+    } else if srv.active_expire_enabled && srv.master.is_none() {
         srv.db.expiry = crate::db::Expiry::Master;
         let budget = Duration::from_micros(1_000_000 * SLOW_TIME_PERC / 100 / hz);
         active_expire_cycle(srv, budget);

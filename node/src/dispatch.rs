@@ -371,23 +371,6 @@ fn check_and_call(
             return Err(Rejected::Error);
         }
     }
-    // The master's stream is applied as it comes: holding it would need
-    // the stream task to wait and retry (Redis postpones its master client;
-    // a pause on a replica is rare and short).
-    let from_master = srv.master.is_some() && srv.clients.map.get(&client_id).is_some_and(|c| c.is_master);
-    if srv.pause.is_some_and(|p| p.until_ms <= now) {
-        srv.pause = None;
-    }
-    if let Some(p) = srv.current_pause().filter(|_| !from_master) {
-        let held = if p.write_only {
-            flags.contains(CmdFlags::WRITE) || flags.contains(CmdFlags::MAY_REPLICATE)
-        } else {
-            true
-        };
-        if held {
-            return Err(Rejected::Paused);
-        }
-    }
     // EXEC is what it queued: a write if one of them is, and so on
     // (processCommand's is_write_command, is_denyoom_command...).
     let (queued, queued_not_stale) = if spec.name == "exec" {
@@ -395,6 +378,25 @@ fn check_and_call(
     } else {
         (CmdFlags::empty(), false)
     };
+    let (from_master, postponed) = srv.clients.map.get(&client_id).map_or((false, false), |c| (srv.master.is_some() && c.is_master, c.postponed));
+    if srv.pause.is_some_and(|p| p.until_ms <= now) {
+        srv.pause = None;
+    }
+    // CLIENT PAUSE holds the master's stream too (its task waits for the
+    // unpause), so a paused replica's offset stands still; FAILOVER's own
+    // pause is the old master's and never holds what its new master sends.
+    let pause = if from_master { srv.pause } else { srv.current_pause() };
+    if let Some(p) = pause {
+        let may_replicate = CmdFlags::WRITE | CmdFlags::MAY_REPLICATE;
+        let held = !p.write_only || flags.intersects(may_replicate) || queued.intersects(may_replicate);
+        if held {
+            srv.clients.set_postponed(client_id, true);
+            return Err(Rejected::Paused);
+        }
+    }
+    if postponed {
+        srv.clients.set_postponed(client_id, false);
+    }
     let is_write = flags.contains(CmdFlags::WRITE) || queued.contains(CmdFlags::WRITE);
     let is_denyoom = flags.contains(CmdFlags::DENYOOM) || queued.contains(CmdFlags::DENYOOM);
     let is_denystale = !flags.contains(CmdFlags::STALE) || queued_not_stale;
@@ -538,6 +540,7 @@ fn run(
 ) {
     let reg = registry();
     let spec = def.spec;
+    let paused = srv.master.is_none() && srv.clients_paused(srv.db.now_ms);
     let Some(client) = srv.clients.map.get_mut(&client_id) else { return };
     // A blocked client runs its command again when served: the call that
     // blocked it counts in this one's latency (updateStatsOnUnblock).
@@ -548,6 +551,10 @@ fn run(
     client.last_cmd = spec.full_name;
     srv.db.no_touch = client.no_touch && spec.full_name != "touch";
     srv.db.expiry = match (&srv.master, client.is_master) {
+        // While clients are paused nothing may change the dataset, expiry
+        // included: expired keys are hidden until the pause ends
+        // (checkClientPauseTimeoutAndReturnIfPaused).
+        (None, _) if paused => crate::db::Expiry::Replica { writable: false },
         (None, _) => crate::db::Expiry::Master,
         (Some(_), true) => crate::db::Expiry::FromMaster,
         (Some(_), false) => crate::db::Expiry::Replica { writable: !srv.config.get_bool("replica-read-only") },

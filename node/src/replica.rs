@@ -62,6 +62,10 @@ pub struct Master {
     pub client: Option<ClientId>,
     /// Stream bytes processed (slave_repl_offset).
     pub offset: i64,
+    /// Stream bytes read but not applied yet: a transaction waiting for
+    /// its EXEC, or commands held by CLIENT PAUSE (slave_read_repl_offset
+    /// counts them).
+    pub unapplied: i64,
     pub last_io_ms: i64,
     pub down_since_ms: i64,
     /// Our replication ID and offset describe our dataset, so PSYNC can ask
@@ -110,6 +114,7 @@ impl Master {
             generation,
             client: None,
             offset: 0,
+            unapplied: 0,
             last_io_ms: 0,
             down_since_ms: crate::clock::now_ms(),
         }
@@ -466,6 +471,9 @@ async fn stream_commands(shared: &Arc<Shared>, generation: u64, id: ClientId, li
     let wake = shared.lock_async().await.clients.map.get(&id).map(|c| c.wake.clone()).unwrap_or_default();
     loop {
         let mut ack = false;
+        // CLIENT PAUSE holds a command: until when (what is read meanwhile
+        // waits in `buf`).
+        let mut held_until = None;
         let offset = {
             let mut srv = shared.lock_async().await;
             if !current(&srv, generation) {
@@ -486,12 +494,18 @@ async fn stream_commands(shared: &Arc<Shared>, generation: u64, id: ClientId, li
                     Ok(Parsed::Command(cmd)) => {
                         let args = parser.args(&buf, cmd);
                         let end = parser.parsed_len();
-                        in_tx.extend_from_slice(&buf[start..end]);
                         if args.is_empty() {
                         } else if args.len() >= 2 && args.get(0).eq_ignore_ascii_case(b"replconf") && args.get(1).eq_ignore_ascii_case(b"getack") {
                             ack = true;
                         } else {
-                            crate::dispatch::execute(&mut srv, id, &args, &mut out, &mut clock);
+                            if let crate::dispatch::Flow::Paused = crate::dispatch::execute(&mut srv, id, &args, &mut out, &mut clock) {
+                                // Parse it again once the pause ends.
+                                held_until = Some(srv.pause.map_or(0, |p| p.until_ms));
+                                buf.drain(..start);
+                                parser = RequestParser::new();
+                                out.buf.clear();
+                                break;
+                            }
                             // The master never reads our replies; an error means
                             // the datasets part ways, so it is logged (afterErrorReply).
                             if out.buf.first() == Some(&b'-') {
@@ -504,6 +518,7 @@ async fn stream_commands(shared: &Arc<Shared>, generation: u64, id: ClientId, li
                             }
                             out.buf.clear();
                         }
+                        in_tx.extend_from_slice(&buf[start..end]);
                         // The offset counts a command once it ran, and a
                         // MULTI block once its EXEC did (commandProcessed's
                         // reploff): a link cut inside a transaction resumes
@@ -529,16 +544,23 @@ async fn stream_commands(shared: &Arc<Shared>, generation: u64, id: ClientId, li
             // What was applied goes on, byte for byte, to our backlog and
             // replicas (replicationFeedStreamFromMasterStream).
             crate::replication::feed_stream(&mut srv, &applied);
-            let consumed = parser.parsed_len();
-            parser.consume(consumed);
-            buf.drain(..consumed);
-            srv.master.as_ref().expect("current").offset
+            if held_until.is_none() {
+                let consumed = parser.parsed_len();
+                parser.consume(consumed);
+                buf.drain(..consumed);
+            }
+            let m = srv.master.as_mut().expect("current");
+            m.unapplied = (in_tx.len() + buf.len()) as i64;
+            m.offset
         };
         if ack {
             send_ack(&mut stream, offset).await?;
         }
         read_any = false;
+        let held_wait = held_until.map(|until| Duration::from_millis((until - crate::clock::now_ms()).clamp(1, 100) as u64));
         tokio::select! {
+            _ = tokio::time::sleep(held_wait.unwrap_or_default()), if held_wait.is_some() => {}
+            _ = shared.unpaused.notified(), if held_wait.is_some() => {}
             n = stream.read(&mut chunk) => {
                 let n = n.map_err(|e| format!("Error reading from MASTER: {e}"))?;
                 if n == 0 {

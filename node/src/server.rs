@@ -383,6 +383,12 @@ impl Server {
         }
     }
 
+    /// Whether a pause holds at `now_ms`: then nothing expires, actively or
+    /// on access (checkClientPauseTimeoutAndReturnIfPaused).
+    pub fn clients_paused(&self, now_ms: i64) -> bool {
+        self.current_pause().is_some_and(|p| p.until_ms > now_ms)
+    }
+
     pub fn uptime_secs(&self) -> i64 {
         (crate::clock::now_ms() - self.start_ms) / 1000
     }

@@ -176,7 +176,7 @@ pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything:
         section(&mut s, "Clients");
         let max_in = srv.clients.map.values().map(|c| c.qbuf).max().unwrap_or(0);
         let max_out = srv.clients.map.values().map(|c| c.obl).max().unwrap_or(0);
-        let blocked = srv.blocking.count;
+        let blocked = srv.blocking.count + srv.clients.postponed;
         let _ = write!(
             s,
             "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{max_in}\r\nclient_recent_max_output_buffer:{max_out}\r\nblocked_clients:{blocked}\r\ntracking_clients:{}\r\nclients_in_timeout_table:0\r\n",
@@ -347,7 +347,7 @@ pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything:
                     if m.link_up() { "up" } else { "down" },
                     if m.link_up() { (now - m.last_io_ms) / 1000 } else { -1 },
                     (m.state == crate::replica::LinkState::Transfer) as u8,
-                    m.offset,
+                    m.offset + m.unapplied,
                     m.offset,
                 );
                 if !m.link_up() {
