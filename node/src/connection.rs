@@ -343,6 +343,7 @@ pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
     let _ = stream.shutdown().await;
     let mut srv = shared.lock_async().await;
     crate::blocking::unblock(&mut srv, id);
+    crate::shutdown::forget(&mut srv, id);
     crate::cmd::multi::unwatch_all(&mut srv, id);
     crate::pubsub::forget(&mut srv, id);
     crate::cmd::server::stop_monitoring(&mut srv, id);

@@ -25,6 +25,15 @@ pub async fn run(shared: Arc<Shared>) {
         if srv.cron_paused {
             continue;
         }
+        // A signal's shutdown starts here, between commands, and one
+        // waiting for replicas ends here.
+        if crate::shutdown::cron(&mut srv, crate::clock::now_ms()) {
+            shared.shutdown.notify_one();
+            return;
+        }
+        if std::mem::take(&mut srv.wake_paused) {
+            shared.unpaused.notify_waiters();
+        }
         tick(&mut srv, hz);
         // What the tick expired or invalidated reaches BCAST clients now.
         crate::tracking::broadcast(&mut srv);

@@ -74,6 +74,7 @@ pub mod backlog;
 pub mod replica;
 pub mod replication;
 pub mod set;
+pub mod shutdown;
 pub mod skiplist;
 pub mod snapshot;
 pub mod stream;

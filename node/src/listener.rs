@@ -75,6 +75,7 @@ async fn serve(config: Config, supervisor: Supervisor, background: bool) -> i32 
     if let Some(path) = &pidfile {
         crate::daemon::write_pidfile(path);
     }
+    server.pidfile = pidfile.map(std::path::PathBuf::from);
 
     let mut listeners = Vec::new();
     if port != 0 {
@@ -137,33 +138,18 @@ async fn serve(config: Config, supervisor: Supervisor, background: bool) -> i32 
         crate::loading::start(shared.clone(), snapshot, move |_| ready(supervisor, replica));
     }
 
+    // Signals only ask: the cron starts the shutdown between commands (see
+    // crate::shutdown), which ends with `shutdown` notified.
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
-    tokio::select! {
-        _ = shared.shutdown.notified() => {}
-        _ = async { match sigterm.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending::<()>().await } } => {
-            tracing::warn!("Received SIGTERM scheduling shutdown...");
-        }
-        _ = async { match sigint.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending::<()>().await } } => {
-            tracing::warn!("Received SIGINT scheduling shutdown...");
-        }
+    loop {
+        let sig = tokio::select! {
+            _ = shared.shutdown.notified() => break,
+            _ = async { match sigterm.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending::<()>().await } } => crate::shutdown::Signal::Term,
+            _ = async { match sigint.as_mut() { Some(s) => { s.recv().await; } None => std::future::pending::<()>().await } } => crate::shutdown::Signal::Int,
+        };
+        crate::shutdown::signal(&mut *shared.lock_async().await, sig);
     }
-    tracing::warn!("User requested shutdown...");
-    let mut srv = shared.lock_async().await;
-    crate::snapshot::abort(&mut srv);
-    // Every write acknowledged so far reaches the disk.
-    if srv.aof.on {
-        srv.aof.stop();
-    }
-    // A signal saves if save points are configured (SHUTDOWN saved already);
-    // half a dataset is never saved over the file it is loading from.
-    if srv.shutdown.is_none() && !srv.config.save_params().is_empty() && srv.rdb.loading.is_none() {
-        crate::cmd::server::final_save(&mut srv, false);
-    }
-    if let Some(path) = pidfile {
-        let _ = std::fs::remove_file(path);
-    }
-    tracing::warn!("Corvid is now ready to exit, bye bye...");
     0
 }
 

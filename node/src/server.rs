@@ -167,7 +167,12 @@ pub struct Server {
     pub pause: Option<Pause>,
     /// FAILOVER in progress (its write pause comes on top of `pause`).
     pub failover: Option<crate::failover::Failover>,
+    /// Set once the shutdown is done: the process exits.
     pub shutdown: Option<ShutdownRequest>,
+    /// A shutdown asked for or waiting for replicas (see [`crate::shutdown`]).
+    pub shutting: crate::shutdown::State,
+    /// The pid file written at start, removed at exit.
+    pub pidfile: Option<std::path::PathBuf>,
     /// `DEBUG SET-ACTIVE-EXPIRE`.
     pub active_expire_enabled: bool,
     /// `DEBUG SET-SKIP-CHECKSUM-VALIDATION`: RESTORE ignores the payload's CRC.
@@ -284,6 +289,8 @@ impl Server {
             pause: None,
             failover: None,
             shutdown: None,
+            shutting: Default::default(),
+            pidfile: None,
             active_expire_enabled: true,
             skip_checksum_validation: false,
             proto_max_bulk_len: 0,
@@ -372,10 +379,11 @@ impl Server {
         }
     }
 
-    /// The pause in force: CLIENT PAUSE's, and FAILOVER's on writes until
-    /// it ends.
+    /// The pause in force: CLIENT PAUSE's, and on writes FAILOVER's and a
+    /// shutdown's waiting for replicas, until they end.
     pub fn current_pause(&self) -> Option<Pause> {
-        let failing_over = self.failover.as_ref().is_some_and(|f| f.stage == crate::failover::Stage::WaitForSync || self.master.is_some());
+        let failing_over = self.failover.as_ref().is_some_and(|f| f.stage == crate::failover::Stage::WaitForSync || self.master.is_some())
+            || self.shutting.initiated.is_some();
         match (self.pause, failing_over) {
             (p, false) => p,
             (Some(p), true) if !p.write_only => Some(p),

@@ -48,6 +48,9 @@ pub enum FsyncPolicy {
 pub struct Aof {
     /// Commands are being appended (aof_state == AOF_ON).
     pub on: bool,
+    /// Turned on at run time and its first rewrite not done yet
+    /// (AOF_WAIT_REWRITE): the files do not hold the dataset.
+    pub initial_rewrite: bool,
     file: Option<File>,
     /// Fed commands not yet written.
     pub buf: Vec<u8>,
@@ -89,6 +92,7 @@ impl Default for Aof {
     fn default() -> Self {
         Aof {
             on: false,
+            initial_rewrite: false,
             file: None,
             buf: Vec::new(),
             selected_db: None,
@@ -279,10 +283,22 @@ impl Aof {
             }
         }
         self.on = false;
+        self.initial_rewrite = false;
         self.selected_db = None;
         self.buf.clear();
         self.incr_size = 0;
         self.incr_synced = 0;
+    }
+
+    /// Write what is buffered and fsync the file now, before an exit
+    /// (flushAppendOnlyFile(1) and redis_fsync).
+    pub fn sync_now(&mut self) {
+        self.flush();
+        if let Some(f) = &self.file {
+            if let Err(e) = f.sync_data() {
+                tracing::warn!("Fail to fsync the AOF file: {e}.");
+            }
+        }
     }
 
     /// Fsyncs the background thread has yet to finish.
@@ -452,6 +468,7 @@ fn rewrite_succeeded(srv: &mut Server) {
     aof.rewrites += 1;
     aof.rewrite_failures = 0;
     aof.last_rewrite_ok = true;
+    aof.initial_rewrite = false;
     tracing::info!("Background AOF rewrite finished successfully");
 }
 
@@ -487,6 +504,7 @@ pub fn delete_history(srv: &mut Server, paths: &Paths) {
 /// new incremental file a base that holds the dataset (startAppendOnly).
 pub fn start(srv: &mut Server) -> Result<(), RewriteError> {
     srv.aof.on = true;
+    srv.aof.initial_rewrite = true;
     srv.aof.write_error = None;
     srv.aof.last_fsync_secs = crate::clock::now_secs();
     if srv.rdb.job.is_some() {
@@ -497,6 +515,7 @@ pub fn start(srv: &mut Server) -> Result<(), RewriteError> {
     }
     if let Err(e) = start_rewrite(srv) {
         srv.aof.on = false;
+        srv.aof.initial_rewrite = false;
         srv.aof.file = None;
         tracing::warn!("Corvid needs to enable the AOF but can't trigger a background AOF rewrite operation: {e}");
         return Err(e);

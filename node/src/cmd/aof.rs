@@ -88,6 +88,7 @@ pub fn apply_appendonly(srv: &mut Server) -> Result<(), CmdError> {
         if srv.in_exec {
             // The rewrite runs from the cron once EXEC is over.
             srv.aof.on = true;
+            srv.aof.initial_rewrite = true;
             srv.aof.rewrite_scheduled = true;
             tracing::warn!("AOF was enabled during a transaction. An AOF background was scheduled to start when possible.");
             return Ok(());

@@ -171,6 +171,9 @@ pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything:
             exe = srv.executable,
             cfg = srv.config_file.clone().unwrap_or_default(),
         );
+        if let Some(ms) = crate::shutdown::remaining_ms(srv, now_ms) {
+            let _ = write!(s, "shutdown_in_milliseconds:{ms}\r\n");
+        }
     }
     if want("clients") {
         section(&mut s, "Clients");
@@ -180,7 +183,8 @@ pub fn render(srv: &Server, sections: &BTreeSet<String>, all: bool, _everything:
         let _ = write!(
             s,
             "connected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:{max_in}\r\nclient_recent_max_output_buffer:{max_out}\r\nblocked_clients:{blocked}\r\ntracking_clients:{}\r\nclients_in_timeout_table:0\r\n",
-            srv.clients.len(),
+            // Replicas are not counted (listLength(server.slaves) is taken off).
+            srv.clients.len() - srv.replicas.ids.len(),
             srv.config.get_i64("maxclients"),
             srv.tracking.clients,
         );

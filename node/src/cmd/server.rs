@@ -8,7 +8,7 @@ use super::{arg_positive, is, reply_help};
 use crate::dispatch::{Ctx, Registry};
 use crate::errors::{CmdError, CmdResult};
 use crate::keyspace::{Entry, NewValue, StrEncoding, ValueRef};
-use crate::server::{ShutdownRequest, Stats};
+use crate::server::Stats;
 
 /// CONFIG GET parameter [parameter ...]
 fn config_get(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
@@ -118,42 +118,56 @@ fn lastsave(ctx: &mut Ctx<'_>, _args: &Args<'_>) -> CmdResult {
     Ok(())
 }
 
-/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT] (see [`crate::shutdown`]):
+/// the client is blocked while the shutdown waits for replicas, and gets an
+/// error if it fails; on success the process exits without a reply.
 fn shutdown(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
-    let (mut nosave, mut save, mut abort, mut force) = (false, false, false, false);
+    use crate::shutdown::{Outcome, FORCE, NOSAVE, NOW, SAVE};
+    if args.len() > 5 {
+        return Err(CmdError::Syntax);
+    }
+    let (mut flags, mut abort) = (0, false);
     for a in args.iter().skip(1) {
         if is(a, "nosave") {
-            nosave = true;
+            flags |= NOSAVE;
         } else if is(a, "save") {
-            save = true;
+            flags |= SAVE;
         } else if is(a, "now") {
-            // No replicas to wait for.
+            flags |= NOW;
         } else if is(a, "force") {
-            force = true;
+            flags |= FORCE;
         } else if is(a, "abort") {
             abort = true;
         } else {
             return Err(CmdError::Syntax);
         }
     }
-    if (abort && args.len() != 2) || (nosave && save) {
+    if (abort && flags != 0) || (flags & NOSAVE != 0 && flags & SAVE != 0) {
         return Err(CmdError::Syntax);
     }
     if abort {
+        if crate::shutdown::abort(ctx.srv) {
+            ctx.out.ok();
+            return Ok(());
+        }
         return Err(CmdError::err("No shutdown in progress."));
     }
-    // A BGSAVE in progress is dropped, as Redis kills its child.
-    crate::snapshot::abort(ctx.srv);
-    // Half a dataset is never saved over the file it is loading from.
-    let wants_save = (save || (!nosave && !ctx.srv.config.save_params().is_empty())) && ctx.srv.rdb.loading.is_none();
-    // The final snapshot is written here, so a failure can still refuse
-    // the shutdown (prepareForShutdown); the rest happens in the listener.
-    if wants_save && !final_save(ctx.srv, force) {
-        return Err(CmdError::err("Errors trying to SHUTDOWN. Check logs."));
+    // Inside EXEC nothing may block (CLIENT_DENY_BLOCKING).
+    if flags & NOW == 0 && ctx.srv.in_exec {
+        return Err(CmdError::err("SHUTDOWN without NOW or ABORT isn't allowed for DENY BLOCKING client"));
     }
-    ctx.srv.shutdown = Some(ShutdownRequest);
-    ctx.client().close_after_reply = true;
-    Ok(())
+    match crate::shutdown::prepare(ctx.srv, flags) {
+        Outcome::Exit => {
+            ctx.client().close_after_reply = true;
+            Ok(())
+        }
+        Outcome::Waiting => {
+            crate::shutdown::wait(ctx.srv, ctx.client_id);
+            crate::blocking::block(ctx, args, &[], None);
+            Ok(())
+        }
+        Outcome::Failed => Err(CmdError::err(crate::shutdown::FAILED_REPLY)),
+    }
 }
 
 /// DEBUG subcommand ... (the parts Redis's tooling and test suite use).
