@@ -160,6 +160,7 @@ fn hand_over(srv: &mut Server, host: String, port: u16) {
     let mut m = crate::replica::Master::new(host, port, srv.master_generation, true);
     m.failover = true;
     srv.master = Some(m);
+    crate::oom::role_changed(srv);
 }
 
 /// The target answered our PSYNC FAILOVER: done if it took over, else back

@@ -69,6 +69,7 @@ pub mod quicklist;
 pub mod rdb;
 pub mod script;
 pub mod notify;
+pub mod oom;
 pub mod pubsub;
 pub mod backlog;
 pub mod replica;

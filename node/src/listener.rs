@@ -118,6 +118,8 @@ async fn serve(config: Config, supervisor: Supervisor, background: bool) -> i32 
         server.master_generation += 1;
         server.master = Some(crate::replica::Master::new(host, port, server.master_generation, false));
     }
+    // Failures are logged; the start goes on (as Redis's setOOMScoreAdj(-1) in main).
+    let _ = crate::oom::apply(&mut server);
     if !load_behind {
         crate::replication::restore_history(&mut server);
     }

@@ -86,6 +86,7 @@ pub struct Master {
 pub fn unset_master(srv: &mut Server) {
     let Some(m) = srv.master.take() else { return };
     srv.config.set_replica_of(None);
+    crate::oom::role_changed(srv);
     if let Some(id) = m.client {
         srv.clients.kill(id);
     }

@@ -173,6 +173,8 @@ pub struct Server {
     pub shutting: crate::shutdown::State,
     /// The pid file written at start, removed at exit.
     pub pidfile: Option<std::path::PathBuf>,
+    /// What `oom-score-adj` changed (see [`crate::oom`]).
+    pub oom_score: crate::oom::OomState,
     /// `DEBUG SET-ACTIVE-EXPIRE`.
     pub active_expire_enabled: bool,
     /// `DEBUG SET-SKIP-CHECKSUM-VALIDATION`: RESTORE ignores the payload's CRC.
@@ -291,6 +293,7 @@ impl Server {
             shutdown: None,
             shutting: Default::default(),
             pidfile: None,
+            oom_score: Default::default(),
             active_expire_enabled: true,
             skip_checksum_validation: false,
             proto_max_bulk_len: 0,

@@ -151,6 +151,7 @@ fn replicaof(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     m.stream_db = stream_db;
     srv.master = Some(m);
     srv.config.set_replica_of(Some((&host, port)));
+    crate::oom::role_changed(srv);
     tracing::info!("REPLICAOF {host}:{port} enabled (user request from '{}')", ctx.client_id);
     ctx.out.ok();
     Ok(())

@@ -32,7 +32,19 @@ fn config_set(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         local_client: ctx.client().is_local(),
         loading: ctx.srv.rdb.loading.is_some() || ctx.srv.db.loading,
     };
+    // What an apply that fails puts back (Redis restores every directive of
+    // the call; these are the ones whose apply can fail here).
+    let before: Vec<(&str, Vec<u8>)> = ["oom-score-adj", "oom-score-adj-values"].iter().map(|&n| (n, ctx.srv.config.get_raw(n))).collect();
     let changed = ctx.srv.config.set_with(&pairs, who).map_err(|e| config_error(&e))?;
+    if let Some(&arg) = changed.iter().find(|&&n| n == "oom-score-adj" || n == "oom-score-adj-values") {
+        if crate::oom::apply(ctx.srv).is_err() {
+            let restore: Vec<(&[u8], &[u8])> = before.iter().map(|(n, v)| (n.as_bytes(), v.as_slice())).collect();
+            let _ = ctx.srv.config.set(&restore);
+            let _ = crate::oom::apply(ctx.srv);
+            let reason = Some("Failed to set current oom_score_adj. Check server logs.".to_string());
+            return Err(config_error(&crate::config::ConfigError::SetFailed { arg: arg.to_string(), reason }));
+        }
+    }
     ctx.srv.refresh_cached_config();
     if changed.iter().any(|&n| n == "maxmemory-clients" || n == "maxmemory") {
         crate::client_eviction::refresh(ctx.srv);
