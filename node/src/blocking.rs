@@ -27,6 +27,9 @@ pub struct Blocked {
     pub deadline_ms: Option<i64>,
     /// The command, RESP-encoded, to run again when a key is ready.
     command: Vec<u8>,
+    /// The command as sent, RESP-encoded, when `command` differs from it
+    /// (XREAD's `$` resolved): what the slow log shows.
+    sent: Option<Vec<u8>>,
     /// Its name: its call is counted when it is unblocked, as Redis does.
     cmd_name: &'static str,
     /// How long the call that blocked took, in µs (Redis's `c->duration`):
@@ -104,12 +107,17 @@ pub fn parse_timeout_ms(a: &[u8], now_ms: i64) -> Result<Option<i64>, CmdError> 
 /// while serving) there is no waiting: the reply is a null array, as for a
 /// timeout.
 pub fn block(ctx: &mut Ctx<'_>, args: &Args<'_>, keys: &[&[u8]], deadline_ms: Option<i64>) {
-    block_as(ctx, &args.iter().collect::<Vec<_>>(), keys, deadline_ms)
+    block_command(ctx, &args.iter().collect::<Vec<_>>(), None, keys, deadline_ms)
 }
 
 /// Block as [`block`], keeping `argv` as the command to run again (XREAD
-/// keeps its `$` IDs resolved to what they meant when it blocked).
-pub fn block_as(ctx: &mut Ctx<'_>, argv: &[&[u8]], keys: &[&[u8]], deadline_ms: Option<i64>) {
+/// keeps its `$` IDs resolved to what they meant when it blocked); `args`
+/// is the command as sent.
+pub fn block_as(ctx: &mut Ctx<'_>, args: &Args<'_>, argv: &[&[u8]], keys: &[&[u8]], deadline_ms: Option<i64>) {
+    block_command(ctx, argv, Some(args), keys, deadline_ms)
+}
+
+fn block_command(ctx: &mut Ctx<'_>, argv: &[&[u8]], sent: Option<&Args<'_>>, keys: &[&[u8]], deadline_ms: Option<i64>) {
     let in_exec = ctx.srv.in_exec;
     if ctx.srv.blocking.serving {
         ctx.srv.blocking.blocked_now = true;
@@ -121,6 +129,11 @@ pub fn block_as(ctx: &mut Ctx<'_>, argv: &[&[u8]], keys: &[&[u8]], deadline_ms: 
     }
     let mut command = Vec::new();
     corvid_proto::resp::encode_command(&mut command, argv);
+    let sent = sent.map(|args| {
+        let mut buf = Vec::new();
+        corvid_proto::resp::encode_command(&mut buf, &args.iter().collect::<Vec<_>>());
+        buf
+    });
     let db = ctx.db;
     let b = &mut ctx.srv.blocking;
     for k in keys {
@@ -131,7 +144,7 @@ pub fn block_as(ctx: &mut Ctx<'_>, argv: &[&[u8]], keys: &[&[u8]], deadline_ms: 
     }
     b.blocked_now = true;
     b.count += 1;
-    let blocked = Blocked { db, keys: keys.iter().map(|k| k.to_vec()).collect(), deadline_ms, command, cmd_name: ctx.spec.full_name, call_us: 0 };
+    let blocked = Blocked { db, keys: keys.iter().map(|k| k.to_vec()).collect(), deadline_ms, command, sent, cmd_name: ctx.spec.full_name, call_us: 0 };
     ctx.client().blocked = Some(blocked);
 }
 
@@ -158,7 +171,8 @@ pub fn disconnect_all(srv: &mut Server) {
     let blocked: Vec<ClientId> = srv.clients.map.values().filter(|c| c.blocked.is_some()).map(|c| c.id).collect();
     for id in blocked {
         let Some(resp3) = srv.clients.map.get(&id).map(|c| c.resp == 3) else { continue };
-        unblock_counted(srv, id, true);
+        // Redis logs no slow command here (disconnectAllBlockedClients).
+        count_unblocked(srv, id, true, true, false);
         let e = crate::errors::CmdError::Coded("UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)".into());
         crate::dispatch::count_error(srv, &e);
         let mut reply = corvid_proto::resp::Reply { buf: Vec::new(), resp3 };
@@ -175,12 +189,13 @@ pub fn disconnect_all(srv: &mut Server) {
 /// command's one call then and its latency, that of the call that blocked
 /// (updateStatsOnUnblock); `failed` when the reply is an error.
 pub fn unblock_counted(srv: &mut Server, id: ClientId, failed: bool) -> bool {
-    count_unblocked(srv, id, failed, true)
+    count_unblocked(srv, id, failed, true, true)
 }
 
 /// Count the call of a client unblocked without serving; its latency only
-/// when `timed` (Redis 7.0 records none for a timeout).
-fn count_unblocked(srv: &mut Server, id: ClientId, failed: bool, timed: bool) -> bool {
+/// when `timed` (Redis 7.0 records none for a timeout), and the slow log's
+/// entry when `logged` (updateStatsOnUnblock).
+fn count_unblocked(srv: &mut Server, id: ClientId, failed: bool, timed: bool, logged: bool) -> bool {
     let Some((name, call_us)) = srv.clients.map.get(&id).and_then(|c| c.blocked.as_ref()).map(|b| (b.cmd_name, b.call_us)) else {
         return false;
     };
@@ -197,12 +212,27 @@ fn count_unblocked(srv: &mut Server, id: ClientId, failed: bool, timed: bool) ->
             srv.cmd_latency.record(def.id, call_us);
         }
     }
+    if logged && srv.slowlog.is_slow(call_us) {
+        log_slow(srv, id, call_us);
+    }
     unblock(srv, id)
+}
+
+/// Put a blocked client's command in the slow log as it was sent, when it
+/// is unblocked (the call that blocked it was not logged).
+#[cold]
+pub fn log_slow(srv: &mut Server, id: ClientId, duration_us: u64) {
+    let Some(b) = srv.clients.map.get(&id).and_then(|c| c.blocked.as_ref()) else { return };
+    let command = b.sent.as_ref().unwrap_or(&b.command).clone();
+    let mut parser = RequestParser::new();
+    let limits = Limits { max_bulk_len: i64::MAX, auth_required: false };
+    let Ok(Parsed::Command(cmd)) = parser.parse(&command, &limits) else { return };
+    crate::dispatch::slowlog_push(srv, id, &parser.args(&command, cmd), duration_us);
 }
 
 /// The deadline passed: unblock with a null array (replyToBlockedClientTimedOut).
 pub fn time_out(srv: &mut Server, id: ClientId, out: &mut Reply) {
-    if count_unblocked(srv, id, false, false) {
+    if count_unblocked(srv, id, false, false, false) {
         out.null_array();
     }
 }

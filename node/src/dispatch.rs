@@ -591,6 +591,12 @@ fn run(
     if !srv.monitors.is_empty() && !spec.flags.intersects(CmdFlags::SKIP_MONITOR | CmdFlags::ADMIN) {
         crate::cmd::server::feed_monitors(srv, client_id, args);
     }
+    // A blocked command is logged once unblocked; a WAIT that waited, never
+    // (Redis logs neither while the client is blocked).
+    let total_us = elapsed + resumed_us.unwrap_or(0);
+    if srv.slowlog.is_slow(total_us) && !blocked && !wait_rerun && srv.wait_retry.is_none() {
+        log_slow(srv, spec, client_id, args, total_us, resumed_us.is_some());
+    }
     if !wait_rerun {
         let event = if spec.flags.contains(CmdFlags::FAST) { "fast-command" } else { "command" };
         srv.latency_events.sample_if_needed(srv.latency_monitor_threshold, event, elapsed / 1000);
@@ -624,6 +630,36 @@ fn run(
         }
         out.error(&e.to_string());
     }
+}
+
+/// A command [`run`] found slow, unless it is one the slow log leaves out.
+#[cold]
+fn log_slow(srv: &mut Server, spec: &CommandSpec, client_id: ClientId, args: &Args<'_>, duration_us: u64, resumed: bool) {
+    // EXEC's commands are logged one by one instead of it.
+    if spec.flags.contains(CmdFlags::SKIP_SLOWLOG) {
+        return;
+    }
+    // Nor are a script's commands while the AOF is replayed (call()).
+    if srv.db.loading && srv.clients.map.get(&client_id).is_some_and(|c| c.is_script) {
+        return;
+    }
+    if resumed {
+        crate::blocking::log_slow(srv, client_id, duration_us);
+    } else {
+        slowlog_push(srv, client_id, args, duration_us);
+    }
+}
+
+/// Add a client's command to the slow log (slowlogPushCurrentCommand):
+/// the arguments as sent, secrets redacted, with the client's address and
+/// name.
+pub fn slowlog_push(srv: &mut Server, client_id: ClientId, args: &Args<'_>, duration_us: u64) {
+    let Some(c) = srv.clients.map.get(&client_id) else { return };
+    let secret = crate::redact::secret_args(args, crate::config::Config::is_sensitive);
+    // The scripts' client has no connection: Redis shows no address for it.
+    let peer = if c.is_script { "?:0".to_string() } else { c.addr.to_string() };
+    let origin = crate::slowlog::Origin { time: crate::clock::now_ms() / 1000, peer, name: c.name.as_deref().unwrap_or_default() };
+    srv.slowlog.push(args.iter(), |i| secret.contains(&i), duration_us, origin);
 }
 
 /// What FLUSHDB, FLUSHALL or SWAPDB will do to watched keys, found before

@@ -27,7 +27,8 @@
 //!   [`aof`]: the multi-part append-only file (manifest, base, incremental files).
 //! - [`geo`]: geohash cells and search geometry for the GEO commands.
 //! - [`acl`]: users, permissions and the ACL log (commands in `cmd::acl`).
-//! - [`latency_histogram`]: per-command latency histograms (INFO latencystats).
+//! - [`latency_histogram`]: per-command latency histograms (INFO latencystats);
+//!   [`slowlog`]: SLOWLOG's entries; [`redact`]: the secret arguments it and MONITOR hide.
 //! - [`client`], [`errors`], [`glob`], [`clock`], [`log`]: what the rest shares.
 
 pub mod access;
@@ -72,11 +73,13 @@ pub mod notify;
 pub mod oom;
 pub mod pubsub;
 pub mod backlog;
+pub mod redact;
 pub mod replica;
 pub mod replication;
 pub mod set;
 pub mod shutdown;
 pub mod skiplist;
+pub mod slowlog;
 pub mod snapshot;
 pub mod stream;
 pub mod tracking;

@@ -153,6 +153,8 @@ pub struct Server {
     pub latency_events: crate::latency::LatencyMonitor,
     /// Cached `latency-monitor-threshold`, in milliseconds (0: off).
     pub latency_monitor_threshold: u64,
+    /// SLOWLOG's entries, with `slowlog-log-slower-than` and `slowlog-max-len`.
+    pub slowlog: crate::slowlog::SlowLog,
     /// `maxmemory-clients` in bytes, 0 for none (see client_eviction.rs).
     pub client_eviction_limit: usize,
     pub run_id: String,
@@ -279,6 +281,7 @@ impl Server {
             latency_tracking: true,
             latency_events: Default::default(),
             latency_monitor_threshold: 0,
+            slowlog: Default::default(),
             client_eviction_limit: 0,
             run_id: random_hex(40),
             start_ms: crate::clock::now_ms(),
@@ -345,6 +348,7 @@ impl Server {
         self.obuf_limits = self.config.client_output_buffer_limits();
         self.latency_tracking = self.config.get_bool("latency-tracking");
         self.latency_monitor_threshold = self.config.get_i64("latency-monitor-threshold").max(0) as u64;
+        self.slowlog.configure(self.config.get_i64("slowlog-log-slower-than"), self.config.get_i64("slowlog-max-len"));
         self.client_eviction_limit = crate::client_eviction::limit(self.config.get_i64("maxmemory-clients"), self.maxmemory);
         self.scripting.busy_threshold_ms = self.config.get_i64("busy-reply-threshold").max(0) as u64;
         self.query_buffer_limit = self.config.get_i64("client-query-buffer-limit") as usize;

@@ -318,7 +318,7 @@ impl<'a> Args<'a> {
         &src[r.start as usize..(r.start + r.len) as usize]
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &'a [u8]> + '_ {
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &'a [u8]> + '_ {
         (0..self.len()).map(move |i| self.get(i))
     }
 

@@ -17,6 +17,7 @@
 //! - [`command`]: COMMAND and its subcommands, from the shared command table.
 //! - [`server`]: INFO, CONFIG, DEBUG, FLUSHDB/FLUSHALL, DBSIZE, TIME, SHUTDOWN….
 //! - [`info`]: the INFO sections; [`memory`]: MEMORY USAGE.
+//! - [`latency`]: LATENCY; [`slowlog`]: SLOWLOG.
 //! - [`multi`]: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
 //! - [`scripting`]: EVAL, EVALSHA, SCRIPT.
 //! - [`stream`]: XADD, XRANGE, XREAD and the other stream commands;
@@ -48,6 +49,7 @@ pub mod scan;
 pub mod scripting;
 pub mod server;
 pub mod set;
+pub mod slowlog;
 pub mod sort;
 pub mod stream;
 pub mod stream_group;
@@ -77,6 +79,7 @@ pub fn register_all(r: &mut Registry) {
     keyspace::register(r);
     scan::register(r);
     latency::register(r);
+    slowlog::register(r);
     replication::register(r);
     expire::register(r);
     dump::register(r);

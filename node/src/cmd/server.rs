@@ -703,52 +703,6 @@ pub fn stop_monitoring(srv: &mut crate::server::Server, id: crate::client::Clien
     }
 }
 
-/// Which arguments are credentials, as a bit per argument: AUTH's username
-/// and password, HELLO's after AUTH, MIGRATE's after AUTH or AUTH2. Redis
-/// redacts these (redactClientCommandArgument) before MONITOR shows them.
-fn secret_args(args: &Args<'_>) -> u64 {
-    let name = args.get(0);
-    let mut bits = 0u64;
-    let mut mark = |i: usize| {
-        if i < args.len().min(64) {
-            bits |= 1 << i;
-        }
-    };
-    if name.eq_ignore_ascii_case(b"auth") {
-        (1..args.len()).for_each(&mut mark);
-    } else if name.eq_ignore_ascii_case(b"hello") {
-        let mut i = 2;
-        while i < args.len() {
-            if is(args.get(i), "auth") && i + 2 < args.len() {
-                mark(i + 1);
-                mark(i + 2);
-                i += 3;
-            } else if is(args.get(i), "setname") {
-                i += 2;
-            } else {
-                break;
-            }
-        }
-    } else if name.eq_ignore_ascii_case(b"migrate") {
-        let mut i = 6;
-        while i < args.len() {
-            if is(args.get(i), "auth") {
-                mark(i + 1);
-                i += 2;
-            } else if is(args.get(i), "auth2") {
-                mark(i + 1);
-                mark(i + 2);
-                i += 3;
-            } else if is(args.get(i), "keys") {
-                break;
-            } else {
-                i += 1;
-            }
-        }
-    }
-    bits
-}
-
 /// Show a command to the monitors (replicationFeedMonitors):
 /// `+<secs>.<usecs> [<db> <addr>] "arg" "arg"...`.
 pub fn feed_monitors(srv: &mut crate::server::Server, id: crate::client::ClientId, args: &Args<'_>) {
@@ -756,10 +710,10 @@ pub fn feed_monitors(srv: &mut crate::server::Server, id: crate::client::ClientI
     let us = crate::clock::now_us();
     let from = if c.is_script { "lua".to_string() } else { c.addr.to_string() };
     let mut line = format!("+{}.{:06} [{} {}]", us / 1_000_000, us % 1_000_000, c.db, from);
-    let secret = secret_args(args);
+    let secret = crate::redact::secret_args(args, crate::config::Config::is_sensitive);
     for (i, a) in args.iter().enumerate() {
         line.push(' ');
-        if i < 64 && secret & (1 << i) != 0 {
+        if secret.contains(&i) {
             line.push_str("\"(redacted)\"");
         } else {
             line.push_str(&crate::config::syntax::repr(a));

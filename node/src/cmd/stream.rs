@@ -546,7 +546,7 @@ fn xread(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         argv.splice(1..1, [&b"COUNT"[..], BLOCKED_DEFAULT_COUNT]);
     }
     let keys: Vec<&[u8]> = (0..n).map(|k| args.get(streams_at + k)).collect();
-    crate::blocking::block_as(ctx, &argv, &keys, deadline);
+    crate::blocking::block_as(ctx, args, &argv, &keys, deadline);
     Ok(())
 }
 

@@ -413,6 +413,12 @@ impl Config {
         rewrite::rewrite(self, path, true)
     }
 
+    /// Whether a directive's value is a secret that CONFIG SET's logged
+    /// arguments redact (SENSITIVE_CONFIG); false for an unknown name.
+    pub fn is_sensitive(name: &[u8]) -> bool {
+        lookup(name).is_some_and(|e| DIRECTIVES[e.index].has(table::flags::SENSITIVE))
+    }
+
     /// Every directive row, in Redis's order.
     pub fn directives() -> &'static [Directive] {
         DIRECTIVES
