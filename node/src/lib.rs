@@ -61,6 +61,7 @@ pub mod lazyfree;
 pub mod latency;
 pub mod latency_histogram;
 pub mod listener;
+pub mod listeners;
 pub mod listpack;
 pub mod loading;
 pub mod longdouble;

@@ -77,29 +77,18 @@ async fn serve(config: Config, supervisor: Supervisor, background: bool) -> i32 
     }
     server.pidfile = pidfile.map(std::path::PathBuf::from);
 
-    let mut listeners = Vec::new();
-    if port != 0 {
-        for addr in bind_addrs(&server.config.bind_addrs()) {
-            let optional = addr.starts_with('-');
-            let host = addr.trim_start_matches('-');
-            let host = if host == "*" { "0.0.0.0" } else if host == "::*" { "::" } else { host };
-            let sock: SocketAddr = match format!("{host}:{port}").parse().or_else(|_| format!("[{host}]:{port}").parse()) {
-                Ok(a) => a,
-                Err(_) => {
-                    tracing::warn!("Invalid bind address '{host}'");
-                    return 1;
-                }
-            };
-            match bind(sock) {
-                Ok(l) => listeners.push(l),
-                Err(e) if optional => tracing::debug!("Skipping optional bind {sock}: {e}"),
-                Err(e) => {
-                    tracing::warn!("Warning: Could not create server TCP listening socket {host}:{port}: bind: {e}");
-                    tracing::warn!("Failed listening on port {port} (TCP), aborting.");
-                    return 1;
-                }
-            }
+    let backlog = server.config.get_i64("tcp-backlog").clamp(0, i64::from(i32::MAX)) as u32;
+    let listeners = match crate::listeners::bind_all(&server.config.bind_addrs(), port, backlog) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::warn!("Warning: {e}");
+            tracing::warn!("Failed listening on port {port} (TCP), aborting.");
+            return 1;
         }
+    };
+    if listeners.is_empty() && server.config.get_str("unixsocket").is_empty() {
+        tracing::warn!("Configured to not listen anywhere, exiting.");
+        return 1;
     }
     tracing::info!("Server initialized");
     server.startup_memory = crate::alloc::used_memory();
@@ -129,10 +118,8 @@ async fn serve(config: Config, supervisor: Supervisor, background: bool) -> i32 
     }
     let single_thread = server.config.get_i64("io-threads") <= 1;
     let shared = Shared::new(server);
-    shared.script.attach(&shared, listeners.iter().map(|l| l.as_raw_fd()).collect(), single_thread);
-    for l in listeners {
-        tokio::spawn(accept_loop(shared.clone(), l));
-    }
+    shared.script.attach(&shared, Vec::new(), single_thread);
+    crate::listeners::install(&shared, &mut *shared.lock_async().await, listeners);
     tokio::spawn(crate::cron::run(shared.clone()));
     tokio::spawn(crate::snapshot::run(shared.clone()));
     tokio::spawn(crate::evict::run(shared.clone()));
@@ -227,23 +214,9 @@ fn load_aof(server: &mut Server) -> Result<(), i32> {
     Ok(())
 }
 
-/// The addresses to listen on: `bind` as configured ("* -::*" by default).
-fn bind_addrs(configured: &[String]) -> Vec<String> {
-    if configured.is_empty() {
-        vec!["*".into(), "-::*".into()]
-    } else {
-        configured.to_vec()
-    }
-}
-
-fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    let sock = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
-    sock.set_reuseaddr(true)?;
-    sock.bind(addr)?;
-    sock.listen(511)
-}
-
-async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+/// Accept on one listening socket of set `generation` until a newer set
+/// replaces it (see [`crate::listeners`]).
+pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, generation: u64) {
     loop {
         let accepted = tokio::select! {
             r = listener.accept() => r,
@@ -254,6 +227,7 @@ async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
         };
         let (stream, addr) = match accepted {
             Ok(x) => x,
+            Err(_) if shared.lock_async().await.listening.generation != generation => return,
             Err(e) => {
                 tracing::warn!("Accepting client connection: {e}");
                 tokio::time::sleep(std::time::Duration::from_millis(10)).await;

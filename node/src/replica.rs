@@ -195,8 +195,28 @@ async fn read_line(link: &mut Link, timeout: Duration) -> Result<String, String>
     }
 }
 
+/// Connect to the master, from `bind-source-addr` when it is set (as
+/// Redis's connTcpConnect with server.bind_source_addr).
+async fn connect(host: &str, port: u16, source: Option<&str>) -> std::io::Result<TcpStream> {
+    let Some(source) = source else { return TcpStream::connect((host, port)).await };
+    let src: std::net::IpAddr = source.parse().map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("invalid bind-source-addr '{source}'")))?;
+    let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, format!("no address for {host}"));
+    for addr in tokio::net::lookup_host((host, port)).await? {
+        if addr.is_ipv4() != src.is_ipv4() {
+            continue;
+        }
+        let sock = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+        sock.bind(std::net::SocketAddr::new(src, 0))?;
+        match sock.connect(addr).await {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
 async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -> Result<(), String> {
-    let (timeout, auth, user, my_port, announce_ip) = {
+    let (timeout, auth, user, my_port, announce_ip, source) = {
         let srv = shared.lock_async().await;
         let auth = srv.config.get_bytes(&[b"masterauth"]).into_iter().next().map(|(_, v)| v).filter(|v| !v.is_empty());
         let user = Some(srv.config.get_str("masteruser")).filter(|u| !u.is_empty());
@@ -205,9 +225,10 @@ async fn session(shared: &Arc<Shared>, generation: u64, host: &str, port: u16) -
             p => p,
         };
         let announce_ip = Some(srv.config.get_str("replica-announce-ip")).filter(|ip| !ip.is_empty());
-        (Duration::from_secs(srv.config.get_i64("repl-timeout").max(1) as u64), auth, user, port, announce_ip)
+        let source = Some(srv.config.get_str("bind-source-addr")).filter(|a| !a.is_empty());
+        (Duration::from_secs(srv.config.get_i64("repl-timeout").max(1) as u64), auth, user, port, announce_ip, source)
     };
-    let stream = tokio::time::timeout(timeout, TcpStream::connect((host, port)))
+    let stream = tokio::time::timeout(timeout, connect(host, port, source.as_deref()))
         .await
         .map_err(|_| "Timeout connecting to the MASTER...".to_string())?
         .map_err(|e| format!("Error condition on socket for SYNC: {e}"))?;

@@ -175,6 +175,8 @@ pub struct Server {
     pub shutting: crate::shutdown::State,
     /// The pid file written at start, removed at exit.
     pub pidfile: Option<std::path::PathBuf>,
+    /// The TCP sockets accepting now (see [`crate::listeners`]).
+    pub listening: crate::listeners::Listening,
     /// What `oom-score-adj` changed (see [`crate::oom`]).
     pub oom_score: crate::oom::OomState,
     /// `DEBUG SET-ACTIVE-EXPIRE`.
@@ -297,6 +299,7 @@ impl Server {
             shutting: Default::default(),
             pidfile: None,
             oom_score: Default::default(),
+            listening: Default::default(),
             active_expire_enabled: true,
             skip_checksum_validation: false,
             proto_max_bulk_len: 0,

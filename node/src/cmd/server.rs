@@ -32,29 +32,21 @@ fn config_set(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         local_client: ctx.client().is_local(),
         loading: ctx.srv.rdb.loading.is_some() || ctx.srv.db.loading,
     };
-    // What an apply that fails puts back (Redis restores every directive of
-    // the call; these are the ones whose apply can fail here).
-    let before: Vec<(&str, Vec<u8>)> = ["oom-score-adj", "oom-score-adj-values"].iter().map(|&n| (n, ctx.srv.config.get_raw(n))).collect();
+    // An apply that fails puts every directive of the call back, and
+    // applies them again (configSetCommand's restoreBackupConfig).
+    let backup = ctx.srv.config.clone();
     let changed = ctx.srv.config.set_with(&pairs, who).map_err(|e| config_error(&e))?;
-    if let Some(&arg) = changed.iter().find(|&&n| n == "oom-score-adj" || n == "oom-score-adj-values") {
-        if crate::oom::apply(ctx.srv).is_err() {
-            let restore: Vec<(&[u8], &[u8])> = before.iter().map(|(n, v)| (n.as_bytes(), v.as_slice())).collect();
-            let _ = ctx.srv.config.set(&restore);
-            let _ = crate::oom::apply(ctx.srv);
-            let reason = Some("Failed to set current oom_score_adj. Check server logs.".to_string());
-            return Err(config_error(&crate::config::ConfigError::SetFailed { arg: arg.to_string(), reason }));
+    if let Err((arg, reason)) = apply_changes(ctx.srv, &changed, &backup) {
+        let failed = std::mem::replace(&mut ctx.srv.config, backup);
+        ctx.srv.refresh_cached_config();
+        if let Err((_, e)) = apply_changes(ctx.srv, &changed, &failed) {
+            tracing::warn!("Failed applying restored failed CONFIG SET command: {e}");
         }
+        return Err(config_error(&crate::config::ConfigError::SetFailed { arg: arg.to_string(), reason: Some(reason) }));
     }
     ctx.srv.refresh_cached_config();
     if changed.iter().any(|&n| n == "maxmemory-clients" || n == "maxmemory") {
         crate::client_eviction::refresh(ctx.srv);
-    }
-    if changed.contains(&"appendonly") {
-        if let Err(e) = super::aof::apply_appendonly(ctx.srv) {
-            // Nothing changed: the directive goes back to "no".
-            let _ = ctx.srv.config.set(&[(&b"appendonly"[..], &b"no"[..])]);
-            return Err(e);
-        }
     }
     for name in changed {
         if name == "loglevel" || name == "logfile" {
@@ -62,6 +54,27 @@ fn config_set(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
     }
     ctx.out.ok();
+    Ok(())
+}
+
+/// Make the running server follow the directives CONFIG SET changed, in
+/// the order given, each apply once (Redis's apply functions); `before`
+/// holds the values they had. The first failure names its directive.
+fn apply_changes(srv: &mut crate::server::Server, changed: &[&'static str], before: &crate::config::Config) -> Result<(), (&'static str, String)> {
+    let mut oom_done = false;
+    for &name in changed {
+        let applied = match name {
+            "port" => crate::listeners::change_port(srv, srv.config.get_i64("port") as u16),
+            "bind" => crate::listeners::change_bind(srv, &before.bind_addrs()),
+            "oom-score-adj" | "oom-score-adj-values" if !oom_done => {
+                oom_done = true;
+                crate::oom::apply(srv).map_err(|_| "Failed to set current oom_score_adj. Check server logs.".to_string())
+            }
+            "appendonly" => super::aof::apply_appendonly(srv).map_err(|_| "Unable to turn on AOF. Check server logs.".to_string()),
+            _ => Ok(()),
+        };
+        applied.map_err(|reason| (name, reason))?;
+    }
     Ok(())
 }
 

@@ -86,6 +86,11 @@ impl Watch {
         self.single_thread.store(single_thread, Ordering::Relaxed);
     }
 
+    /// The listening sockets to poll while a script is busy.
+    pub fn set_listeners(&self, listeners: Vec<RawFd>) {
+        *self.listeners.lock().unwrap_or_else(|e| e.into_inner()) = listeners;
+    }
+
     pub fn shared(&self) -> Option<Arc<Shared>> {
         self.shared.get()?.upgrade()
     }
