@@ -27,6 +27,9 @@ pub enum ReplState {
     Online,
 }
 
+/// How Redis names both ends of a Unix socket connection (anetFdToString).
+const UNIX_ADDR: &str = "/unixsocket:0";
+
 impl Client {
     /// The address a replica is known by: the one it announced, else the
     /// one it connects from.
@@ -63,6 +66,9 @@ pub struct Client {
     pub addr: SocketAddr,
     pub laddr: SocketAddr,
     pub fd: i32,
+    /// Connected through `unixsocket` (`addr` and `laddr` are then
+    /// placeholders; see [`Client::addr_string`]).
+    pub unix: bool,
     pub name: Option<Vec<u8>>,
     pub lib_name: Option<Vec<u8>>,
     pub created_ms: i64,
@@ -163,6 +169,7 @@ impl Client {
             addr,
             laddr,
             fd,
+            unix: false,
             name: None,
             lib_name: None,
             created_ms: now_ms,
@@ -285,7 +292,26 @@ impl Client {
 
     /// Whether the peer is on this machine (for protected configs set to "local").
     pub fn is_local(&self) -> bool {
-        self.addr.ip().is_loopback()
+        self.unix || self.addr.ip().is_loopback()
+    }
+
+    /// The peer's address as CLIENT LIST, CLIENT KILL and the logs name it:
+    /// `ip:port`, or Redis's "/unixsocket:0" for a Unix socket client.
+    pub fn addr_string(&self) -> String {
+        if self.unix {
+            UNIX_ADDR.to_string()
+        } else {
+            self.addr.to_string()
+        }
+    }
+
+    /// The local end, as [`Client::addr_string`].
+    pub fn laddr_string(&self) -> String {
+        if self.unix {
+            UNIX_ADDR.to_string()
+        } else {
+            self.laddr.to_string()
+        }
     }
 
     fn flags(&self) -> String {
@@ -325,6 +351,9 @@ impl Client {
         if self.killed {
             f.push('A');
         }
+        if self.unix {
+            f.push('U');
+        }
         if self.no_evict {
             f.push('e');
         }
@@ -346,8 +375,8 @@ impl Client {
         format!(
             "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp={} obl={} oll={} omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
             self.id,
-            self.addr,
-            self.laddr,
+            self.addr_string(),
+            self.laddr_string(),
             self.fd,
             name,
             (now_ms / 1000) - (self.created_ms / 1000),

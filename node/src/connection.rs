@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use bytes::{Buf, BytesMut};
 use corvid_proto::resp::{Command, Limits, Parsed, Reply, RequestParser};
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpStream, UnixStream};
 
 use crate::client::ClientId;
 use crate::clock::BatchClock;
@@ -21,7 +21,37 @@ const IN_KEEP: usize = 4 * READ_CHUNK;
 /// Above this, an output buffer is not kept for reuse.
 const OUT_KEEP: usize = 64 * 1024;
 
-pub async fn serve(shared: Arc<Shared>, mut stream: TcpStream, id: ClientId) {
+/// What a connection needs of its socket: TCP and Unix sockets alike
+/// (their tokio types share these methods without a common trait).
+pub trait Socket: AsyncWrite + Unpin + Send + 'static {
+    fn readable(&self) -> impl std::future::Future<Output = std::io::Result<()>> + Send;
+    fn writable(&self) -> impl std::future::Future<Output = std::io::Result<()>> + Send;
+    fn try_read_buf(&self, buf: &mut BytesMut) -> std::io::Result<usize>;
+    fn try_write(&self, bytes: &[u8]) -> std::io::Result<usize>;
+}
+
+macro_rules! socket_impl {
+    ($t:ty) => {
+        impl Socket for $t {
+            fn readable(&self) -> impl std::future::Future<Output = std::io::Result<()>> + Send {
+                <$t>::readable(self)
+            }
+            fn writable(&self) -> impl std::future::Future<Output = std::io::Result<()>> + Send {
+                <$t>::writable(self)
+            }
+            fn try_read_buf(&self, buf: &mut BytesMut) -> std::io::Result<usize> {
+                <$t>::try_read_buf(self, buf)
+            }
+            fn try_write(&self, bytes: &[u8]) -> std::io::Result<usize> {
+                <$t>::try_write(self, bytes)
+            }
+        }
+    };
+}
+socket_impl!(TcpStream);
+socket_impl!(UnixStream);
+
+pub async fn serve<S: Socket>(shared: Arc<Shared>, mut stream: S, id: ClientId) {
     let Some(Some(wake)) = shared.with_server(move |srv| srv.clients.map.get(&id).map(|c| c.wake.clone())).await else {
         return;
     };
@@ -399,7 +429,7 @@ impl OutQueue {
 
     /// Write what the socket takes without waiting; an error means the
     /// connection is gone.
-    fn write_now(&mut self, stream: &TcpStream) -> std::io::Result<()> {
+    fn write_now(&mut self, stream: &impl Socket) -> std::io::Result<()> {
         while !self.is_empty() {
             match stream.try_write(&self.buf[self.sent..]) {
                 Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
@@ -413,7 +443,7 @@ impl OutQueue {
 
     /// Send `bytes` after what is queued: straight to the socket when
     /// nothing is (the usual case, no copy), queuing what it does not take.
-    fn push_and_write(&mut self, stream: &TcpStream, bytes: &[u8]) -> std::io::Result<()> {
+    fn push_and_write(&mut self, stream: &impl Socket, bytes: &[u8]) -> std::io::Result<()> {
         let mut from = 0;
         if self.is_empty() {
             while from < bytes.len() {
@@ -430,7 +460,7 @@ impl OutQueue {
     }
 
     /// Write everything queued, waiting for the peer as long as it takes.
-    async fn write_all(&mut self, stream: &mut TcpStream) -> std::io::Result<()> {
+    async fn write_all(&mut self, stream: &mut impl Socket) -> std::io::Result<()> {
         if !self.is_empty() {
             stream.write_all(&self.buf[self.sent..]).await?;
             self.advance(self.len());
@@ -495,7 +525,7 @@ async fn take_pending_input(shared: &Shared, id: ClientId, buf: &mut BytesMut) -
     }
 }
 
-async fn write_pending(shared: &Shared, id: ClientId, wake: &tokio::sync::Notify, stream: &mut TcpStream) -> bool {
+async fn write_pending(shared: &Shared, id: ClientId, wake: &tokio::sync::Notify, stream: &mut impl Socket) -> bool {
     loop {
         let pending = match shared.lock_async().await.clients.map.get_mut(&id) {
             Some(c) if !c.killed => {

@@ -657,7 +657,7 @@ pub fn slowlog_push(srv: &mut Server, client_id: ClientId, args: &Args<'_>, dura
     let Some(c) = srv.clients.map.get(&client_id) else { return };
     let secret = crate::redact::secret_args(args, crate::config::Config::is_sensitive);
     // The scripts' client has no connection: Redis shows no address for it.
-    let peer = if c.is_script { "?:0".to_string() } else { c.addr.to_string() };
+    let peer = if c.is_script { "?:0".to_string() } else { c.addr_string() };
     let origin = crate::slowlog::Origin { time: crate::clock::now_ms() / 1000, peer, name: c.name.as_deref().unwrap_or_default() };
     srv.slowlog.push(args.iter(), |i| secret.contains(&i), duration_us, origin);
 }

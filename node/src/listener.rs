@@ -86,7 +86,19 @@ async fn serve(config: Config, supervisor: Supervisor, background: bool) -> i32 
             return 1;
         }
     };
-    if listeners.is_empty() && server.config.get_str("unixsocket").is_empty() {
+    let unixsocket = server.config.get_str("unixsocket");
+    let unix = if unixsocket.is_empty() {
+        None
+    } else {
+        match crate::listeners::bind_unix(&unixsocket, server.config.get_i64("unixsocketperm") as u32) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                tracing::warn!("Failed opening Unix socket: {e}");
+                return 1;
+            }
+        }
+    };
+    if listeners.is_empty() && unix.is_none() {
         tracing::warn!("Configured to not listen anywhere, exiting.");
         return 1;
     }
@@ -120,6 +132,10 @@ async fn serve(config: Config, supervisor: Supervisor, background: bool) -> i32 
     let shared = Shared::new(server);
     shared.script.attach(&shared, Vec::new(), single_thread);
     crate::listeners::install(&shared, &mut *shared.lock_async().await, listeners);
+    if let Some(l) = unix {
+        tracing::info!("The server is now ready to accept connections at {unixsocket}");
+        tokio::spawn(unix_accept_loop(shared.clone(), l));
+    }
     tokio::spawn(crate::cron::run(shared.clone()));
     tokio::spawn(crate::snapshot::run(shared.clone()));
     tokio::spawn(crate::evict::run(shared.clone()));
@@ -235,6 +251,42 @@ pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener, generation:
             }
         };
         accept(&shared, stream, addr).await;
+    }
+}
+
+/// Accept on the `unixsocket` listener for the life of the process.
+async fn unix_accept_loop(shared: Arc<Shared>, listener: tokio::net::UnixListener) {
+    loop {
+        let mut stream = match listener.accept().await {
+            Ok((s, _)) => s,
+            Err(e) => {
+                tracing::warn!("Accepting client connection: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let fd = stream.as_raw_fd();
+        // A local peer: protected mode lets it in, "local" configs too.
+        let here = SocketAddr::from(([127, 0, 0, 1], 0));
+        let registered = shared
+            .with_server(move |srv| {
+                let id = register_client(srv, here, here, fd)?;
+                if let Some(c) = srv.clients.map.get_mut(&id) {
+                    c.unix = true;
+                }
+                Ok(id)
+            })
+            .await;
+        match registered {
+            Some(Ok(id)) => {
+                tracing::debug!("Accepted connection to {}", listener.local_addr().ok().and_then(|a| a.as_pathname().map(|p| p.display().to_string())).unwrap_or_default());
+                tokio::spawn(crate::connection::serve(shared.clone(), stream, id));
+            }
+            Some(Err(msg)) => {
+                let _ = stream.write_all(msg).await;
+            }
+            None => {}
+        }
     }
 }
 

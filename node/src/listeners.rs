@@ -86,6 +86,18 @@ fn bind(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
     sock.listen(backlog)
 }
 
+/// `unixsocket`: listen on that path (a file left there by a previous run
+/// goes first, as in Redis), with `unixsocketperm` when set.
+pub fn bind_unix(path: &str, perm: u32) -> std::io::Result<tokio::net::UnixListener> {
+    let _ = std::fs::remove_file(path);
+    let l = tokio::net::UnixListener::bind(path)?;
+    if perm != 0 {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(perm))?;
+    }
+    Ok(l)
+}
+
 /// Start accepting on `listeners` as the current set.
 pub fn install(shared: &Arc<Shared>, srv: &mut Server, listeners: Vec<TcpListener>) {
     srv.listening.generation += 1;

@@ -132,6 +132,13 @@ pub fn finish(srv: &mut Server, flags: i32) -> Outcome {
         tracing::info!("Removing the pid file.");
         let _ = std::fs::remove_file(path);
     }
+    let unixsocket = srv.config.get_str("unixsocket");
+    if !unixsocket.is_empty() {
+        tracing::info!("Removing the unix socket file.");
+        if let Err(e) = std::fs::remove_file(&unixsocket) {
+            tracing::warn!("Error removing the unix socket file: {e}");
+        }
+    }
     tracing::warn!("Corvid is now ready to exit, bye bye...");
     srv.shutdown = Some(ShutdownRequest);
     Outcome::Exit

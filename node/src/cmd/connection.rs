@@ -266,7 +266,7 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     if args.len() == 3 {
         // The old form: one address, replies OK or an error.
         let addr = String::from_utf8_lossy(args.get(2)).into_owned();
-        let target = ctx.srv.clients.map.values().find(|c| c.addr.to_string() == addr).map(|c| c.id);
+        let target = ctx.srv.clients.map.values().find(|c| c.addr_string() == addr).map(|c| c.id);
         let Some(id) = target else {
             return Err(CmdError::err("No such client"));
         };
@@ -323,8 +323,8 @@ fn client_kill(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         .map
         .values()
         .filter(|c| id_filter.is_none_or(|id| c.id == id))
-        .filter(|c| addr_filter.as_ref().is_none_or(|a| &c.addr.to_string() == a))
-        .filter(|c| laddr_filter.as_ref().is_none_or(|a| &c.laddr.to_string() == a))
+        .filter(|c| addr_filter.as_ref().is_none_or(|a| &c.addr_string() == a))
+        .filter(|c| laddr_filter.as_ref().is_none_or(|a| &c.laddr_string() == a))
         .filter(|c| user_filter.is_none_or(|u| c.user == u))
         .filter(|c| type_filter.is_none_or(|t| t == c.client_type()))
         .filter(|c| maxage.is_none_or(|age| (now - c.created_ms) / 1000 >= age))

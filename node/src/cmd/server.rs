@@ -721,7 +721,7 @@ pub fn stop_monitoring(srv: &mut crate::server::Server, id: crate::client::Clien
 pub fn feed_monitors(srv: &mut crate::server::Server, id: crate::client::ClientId, args: &Args<'_>) {
     let Some(c) = srv.clients.map.get(&id) else { return };
     let us = crate::clock::now_us();
-    let from = if c.is_script { "lua".to_string() } else { c.addr.to_string() };
+    let from = if c.is_script { "lua".to_string() } else { c.addr_string() };
     let mut line = format!("+{}.{:06} [{} {}]", us / 1_000_000, us % 1_000_000, c.db, from);
     let secret = crate::redact::secret_args(args, crate::config::Config::is_sensitive);
     for (i, a) in args.iter().enumerate() {
