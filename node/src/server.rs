@@ -401,6 +401,21 @@ impl Server {
         }
     }
 
+    /// The running command goes to replicas and the AOF as the arguments
+    /// `build` makes instead of its own (see `propagate_as`); built only
+    /// when something reads them (replicas, the AOF, keyspace events), so a
+    /// master without them pays nothing for the rewrite.
+    pub fn rewrite_as(&mut self, build: impl FnOnce() -> Vec<Vec<u8>>) {
+        if self.rewrite_wanted() {
+            self.propagate_as = Some(build());
+        }
+    }
+
+    /// Whether a rewritten command would be read (see [`Server::rewrite_as`]).
+    pub fn rewrite_wanted(&self) -> bool {
+        self.notify_flags != 0 || crate::replication::propagating(self)
+    }
+
     /// Whether a pause holds at `now_ms`: then nothing expires, actively or
     /// on access (checkClientPauseTimeoutAndReturnIfPaused).
     pub fn clients_paused(&self, now_ms: i64) -> bool {

@@ -118,10 +118,10 @@ fn restore(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         let mut argv: Vec<Vec<u8>> = args.iter().map(<[u8]>::to_vec).collect();
         argv[2] = ttl.to_string().into_bytes();
         argv.push(b"ABSTTL".to_vec());
-        ctx.srv.propagate_as = Some(argv);
+        ctx.srv.rewrite_as(|| argv);
     }
     if ttl != 0 && ttl <= now {
-        ctx.srv.propagate_as = Some(if deleted { vec![b"DEL".to_vec(), key.to_vec()] } else { Vec::new() });
+        ctx.srv.rewrite_as(|| if deleted { vec![b"DEL".to_vec(), key.to_vec()] } else { Vec::new() });
         ctx.out.ok();
         return Ok(());
     }

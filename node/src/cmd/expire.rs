@@ -75,11 +75,11 @@ fn expire_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, basetime: i64, seconds: bo
     if when <= ctx.srv.db.now_ms && !ctx.srv.db.loading {
         ctx.srv.db.delete(db, key);
         // An expiry in the past deletes the key, and replicas see a DEL.
-        ctx.srv.propagate_as = Some(vec![b"DEL".to_vec(), key.to_vec()]);
+        ctx.srv.rewrite_as(|| vec![b"DEL".to_vec(), key.to_vec()]);
     } else {
         ctx.srv.db.set_expire(db, key, Some(when));
         // Replicas get the absolute time, whatever form the client used.
-        ctx.srv.propagate_as = Some(vec![b"PEXPIREAT".to_vec(), key.to_vec(), when.to_string().into_bytes()]);
+        ctx.srv.rewrite_as(|| vec![b"PEXPIREAT".to_vec(), key.to_vec(), when.to_string().into_bytes()]);
     }
     ctx.out.int(1);
     Ok(())

@@ -124,7 +124,7 @@ fn geoadd(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
             argv.push(itoa::Buffer::new().format(score as u64).as_bytes().to_vec());
             argv.push(member.to_vec());
         }
-        ctx.srv.propagate_as = Some(argv);
+        ctx.srv.rewrite_as(|| argv);
     }
     add_pairs(ctx, args.get(1), flags, changed, &pairs)
 }

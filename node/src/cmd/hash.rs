@@ -257,7 +257,7 @@ fn hincrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     })?;
     ctx.srv.db.dirty += 1;
     // As HSET with the result (hincrbyfloatCommand's rewrite).
-    ctx.srv.propagate_as = Some(vec![b"HSET".to_vec(), args.get(1).to_vec(), field.to_vec(), sum.clone()]);
+    ctx.srv.rewrite_as(|| vec![b"HSET".to_vec(), args.get(1).to_vec(), field.to_vec(), sum.clone()]);
     ctx.out.bulk(&sum);
     Ok(())
 }

@@ -430,7 +430,7 @@ fn mpop_first(ctx: &mut Ctx<'_>, keys: &[&[u8]], end: End, count: usize) -> Resu
         let emptied = q.is_empty();
         finish_write(&mut ctx.srv.db, db, key, n, emptied);
         let name: &[u8] = if end == End::Head { b"LPOP" } else { b"RPOP" };
-        ctx.srv.propagate_as = Some(vec![name.to_vec(), key.to_vec(), n.to_string().into_bytes()]);
+        ctx.srv.rewrite_as(|| vec![name.to_vec(), key.to_vec(), n.to_string().into_bytes()]);
         return Ok(true);
     }
     Ok(false)
@@ -471,7 +471,7 @@ fn blocking_pop(ctx: &mut Ctx<'_>, args: &Args<'_>, end: End) -> CmdResult {
         ctx.out.bulk(&value);
         finish_write(&mut ctx.srv.db, db, key, 1, emptied);
         let name: &[u8] = if end == End::Head { b"LPOP" } else { b"RPOP" };
-        ctx.srv.propagate_as = Some(vec![name.to_vec(), key.to_vec()]);
+        ctx.srv.rewrite_as(|| vec![name.to_vec(), key.to_vec()]);
         return Ok(());
     }
     blocking::block(ctx, args, &keys, deadline);

@@ -166,7 +166,7 @@ fn spop_one(ctx: &mut Ctx<'_>, key: &[u8]) -> CmdResult {
     }
     d.dirty += 1;
     // A random pop goes out as the removal it made.
-    ctx.srv.propagate_as = Some(vec![b"SREM".to_vec(), key.to_vec(), m.to_vec()]);
+    ctx.srv.rewrite_as(|| vec![b"SREM".to_vec(), key.to_vec(), m.to_vec()]);
     Ok(())
 }
 
@@ -192,7 +192,7 @@ fn spop_count(ctx: &mut Ctx<'_>, key: &[u8], count: &[u8]) -> CmdResult {
         reply_members(ctx.out, s);
         ctx.srv.db.delete(db, key);
         ctx.srv.db.dirty += size as u64;
-        ctx.srv.propagate_as = Some(vec![b"DEL".to_vec(), key.to_vec()]);
+        ctx.srv.rewrite_as(|| vec![b"DEL".to_vec(), key.to_vec()]);
         return Ok(());
     }
     // The popped members go out as SREMs (what was random must not be

@@ -184,6 +184,7 @@ fn xadd(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let (db, key) = (ctx.db, args.get(1));
     let (now, limits) = (ctx.srv.db.now_ms as u64, node_limits(ctx));
     let fields: Vec<&[u8]> = args.iter().skip(fields_at).collect();
+    let rewrite_read = ctx.srv.rewrite_wanted();
     let mut fresh = None;
     let s: &mut Stream = match write_as::<Stream>(&mut ctx.srv.db, db, key)? {
         Some(s) => s,
@@ -200,12 +201,13 @@ fn xadd(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         AppendError::NotGreater => CmdError::err("The ID specified in XADD is equal or smaller than the target stream top item"),
         AppendError::TooLarge => CmdError::err("Elements are too large to be stored"),
     })?;
-    let mut argv: Vec<Vec<u8>> = args.iter().map(<[u8]>::to_vec).collect();
+    // The arguments as replicas and the AOF get them, only if they will.
+    let mut argv: Option<Vec<Vec<u8>>> = rewrite_read.then(|| args.iter().map(<[u8]>::to_vec).collect());
     let mut trimmed = 0;
     if let Some(to) = o.to {
         trimmed = s.trim(to, o.approx, o.limit);
-        if o.approx {
-            rewrite_approx(&mut argv, &o, s);
+        if let Some(argv) = argv.as_mut().filter(|_| o.approx) {
+            rewrite_approx(argv, &o, s);
         }
     }
     let rewrite = o.approx || !matches!(o.id, Some((_, true)));
@@ -214,14 +216,15 @@ fn xadd(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         // dbAdd leaves `dirty` to the command.
         ctx.srv.db.dirty -= 1;
     }
-    ctx.out.bulk(id.to_string().as_bytes());
+    let id_text = id.to_string();
+    ctx.out.bulk(id_text.as_bytes());
     ctx.srv.db.dirty += 1;
     notify(ctx.srv, EV_STREAM, "xadd", key, db);
     if trimmed > 0 {
         notify(ctx.srv, EV_STREAM, "xtrim", key, db);
     }
-    if rewrite {
-        argv[o.id_at] = id.to_bytes();
+    if let Some(mut argv) = argv.filter(|_| rewrite) {
+        argv[o.id_at] = id_text.into_bytes();
         ctx.srv.propagate_as = Some(argv);
     }
     Ok(())
@@ -231,12 +234,13 @@ fn xadd(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
 fn xtrim(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     let o = parse_add_trim(ctx, args, false)?;
     let (db, key) = (ctx.db, args.get(1));
+    let rewrite_read = ctx.srv.rewrite_wanted();
     let Some(s) = write_as::<Stream>(&mut ctx.srv.db, db, key)? else {
         ctx.out.int(0);
         return Ok(());
     };
     let deleted = s.trim(o.to.expect("XTRIM has a strategy"), o.approx, o.limit);
-    if deleted > 0 && o.approx {
+    if deleted > 0 && o.approx && rewrite_read {
         let mut argv: Vec<Vec<u8>> = args.iter().map(<[u8]>::to_vec).collect();
         rewrite_approx(&mut argv, &o, s);
         ctx.srv.propagate_as = Some(argv);

@@ -130,7 +130,7 @@ fn store(ctx: &mut Ctx<'_>, key: &[u8], value: &[u8], expire: Option<i64>, keep_
     if let Some(at) = expire {
         // Relative or absolute, a TTL goes out as an absolute one, so
         // replicas and the AOF expire the key when the master did.
-        ctx.srv.propagate_as = Some(vec![b"SET".to_vec(), key.to_vec(), value.to_vec(), b"PXAT".to_vec(), at.to_string().into_bytes()]);
+        ctx.srv.rewrite_as(|| vec![b"SET".to_vec(), key.to_vec(), value.to_vec(), b"PXAT".to_vec(), at.to_string().into_bytes()]);
     }
     let v = string_encoding(value);
     if keep_ttl {
@@ -197,14 +197,14 @@ fn getex(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     if let Some(at) = expire {
         if at <= ctx.srv.db.now_ms {
             ctx.srv.db.delete(db, key);
-            ctx.srv.propagate_as = Some(vec![b"DEL".to_vec(), key.to_vec()]);
+            ctx.srv.rewrite_as(|| vec![b"DEL".to_vec(), key.to_vec()]);
         } else {
             ctx.srv.db.set_expire(db, key, Some(at));
-            ctx.srv.propagate_as = Some(vec![b"PEXPIREAT".to_vec(), key.to_vec(), at.to_string().into_bytes()]);
+            ctx.srv.rewrite_as(|| vec![b"PEXPIREAT".to_vec(), key.to_vec(), at.to_string().into_bytes()]);
         }
     } else if o.persist && has_ttl {
         ctx.srv.db.set_expire(db, key, None);
-        ctx.srv.propagate_as = Some(vec![b"PERSIST".to_vec(), key.to_vec()]);
+        ctx.srv.rewrite_as(|| vec![b"PERSIST".to_vec(), key.to_vec()]);
     }
     Ok(())
 }
@@ -217,7 +217,7 @@ fn getdel(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         Some(e) => {
             reply_value(ctx.out, &e.value())?;
             ctx.srv.db.delete(db, key);
-            ctx.srv.propagate_as = Some(vec![b"DEL".to_vec(), key.to_vec()]);
+            ctx.srv.rewrite_as(|| vec![b"DEL".to_vec(), key.to_vec()]);
         }
         None => ctx.out.null(),
     }
@@ -232,7 +232,7 @@ fn getset(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         None => ctx.out.null(),
     }
     store(ctx, args.get(1), args.get(2), None, false);
-    ctx.srv.propagate_as = Some(vec![b"SET".to_vec(), args.get(1).to_vec(), args.get(2).to_vec()]);
+    ctx.srv.rewrite_as(|| vec![b"SET".to_vec(), args.get(1).to_vec(), args.get(2).to_vec()]);
     Ok(())
 }
 
@@ -462,7 +462,7 @@ fn incrbyfloat(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     }
     // The result, not the increment, so float formatting can never make
     // replicas or a reloaded AOF differ.
-    ctx.srv.propagate_as = Some(vec![b"SET".to_vec(), key.to_vec(), result.clone(), b"KEEPTTL".to_vec()]);
+    ctx.srv.rewrite_as(|| vec![b"SET".to_vec(), key.to_vec(), result.clone(), b"KEEPTTL".to_vec()]);
     ctx.out.bulk(&result);
     Ok(())
 }

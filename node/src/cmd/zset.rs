@@ -1108,7 +1108,7 @@ fn pop_generic<'k>(
     if let PopReply::WithKey = shape {
         // ZMPOP and BZMPOP reach replicas as the plain pop with a count.
         let name: &[u8] = if highest { b"ZPOPMAX" } else { b"ZPOPMIN" };
-        ctx.srv.propagate_as = Some(vec![name.to_vec(), key.to_vec(), n.to_string().into_bytes()]);
+        ctx.srv.rewrite_as(|| vec![name.to_vec(), key.to_vec(), n.to_string().into_bytes()]);
     }
     Ok(())
 }
@@ -1182,7 +1182,7 @@ fn blocking_pop_min_max(ctx: &mut Ctx<'_>, args: &Args<'_>, highest: bool) -> Cm
         Some(key) => {
             pop_generic(ctx, std::iter::once(key), highest, None, PopReply::KeyFlat)?;
             let name: &[u8] = if highest { b"ZPOPMAX" } else { b"ZPOPMIN" };
-            ctx.srv.propagate_as = Some(vec![name.to_vec(), key.to_vec()]);
+            ctx.srv.rewrite_as(|| vec![name.to_vec(), key.to_vec()]);
         }
         None => crate::blocking::block(ctx, args, &keys, deadline),
     }
