@@ -42,6 +42,7 @@ pub mod clock;
 pub mod cmd;
 pub mod config;
 pub mod connection;
+pub mod crash;
 pub mod cron;
 pub mod daemon;
 pub mod db;

@@ -28,6 +28,7 @@ pub fn run(config: Config) -> i32 {
         crate::daemon::daemonize();
     }
     crate::log::init(&config.get_str("loglevel"), &config.get_str("logfile"));
+    crate::crash::install(config.get_bool("crash-log-enabled"));
     let io_threads = config.get_i64("io-threads").max(1) as usize;
     let rt = if io_threads <= 1 {
         tokio::runtime::Builder::new_current_thread().enable_all().build()

@@ -66,6 +66,23 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
+/// Where the log goes (`logfile`; empty: stdout), for [`raw`].
+static LOGFILE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Write `text` as is to the log, past the formatter and its level (the
+/// crash report, which must get out whatever state the process is in).
+pub fn raw(text: &str) {
+    let path = LOGFILE.get().map(String::as_str).unwrap_or("");
+    if !path.is_empty() {
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+            let _ = f.write_all(text.as_bytes());
+            return;
+        }
+    }
+    let _ = std::io::stdout().write_all(text.as_bytes());
+    let _ = std::io::stdout().flush();
+}
+
 /// Install the global subscriber. `loglevel` is Redis's (debug, verbose,
 /// notice, warning, nothing); `logfile` empty means stdout.
 pub fn init(loglevel: &str, logfile: &str) {
@@ -76,6 +93,7 @@ pub fn init(loglevel: &str, logfile: &str) {
         "warning" => Some(Level::WARN),
         _ => None,
     };
+    let _ = LOGFILE.set(logfile.to_string());
     let Some(level) = level else { return };
     let fmt = RedisFormat { pid: std::process::id() };
     let builder = tracing_subscriber::fmt().with_max_level(level).event_format(fmt);

@@ -366,6 +366,18 @@ impl Server {
         self.child.id()
     }
 
+    /// Waits (at most `within`) for the node to exit on its own and returns how.
+    pub fn wait_exit(&mut self, within: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "node on port {} still running after {within:?}", self.port);
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Everything the node has printed so far.
     pub fn output(&self) -> String {
         self.output.text()

@@ -71,6 +71,10 @@ fn apply_changes(srv: &mut crate::server::Server, changed: &[&'static str], befo
                 crate::oom::apply(srv).map_err(|_| "Failed to set current oom_score_adj. Check server logs.".to_string())
             }
             "appendonly" => super::aof::apply_appendonly(srv).map_err(|_| "Unable to turn on AOF. Check server logs.".to_string()),
+            "crash-log-enabled" => {
+                crate::crash::set_enabled(srv.config.get_bool("crash-log-enabled"));
+                Ok(())
+            }
             _ => Ok(()),
         };
         applied.map_err(|reason| (name, reason))?;
@@ -247,6 +251,8 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                     "      file to the database.",
                     "REPLICATE <command> [<arg> ...]",
                     "    Send <command> to the replicas as if it had run here, without running it.",
+                    "SEGFAULT",
+                    "    Crash the server with sigsegv.",
                     "SET-ACTIVE-EXPIRE <0|1>",
                     "    Setting it to 0 disables expiring keys in background when they are not",
                     "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -268,6 +274,14 @@ fn debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
                 std::thread::sleep(std::time::Duration::from_secs_f64(secs));
             }
             ctx.out.ok();
+        }
+        (b"segfault", 2) => {
+            // The crash report's own test: the process dies of SIGSEGV,
+            // reporting it (see crate::crash).
+            // SAFETY: raising a signal is always defined; its handler ends the process.
+            unsafe {
+                libc::raise(libc::SIGSEGV);
+            }
         }
         (b"pause-cron", 3) => {
             ctx.srv.cron_paused = super::arg_i64(args.get(2))? != 0;
