@@ -338,6 +338,23 @@ pub fn forget(srv: &mut Server) {
     srv.eviction.pool.clear();
 }
 
+/// CONFIG SET maxmemory (updateMaxmemory): below what is used, say so and
+/// start evicting now, between commands, rather than at the next write.
+pub fn limit_changed(srv: &mut Server) {
+    if srv.maxmemory == 0 {
+        return;
+    }
+    let used = crate::alloc::used_memory().saturating_sub(not_counted(srv));
+    if (srv.maxmemory as usize) < used {
+        tracing::warn!(
+            "WARNING: the new maxmemory value set via CONFIG SET ({}) is smaller than the current memory usage ({used}). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.",
+            srv.maxmemory
+        );
+    }
+    srv.eviction.running = true;
+    srv.eviction.wake.notify_one();
+}
+
 /// The rounds that continue between commands once one ran out of time
 /// (evictionTimeProc): one round per turn of the event loop until memory
 /// is within the limit or nothing is left to evict.

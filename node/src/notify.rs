@@ -74,6 +74,31 @@ pub fn after(
     // (class, event, key) in Redis's order.
     let mut events: Vec<(i32, String, Vec<u8>)> = Vec::new();
     let mut one = |class: i32, event: &str, key: Vec<u8>| events.push((class, event.to_string(), key));
+    // Keys the command created come first: Redis's dbAdd sends "new" as it
+    // adds one. RENAME, COPY, MOVE and RESTORE always add theirs (after
+    // deleting what was there); other commands created the keys that were
+    // missing before and are there now.
+    if srv.notify_flags & ev::NEW != 0 {
+        match name {
+            "rename" | "renamenx" => notify(srv, ev::NEW, "new", &key(1), db),
+            // (Not one restored with a TTL already past.)
+            "restore" if exists(srv, db, &first) => notify(srv, ev::NEW, "new", &first, db),
+            "restore" => {}
+            "copy" => notify(srv, ev::NEW, "new", &key(1), copy_target(args, db)),
+            "move" => {
+                if let Some(to) = move_target(args) {
+                    notify(srv, ev::NEW, "new", &first, to);
+                }
+            }
+            _ => {
+                for (k, existed) in before {
+                    if !existed && exists(srv, db, k) {
+                        notify(srv, ev::NEW, "new", k, db);
+                    }
+                }
+            }
+        }
+    }
     match name {
         "set" | "setnx" | "getset" | "setex" | "psetex" => {
             one(STRING, "set", first.clone());
@@ -114,19 +139,13 @@ pub fn after(
         "restore" => one(GENERIC, "restore", first.clone()),
         "move" => {
             notify(srv, GENERIC, "move_from", &first, db);
-            if let Some(to) = corvid_proto::resp::parse_i64(args.get(2)).and_then(|d| usize::try_from(d).ok()) {
+            if let Some(to) = move_target(args) {
                 notify(srv, GENERIC, "move_to", &first, to);
             }
             return;
         }
         "copy" => {
-            let to = args
-                .iter()
-                .position(|a| a.eq_ignore_ascii_case(b"db"))
-                .and_then(|i| corvid_proto::resp::parse_i64(args.get(i + 1)))
-                .and_then(|d| usize::try_from(d).ok())
-                .unwrap_or(db);
-            notify(srv, GENERIC, "copy_to", &key(1), to);
+            notify(srv, GENERIC, "copy_to", &key(1), copy_target(args, db));
             return;
         }
         "lpush" | "lpushx" => one(LIST, "lpush", first.clone()),
@@ -218,6 +237,20 @@ pub fn after(
 /// their keys that exists (a stored collection is never empty).
 fn served_key(before: &[(Vec<u8>, bool)]) -> Vec<u8> {
     before.iter().find(|(_, existed)| *existed).map(|(k, _)| k.clone()).unwrap_or_default()
+}
+
+/// MOVE key db: the database the key went to.
+fn move_target(args: &Args<'_>) -> Option<usize> {
+    corvid_proto::resp::parse_i64(args.get(2)).and_then(|d| usize::try_from(d).ok())
+}
+
+/// COPY source destination [DB db]: the destination's database.
+fn copy_target(args: &Args<'_>, db: usize) -> usize {
+    args.iter()
+        .position(|a| a.eq_ignore_ascii_case(b"db"))
+        .and_then(|i| corvid_proto::resp::parse_i64(args.get(i + 1)))
+        .and_then(|d| usize::try_from(d).ok())
+        .unwrap_or(db)
 }
 
 fn publish_all(srv: &mut Server, db: usize, events: Vec<(i32, String, Vec<u8>)>) {

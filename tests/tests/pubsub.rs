@@ -148,3 +148,34 @@ fn keyspace_notifications_follow_writes() {
     expect("expire", "gone");
     expect("expired", "gone");
 }
+
+/// "n" events name the keys a command created (before the command's own
+/// event), and lowering maxmemory below what is used evicts at once, with
+/// "evicted" events, without waiting for another write.
+#[test]
+fn new_key_and_eviction_events() {
+    let server = Server::start(&[]);
+    let mut c = server.raw();
+    let mut sub = server.raw();
+    assert_eq!(c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "KEn$"]), "+OK\r\n");
+    sub.cmd(&["PSUBSCRIBE", "__keyevent@0__:*"]);
+    c.cmd(&["SET", "foo", "1"]);
+    c.cmd(&["SET", "foo", "2"]);
+    c.cmd(&["RENAME", "foo", "bar"]);
+    let event = |name: &str, key: &str| {
+        let channel = format!("__keyevent@0__:{name}");
+        format!("*4\r\n$8\r\npmessage\r\n$16\r\n__keyevent@0__:*\r\n${}\r\n{channel}\r\n${}\r\n{key}\r\n", channel.len(), key.len())
+    };
+    assert_eq!(sub.read_reply().text(), event("new", "foo"));
+    assert_eq!(sub.read_reply().text(), event("set", "foo"));
+    // The second SET created nothing.
+    assert_eq!(sub.read_reply().text(), event("set", "foo"));
+    assert_eq!(sub.read_reply().text(), event("new", "bar"));
+
+    let mut evicted = server.raw();
+    assert_eq!(c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "Ee", "maxmemory-policy", "allkeys-lru"]), "+OK\r\n");
+    evicted.cmd(&["PSUBSCRIBE", "*"]);
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", "1"]), "+OK\r\n");
+    assert_eq!(evicted.read_reply(), "*4\r\n$8\r\npmessage\r\n$1\r\n*\r\n$22\r\n__keyevent@0__:evicted\r\n$3\r\nbar\r\n");
+    c.cmd(&["CONFIG", "SET", "maxmemory", "0"]);
+}

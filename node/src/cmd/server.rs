@@ -36,6 +36,7 @@ fn config_set(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     // applies them again (configSetCommand's restoreBackupConfig).
     let backup = ctx.srv.config.clone();
     let changed = ctx.srv.config.set_with(&pairs, who).map_err(|e| config_error(&e))?;
+    ctx.srv.refresh_cached_config();
     if let Err((arg, reason)) = apply_changes(ctx.srv, &changed, &backup) {
         let failed = std::mem::replace(&mut ctx.srv.config, backup);
         ctx.srv.refresh_cached_config();
@@ -44,7 +45,6 @@ fn config_set(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
         }
         return Err(config_error(&crate::config::ConfigError::SetFailed { arg: arg.to_string(), reason: Some(reason) }));
     }
-    ctx.srv.refresh_cached_config();
     if changed.iter().any(|&n| n == "maxmemory-clients" || n == "maxmemory") {
         crate::client_eviction::refresh(ctx.srv);
     }
@@ -71,6 +71,10 @@ fn apply_changes(srv: &mut crate::server::Server, changed: &[&'static str], befo
                 crate::oom::apply(srv).map_err(|_| "Failed to set current oom_score_adj. Check server logs.".to_string())
             }
             "appendonly" => super::aof::apply_appendonly(srv).map_err(|_| "Unable to turn on AOF. Check server logs.".to_string()),
+            "maxmemory" => {
+                crate::evict::limit_changed(srv);
+                Ok(())
+            }
             "crash-log-enabled" => {
                 crate::crash::set_enabled(srv.config.get_bool("crash-log-enabled"));
                 Ok(())
