@@ -474,6 +474,9 @@ async fn read_snapshot(link: &mut Link, timeout: Duration) -> Result<Vec<u8>, St
     Ok(image)
 }
 
+/// Above this, a drained stream buffer is given back.
+const STREAM_KEEP: usize = 4 * READ_CHUNK;
+
 /// Run the master's commands as they come, acknowledging the offset every
 /// second (replicationSendAck) and whenever the master asks (GETACK).
 async fn stream_commands(shared: &Arc<Shared>, generation: u64, id: ClientId, link: Link) -> Result<(), String> {
@@ -570,6 +573,14 @@ async fn stream_commands(shared: &Arc<Shared>, generation: u64, id: ClientId, li
                 let consumed = parser.parsed_len();
                 parser.consume(consumed);
                 buf.drain(..consumed);
+            }
+            // A big command leaves big buffers behind; drained, they go
+            // back to the usual size (they count as used_memory).
+            if buf.capacity() > STREAM_KEEP && buf.len() < STREAM_KEEP / 4 {
+                buf.shrink_to(READ_CHUNK.max(buf.len()));
+            }
+            if in_tx.capacity() > STREAM_KEEP && in_tx.len() < STREAM_KEEP / 4 {
+                in_tx.shrink_to(in_tx.len());
             }
             let m = srv.master.as_mut().expect("current");
             m.unapplied = (in_tx.len() + buf.len()) as i64;
