@@ -550,6 +550,12 @@ fn short_src(ar: &ffi::lua_Debug) -> &[u8] {
     unsafe { CStr::from_ptr(ar.short_src.as_ptr()) }.to_bytes()
 }
 
+/// `arg` as C reads it: up to its first NUL byte. Redis compares command
+/// and variable names with strcasecmp and strcmp, so "s\0x" is a step.
+fn as_cstr(arg: &[u8]) -> &[u8] {
+    &arg[..arg.iter().position(|&b| b == 0).unwrap_or(arg.len())]
+}
+
 /// A debugger command's name is one of `names`, in any case.
 fn is(name: &[u8], names: &[&str]) -> bool {
     names.iter().any(|n| name.eq_ignore_ascii_case(n.as_bytes()))
@@ -559,7 +565,7 @@ fn is(name: &[u8], names: &[&str]) -> bool {
 unsafe fn repl(l: *mut ffi::lua_State, st: *mut RunState, sp: *mut Session) -> Result<(), Stop> {
     loop {
         let argv = (*sp).read_command()?;
-        let name = argv[0].as_slice();
+        let name = as_cstr(&argv[0]);
         if is(name, &["h", "help"]) {
             (*sp).help();
         } else if is(name, &["s", "step", "n", "next"]) {
@@ -615,6 +621,7 @@ unsafe fn log_top(l: *mut ffi::lua_State, s: &mut Session, prefix: &[u8]) {
 /// print <var>: the first local of that name from the current frame
 /// outwards; else KEYS or ARGV.
 unsafe fn print_var(l: *mut ffi::lua_State, s: &mut Session, name: &[u8]) {
+    let name = as_cstr(name);
     let mut ar: ffi::lua_Debug = std::mem::zeroed();
     let mut level = 0;
     while ffi::lua_getstack(l, level, &mut ar) != 0 {
