@@ -319,10 +319,8 @@ pub struct Scripting {
     gc_countdown: u32,
     /// Cached `busy-reply-threshold`.
     pub busy_threshold_ms: u64,
-    /// Clients SCRIPT DEBUG armed (YES or SYNC) and no EVAL or SCRIPT
-    /// DEBUG NO disarmed since: while 0, EVAL does not look at its
-    /// client's mode. A client that disconnects armed is still counted,
-    /// which only costs EVAL that look.
+    /// Clients SCRIPT DEBUG armed (YES or SYNC) for their next EVAL:
+    /// while 0, EVAL does not look at its client's mode.
     pub debuggers: u32,
 }
 

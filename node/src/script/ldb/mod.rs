@@ -82,6 +82,13 @@ impl Mode {
     }
 }
 
+/// A client goes away: it no longer counts as armed for debugging.
+pub fn forget(srv: &mut crate::server::Server, id: crate::client::ClientId) {
+    if srv.clients.map.get(&id).is_some_and(|c| c.lua_debug != Mode::Off) {
+        srv.scripting.debuggers = srv.scripting.debuggers.saturating_sub(1);
+    }
+}
+
 /// The EVAL error for a forked session (Redis's reply when fork() fails,
 /// with the reason in the place of strerror's).
 pub fn fork_refused() -> CmdError {
@@ -850,7 +857,7 @@ mod tests {
         let mut s = session("l1\nl2\nl3\nl4");
         s.currentline = 2;
         s.break_command(&[b"b".to_vec(), b"3".to_vec()]);
-        assert_eq!(logs(&mut s), ["   2   l2", "  #3   l3", "   4   l4"]);
+        assert_eq!(logs(&mut s), ["-> 2   l2", "  #3   l3", "   4   l4"]);
         s.list(2, 1);
         assert_eq!(logs(&mut s), ["   1   l1", "-> 2   l2", "  #3   l3"]);
         s.break_command(&[b"b".to_vec(), b"2".to_vec(), b"9".to_vec(), b"x".to_vec(), b"2".to_vec()]);
@@ -892,7 +899,7 @@ mod tests {
         s.maxlen_command(&[b"m".to_vec(), b"0".to_vec()]);
         assert_eq!(logs(&mut s), ["<value> replies are truncated at 60 bytes.", "<value> replies are unlimited."]);
         s.log_reply(long.as_bytes());
-        assert_eq!(logs(&mut s)[0].len(), 8 + 2 + 302 + 1);
+        assert_eq!(logs(&mut s)[0].len(), "<reply> ".len() + "[\"".len() + 300 + "\"]".len());
     }
 
     #[test]

@@ -136,7 +136,7 @@ mod tests {
         // Garbage before the first '*' is skipped.
         assert_eq!(parse_command(b"xx*1\r\n$1\r\nc\r\n"), Ok(args(&[b"c"])));
         // NUL bytes inside an argument are kept.
-        assert_eq!(parse_command(b"*1\r\n$7\r\nh\0ello\0w\r\n"), Ok(args(&[b"h\0ello\0w"])));
+        assert_eq!(parse_command(b"*1\r\n$8\r\nh\0ello\0w\r\n"), Ok(args(&[b"h\0ello\0w"])));
     }
 
     #[test]
