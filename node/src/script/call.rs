@@ -85,7 +85,7 @@ unsafe fn command(l: *mut ffi::lua_State, st: &mut RunState) -> Outcome {
     ffi::lua_settop(l, 0);
     // Under the debugger, while stepping, the command, its errors and its
     // reply are logged (luaRedisGenericCommand with ldbIsEnabled()).
-    let mut ldb = st.ldb.as_deref_mut().filter(|s| s.logging());
+    let ldb = st.ldb.as_deref_mut().filter(|s| s.logging());
     if let Err(msg) = read {
         if let Some(s) = ldb {
             s.log_error(msg);
@@ -93,7 +93,7 @@ unsafe fn command(l: *mut ffi::lua_State, st: &mut RunState) -> Outcome {
         push_error_table(l, msg, false);
         return Outcome::Failed;
     }
-    if let Some(s) = ldb.as_deref_mut() {
+    if let Some(s) = ldb {
         s.log_command(&st.argv);
     }
     // SAFETY: see ServerPtr; the EVAL handler waits for the script.
