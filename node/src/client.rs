@@ -85,6 +85,8 @@ pub struct Client {
     pub last_cmd: &'static str,
     /// Close once the pending replies are written (QUIT, protocol errors, CLIENT KILL of self).
     pub close_after_reply: bool,
+    /// SCRIPT DEBUG: how the client's next EVAL runs.
+    pub lua_debug: crate::script::ldb::Mode,
     /// Set by CLIENT KILL or the idle timeout; the connection task closes.
     pub killed: bool,
     /// Wakes the connection task when another client kills it.
@@ -183,6 +185,7 @@ impl Client {
             no_touch: false,
             last_cmd: "NULL",
             close_after_reply: false,
+            lua_debug: crate::script::ldb::Mode::Off,
             killed: false,
             wake: Arc::new(Notify::new()),
             blocked: None,

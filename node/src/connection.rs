@@ -378,6 +378,7 @@ pub async fn serve<S: Socket>(shared: Arc<Shared>, mut stream: S, id: ClientId) 
     crate::pubsub::forget(&mut srv, id);
     crate::cmd::server::stop_monitoring(&mut srv, id);
     crate::tracking::disable(&mut srv, id);
+    crate::script::ldb::forget(&mut srv, id);
     srv.clients.remove(id);
     crate::replication::detach(&mut srv, id);
 }

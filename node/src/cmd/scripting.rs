@@ -8,7 +8,7 @@ use corvid_proto::resp::Args;
 use super::{arg_i64, is, reply_help};
 use crate::dispatch::{Ctx, Registry};
 use crate::errors::{CmdError, CmdResult};
-use crate::script::{self, Invocation};
+use crate::script::{self, ldb, Invocation};
 use crate::server::Server;
 
 /// EVAL, EVALSHA, FCALL and their read-only forms: their flags depend on
@@ -96,6 +96,54 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, by_sha: bool, read_only: boo
     if by_sha && args.get(1).len() != 40 {
         return Err(no_script());
     }
+    if ctx.srv.scripting.debuggers > 0 {
+        let mode = ctx.client().lua_debug;
+        if mode != ldb::Mode::Off {
+            if by_sha {
+                return Err(CmdError::err("Please use EVAL instead of EVALSHA for debugging"));
+            }
+            return eval_debugging(ctx, args, read_only, mode);
+        }
+    }
+    eval_run(ctx, args, by_sha, read_only, None)
+}
+
+/// Set the client's SCRIPT DEBUG mode, keeping the count of armed clients.
+fn set_debug_mode(ctx: &mut Ctx<'_>, mode: ldb::Mode) {
+    let old = std::mem::replace(&mut ctx.client().lua_debug, mode);
+    let scripting = &mut ctx.srv.scripting;
+    match (old == ldb::Mode::Off, mode == ldb::Mode::Off) {
+        (true, false) => scripting.debuggers += 1,
+        (false, true) => scripting.debuggers = scripting.debuggers.saturating_sub(1),
+        _ => {}
+    }
+}
+
+/// EVAL under the debugger (evalGenericCommandWithDebugging): a
+/// synchronous session, after which the connection closes; a forked one
+/// fails as Redis's does when it cannot fork (see [`ldb`]).
+fn eval_debugging(ctx: &mut Ctx<'_>, args: &Args<'_>, read_only: bool, mode: ldb::Mode) -> CmdResult {
+    set_debug_mode(ctx, ldb::Mode::Off);
+    if mode == ldb::Mode::Fork {
+        return Err(ldb::fork_refused());
+    }
+    tracing::warn!("Redis synchronous debugging eval session started");
+    let fd = ctx.client().fd;
+    let mut slot = Some(Box::new(ldb::Session::new(fd, args.get(1))));
+    // The checks of the arguments and the compilation happen within the
+    // session too: the client then gets an empty session and the error.
+    let result = eval_run(ctx, args, false, read_only, Some(&mut slot));
+    if let Some(session) = slot.as_mut() {
+        session.end();
+    }
+    tracing::warn!("Redis synchronous debugging eval session ended");
+    // The end of the connection tells the client the session is over.
+    ctx.client().close_after_reply = true;
+    result
+}
+
+/// EVAL or EVALSHA proper, under the debugger when `debug` holds a session.
+fn eval_run(ctx: &mut Ctx<'_>, args: &Args<'_>, by_sha: bool, read_only: bool, debug: Option<&mut Option<Box<ldb::Session>>>) -> CmdResult {
     let nkeys = numkeys(args)?;
     let mut lower = [0u8; 40];
     let sha = if by_sha {
@@ -120,6 +168,7 @@ fn eval_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, by_sha: bool, read_only: boo
         keys: &argv[3..3 + nkeys],
         args: &argv[3 + nkeys..],
         command: Vec::new(),
+        debug,
     };
     let vm = ctx.srv.scripting.vm.handle();
     script::run(ctx.srv, vm, &func, inv, ctx.out)
@@ -180,12 +229,29 @@ pub fn kill(ctx: &mut Ctx<'_>, eval: bool) -> CmdResult {
     Ok(())
 }
 
+/// SCRIPT DEBUG YES|SYNC|NO
+fn script_debug(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
+    // The session writes to the socket directly: replies still queued
+    // would reach the client after its logs (clientHasPendingReplies).
+    if !ctx.out.is_empty() || ctx.client().out_queued > 0 {
+        return Err(CmdError::err("SCRIPT DEBUG must be called outside a pipeline"));
+    }
+    let Some(mode) = ldb::Mode::parse(args.get(2)) else {
+        return Err(CmdError::err("Use SCRIPT DEBUG YES/SYNC/NO"));
+    };
+    set_debug_mode(ctx, mode);
+    ctx.out.ok();
+    Ok(())
+}
+
 /// SCRIPT HELP
 fn script_help(ctx: &mut Ctx<'_>, args: &Args<'_>) -> CmdResult {
     reply_help(
         ctx.out,
         args.get(0),
         &[
+            "DEBUG (YES|SYNC|NO)",
+            "    Set the debug mode for subsequent scripts executed.",
             "EXISTS <sha1> [<sha1> ...]",
             "    Return information about the existence of the scripts in the script cache.",
             "FLUSH [ASYNC|SYNC]",
@@ -235,6 +301,7 @@ fn fcall_generic(ctx: &mut Ctx<'_>, args: &Args<'_>, read_only: bool) -> CmdResu
         keys: &argv[3..3 + nkeys],
         args: &argv[3 + nkeys..],
         command: argv.iter().map(|a| a.to_vec()).collect(),
+        debug: None,
     };
     let vm = ctx.srv.scripting.fvm.handle();
     script::run(ctx.srv, vm, &func, inv, ctx.out)
@@ -498,5 +565,6 @@ pub fn register(r: &mut Registry) {
     r.add("script|exists", script_exists);
     r.add("script|flush", script_flush);
     r.add("script|kill", script_kill);
+    r.add("script|debug", script_debug);
     r.add("script|help", script_help);
 }

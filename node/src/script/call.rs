@@ -83,20 +83,39 @@ unsafe fn command(l: *mut ffi::lua_State, st: &mut RunState) -> Outcome {
     // The arguments are copied: popping them leaves the reply room, however
     // many there were (a script may pass thousands with unpack).
     ffi::lua_settop(l, 0);
+    // Under the debugger, while stepping, the command, its errors and its
+    // reply are logged (luaRedisGenericCommand with ldbIsEnabled()).
+    let ldb = st.ldb.as_deref_mut().filter(|s| s.logging());
     if let Err(msg) = read {
+        if let Some(s) = ldb {
+            s.log_error(msg);
+        }
         push_error_table(l, msg, false);
         return Outcome::Failed;
+    }
+    if let Some(s) = ldb {
+        s.log_command(&st.argv);
     }
     // SAFETY: see ServerPtr; the EVAL handler waits for the script.
     let srv = &mut *st.srv.0;
     st.reply.buf.clear();
     if let Err(e) = super::call_command(srv, st) {
+        if let Some(s) = st.ldb.as_deref_mut().filter(|s| s.logging()) {
+            s.log_refusal(&e);
+        }
         st.err.clear();
         let _ = write!(st.err, "-{e}");
         drop(e);
         // Counted where it was refused.
         push_error_table(l, &st.err, true);
         return Outcome::Failed;
+    }
+    if let Some(s) = st.ldb.as_deref_mut().filter(|s| s.logging()) {
+        let reply = &st.reply.buf;
+        if reply.first() == Some(&b'-') {
+            s.log_error(&reply[..reply.len().saturating_sub(2)]);
+        }
+        s.log_reply(reply);
     }
     let reply = &st.reply.buf;
     if reply.first() == Some(&b'-') {

@@ -30,6 +30,7 @@ mod busy_io;
 mod call;
 pub mod convert;
 pub mod functions;
+pub mod ldb;
 
 use std::any::Any;
 use std::cell::UnsafeCell;
@@ -101,6 +102,9 @@ impl Vm {
         api.set("error_reply", lua.create_function(api_error_reply)?)?;
         api.set("status_reply", lua.create_function(api_status_reply)?)?;
         api.set("acl_check_cmd", lua.create_function(api_acl_check_cmd)?)?;
+        // SAFETY: as for call and pcall.
+        api.set("breakpoint", unsafe { call::closure(&lua, ldb::api_breakpoint, Arc::as_ptr(&cell))? })?;
+        api.set("debug", unsafe { call::closure(&lua, ldb::api_debug, Arc::as_ptr(&cell))? })?;
         if functions {
             api.set("register_function", lua.create_function(functions::api_register_function)?)?;
         }
@@ -315,6 +319,9 @@ pub struct Scripting {
     gc_countdown: u32,
     /// Cached `busy-reply-threshold`.
     pub busy_threshold_ms: u64,
+    /// Clients SCRIPT DEBUG armed (YES or SYNC) for their next EVAL:
+    /// while 0, EVAL does not look at its client's mode.
+    pub debuggers: u32,
 }
 
 /// The id of the client scripts' commands run as: the largest, so that
@@ -342,6 +349,7 @@ impl Scripting {
             disable_deny_script: false,
             gc_countdown: GC_PERIOD,
             busy_threshold_ms: 5000,
+            debuggers: 0,
         }
     }
 
@@ -439,6 +447,8 @@ struct RunState {
     /// A panic in a command a script called, resumed once the script is
     /// unwound.
     panic: Option<Box<dyn Any + Send>>,
+    /// The debugging session of the script running, if it is debugged.
+    ldb: Option<Box<ldb::Session>>,
 }
 
 impl RunState {
@@ -456,6 +466,7 @@ impl RunState {
             err: Vec::new(),
             recent: Vec::with_capacity(RECENT_COMMANDS),
             panic: None,
+            ldb: None,
         }
     }
 }
@@ -496,6 +507,9 @@ pub struct Invocation<'a> {
     pub keys: &'a [&'a [u8]],
     pub args: &'a [&'a [u8]],
     pub command: Vec<Vec<u8>>,
+    /// Run under the debugger, with the session in this slot (taken for
+    /// the run, put back after).
+    pub debug: Option<&'a mut Option<Box<ldb::Session>>>,
 }
 
 /// The checks before a script runs (scriptPrepareForRun): a script that
@@ -603,6 +617,13 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
         st.resp = 2;
         st.clock = Default::default();
     }
+    let mut debug = inv.debug;
+    if let Some(slot) = debug.as_deref_mut() {
+        // SAFETY: see RunCell; no script runs yet.
+        let st = unsafe { &mut *cell.get() };
+        st.ldb = slot.take();
+        ldb::start_hook(lua, Arc::as_ptr(cell));
+    }
     let reply_start = out.len();
     let mut call = ScriptCall { eval_mode: inv.eval_mode, keys: inv.keys, args: inv.args, out: &mut *out, written: false, error: None };
     let result = enter.call::<(bool, Value)>((handler, func, mlua::LightUserData(&mut call as *mut ScriptCall as *mut std::ffi::c_void)));
@@ -617,6 +638,12 @@ pub fn run(srv: &mut Server, vm: VmHandle, func: &Function, inv: Invocation<'_>,
         }
         st.panic.take()
     };
+    if let Some(slot) = debug {
+        // SAFETY: see RunCell; the script has returned.
+        *slot = unsafe { (*cell.get()).ldb.take() };
+        ldb::end_hook();
+        install_hook(lua, srv.scripting.watch.clone(), HookTriggers::new().every_nth_instruction(HOOK_EVERY));
+    }
 
     let running = srv.scripting.running.take().expect("set above");
     let watch = srv.scripting.watch.clone();
