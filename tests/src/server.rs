@@ -366,6 +366,13 @@ impl Server {
         self.child.id()
     }
 
+    /// Sends the node signal `sig` (libc's number: `libc::SIGTERM`...).
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) on our own child's pid, which we have not reaped.
+        let rc = unsafe { libc::kill(self.child.id() as libc::pid_t, sig) };
+        assert_eq!(rc, 0, "kill({}, {sig}): {}", self.child.id(), std::io::Error::last_os_error());
+    }
+
     /// Waits (at most `within`) for the node to exit on its own and returns how.
     pub fn wait_exit(&mut self, within: Duration) -> std::process::ExitStatus {
         let deadline = Instant::now() + within;

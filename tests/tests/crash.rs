@@ -3,14 +3,11 @@
 //! then dies of that signal. Holds for Redis 7.0 too.
 
 use std::os::unix::process::ExitStatusExt;
-use std::process::Command;
 use std::time::Duration;
 
 use corvid_tests::Server;
 
-/// Linux's numbers, as the report prints them.
-const SIGABRT: i32 = 6;
-const SIGSEGV: i32 = 11;
+use libc::{SIGABRT, SIGSEGV};
 
 fn assert_reported(server: &mut Server, sig: i32) {
     let status = server.wait_exit(Duration::from_secs(20));
@@ -34,7 +31,6 @@ fn debug_segfault_writes_a_crash_report() {
 #[test]
 fn sigabrt_writes_a_crash_report() {
     let mut server = Server::start(&["--crash-memcheck-enabled", "no"]);
-    let status = Command::new("kill").args(["-ABRT", &server.pid().to_string()]).status().unwrap();
-    assert!(status.success());
+    server.signal(SIGABRT);
     assert_reported(&mut server, SIGABRT);
 }

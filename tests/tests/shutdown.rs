@@ -4,7 +4,6 @@
 //! off, and SIGTERM waits the same way. Each assertion holds for Redis 7.0
 //! too (both nodes redis-server then).
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use corvid_tests::{info_field, Server};
@@ -15,11 +14,6 @@ fn eventually(what: &str, mut f: impl FnMut() -> bool) {
         assert!(start.elapsed() < Duration::from_secs(10), "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-fn signal(pid: u32, sig: &str) {
-    let status = Command::new("kill").args([sig, &pid.to_string()]).status().unwrap();
-    assert!(status.success(), "kill {sig} {pid}");
 }
 
 /// A master and a replica in sync, holding k = 1.
@@ -45,7 +39,7 @@ fn shutdown_waits_for_a_lagging_replica_and_abort_calls_it_off() {
     let (master, replica) = pair();
     let mut m = master.raw();
     // A stopped replica cannot acknowledge what comes next.
-    signal(replica.pid(), "-STOP");
+    replica.signal(libc::SIGSTOP);
     m.cmd(&["INCR", "k"]);
 
     // SHUTDOWN blocks; another client sees the shutdown under way, and the
@@ -67,7 +61,7 @@ fn shutdown_waits_for_a_lagging_replica_and_abort_calls_it_off() {
     let mut second = master.raw();
     second.send(b"*1\r\n$8\r\nSHUTDOWN\r\n");
     eventually("the second shutdown to start", || shutdown_ms_left(&master).is_some_and(|ms| ms > 0));
-    signal(replica.pid(), "-CONT");
+    replica.signal(libc::SIGCONT);
     let closed = second.read_to_close();
     assert_eq!(closed, "", "SHUTDOWN that succeeds sends no reply");
     let mut r = replica.raw();
@@ -80,13 +74,13 @@ fn shutdown_waits_for_a_lagging_replica_and_abort_calls_it_off() {
 #[test]
 fn sigterm_waits_for_the_replica_too() {
     let (master, replica) = pair();
-    signal(replica.pid(), "-STOP");
+    replica.signal(libc::SIGSTOP);
     master.raw().cmd(&["INCR", "k"]);
-    signal(master.pid(), "-TERM");
+    master.signal(libc::SIGTERM);
     eventually("the shutdown to start", || shutdown_ms_left(&master).is_some_and(|ms| ms > 0));
     // Still serving reads while it waits.
     assert_eq!(master.raw().cmd(&["GET", "k"]), "$1\r\n2\r\n");
-    signal(replica.pid(), "-CONT");
+    replica.signal(libc::SIGCONT);
     let mut r = replica.raw();
     eventually("the replica to see the master gone", || r.cmd(&["INFO", "replication"]).text().contains("master_link_status:down"));
     assert_eq!(r.cmd(&["GET", "k"]), "$1\r\n2\r\n");
