@@ -488,10 +488,18 @@ impl RunCell {
 }
 
 /// The run state, if a script is running in this VM.
-fn active(lua: &Lua) -> Option<&mut RunState> {
+///
+/// # Safety
+/// The caller is the one function touching the state now (an API function
+/// the running script called, or the hook between its instructions), and
+/// drops the reference before it returns to Lua (see [`RunCell`]).
+// The &mut comes from the cell, not from `lua`: exclusivity is the
+// caller's promise above, which is what the lint cannot see.
+#[allow(clippy::mut_from_ref)]
+unsafe fn active(lua: &Lua) -> Option<&mut RunState> {
     let ptr = lua.app_data_ref::<Arc<RunCell>>()?.get();
-    // SAFETY: the app data keeps the cell alive as long as `lua`; see
-    // RunCell for why no other reference to the state is in use.
+    // SAFETY: the app data keeps the cell alive as long as `lua`; the
+    // caller guarantees no other reference to the state is in use.
     let st = unsafe { &mut *ptr };
     (!st.srv.0.is_null()).then_some(st)
 }
@@ -830,7 +838,9 @@ fn install_hook(lua: &Lua, watch: Arc<Watch>, triggers: HookTriggers) {
             install_hook(lua, watch.clone(), HookTriggers::new().every_line());
             return Err(raise("FUNCTION LOAD timeout"));
         }
-        let ptr = match active(lua) {
+        // SAFETY: the hook runs between the script's instructions, when no
+        // API function holds the state.
+        let ptr = match unsafe { active(lua) } {
             Some(st) => st.srv.0,
             None => return Ok(VmState::Continue),
         };
@@ -987,7 +997,8 @@ fn call_command(srv: &mut Server, st: &mut RunState) -> Result<(), CmdError> {
 
 /// redis.setresp(2|3)
 fn api_setresp(lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
-    let Some(st) = active(lua) else {
+    // SAFETY: an API function the script called; nothing else holds the state.
+    let Some(st) = (unsafe { active(lua) }) else {
         return Err(raise("redis.setresp can only be called inside a script invocation"));
     };
     if args.len() != 1 {
@@ -1008,7 +1019,8 @@ fn api_setresp(lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
 
 /// redis.set_repl(flags)
 fn api_set_repl(lua: &Lua, args: Variadic<Value>) -> mlua::Result<()> {
-    let Some(st) = active(lua) else {
+    // SAFETY: an API function the script called; nothing else holds the state.
+    let Some(st) = (unsafe { active(lua) }) else {
         return Err(raise("redis.set_repl can only be called inside a script invocation"));
     };
     if args.len() != 1 {
@@ -1113,7 +1125,8 @@ fn api_status_reply(lua: &Lua, args: Variadic<Value>) -> mlua::Result<Value> {
 /// redis.acl_check_cmd(command, args...): whether the user of the client
 /// that ran the script may run it.
 fn api_acl_check_cmd(lua: &Lua, args: Variadic<Value>) -> mlua::Result<bool> {
-    let Some(st) = active(lua) else {
+    // SAFETY: an API function the script called; nothing else holds the state.
+    let Some(st) = (unsafe { active(lua) }) else {
         return Err(raise("redis.acl_check_cmd can only be called inside a script invocation"));
     };
     // SAFETY: see ServerPtr.
