@@ -79,8 +79,18 @@ pub fn raw(text: &str) {
             return;
         }
     }
-    let _ = std::io::stdout().write_all(text.as_bytes());
-    let _ = std::io::stdout().flush();
+    // Straight to the descriptor: std's stdout takes a lock and a RefCell
+    // that the code a signal interrupted may be holding (a log line being
+    // written), and re-entering it would panic inside the handler.
+    let mut rest = text.as_bytes();
+    while !rest.is_empty() {
+        // SAFETY: writing initialized bytes to fd 1.
+        let n = unsafe { libc::write(libc::STDOUT_FILENO, rest.as_ptr().cast(), rest.len()) };
+        if n <= 0 {
+            break;
+        }
+        rest = &rest[n as usize..];
+    }
 }
 
 /// Install the global subscriber. `loglevel` is Redis's (debug, verbose,
