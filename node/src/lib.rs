@@ -24,7 +24,9 @@
 //! - [`script`]: Lua scripting (the VM, the `redis` API, busy scripts); the
 //!   commands are in `cmd::scripting`.
 //! - [`rdb`]: Redis's serialization format (DUMP/RESTORE payloads, RDB files);
-//!   [`aof`]: the multi-part append-only file (manifest, base, incremental files).
+//!   [`aof`]: the multi-part append-only file (manifest, base, incremental files);
+//!   [`snapshot`]: fork-less BGSAVE and AOF rewrites, written to disk by a
+//!   background [`child`] process.
 //! - [`geo`]: geohash cells and search geometry for the GEO commands.
 //! - [`acl`]: users, permissions and the ACL log (commands in `cmd::acl`).
 //! - [`latency_histogram`]: per-command latency histograms (INFO latencystats);
@@ -36,6 +38,7 @@ pub mod acl;
 pub mod alloc;
 pub mod aof;
 pub mod blocking;
+pub mod child;
 pub mod client;
 pub mod client_eviction;
 pub mod clock;

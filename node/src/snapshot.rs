@@ -10,8 +10,11 @@
 //! other than the one the walk is on: the file then switches databases
 //! with SELECTDB, which loaders (Redis's included) follow.
 //!
-//! The file is written to a temporary name, then fsynced and renamed over
-//! `dbfilename` off the event loop, so a crash never leaves half a file.
+//! The bytes go to a background child (`crate::child`), which writes the
+//! temporary file and syncs it; the node then renames it over
+//! `dbfilename`, so a crash never leaves half a file and the node never
+//! waits on the disk. A child that dies before the end fails the save, as
+//! Redis's does, and the cron notices it ([`check_child`]).
 //! An AOF rewrite (BGREWRITEAOF) is the same walk writing the new base
 //! file, as an RDB image or as commands (`aof-use-rdb-preamble no`); the
 //! AOF module installs it in the manifest when it is done. One job runs at
@@ -20,11 +23,13 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::PathBuf;
+use std::process::ChildStdin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
+use crate::child::{Child, Ended};
 use crate::keyspace::{Entry, SegmentSink};
 use crate::rdb::crc64::crc64;
 use crate::rdb::file;
@@ -114,6 +119,8 @@ pub struct Job {
     id: u64,
     started: Instant,
     sink: Arc<Mutex<RdbSink>>,
+    /// The child writing the file, until the image is all sent to it.
+    child: Option<Child>,
     tmp: PathBuf,
     pub purpose: Purpose,
     /// Keys in the dataset when it began (current_save_keys_total).
@@ -131,12 +138,19 @@ impl Job {
     pub fn elapsed_secs(&self) -> i64 {
         self.started.elapsed().as_secs() as i64
     }
+
+    /// How far it is, in percent of the keys (current_fork_perc).
+    pub fn percent(&self) -> f64 {
+        if self.keys_total == 0 { 0.0 } else { self.keys_saved() as f64 * 100.0 / self.keys_total as f64 }
+    }
 }
 
 /// The file being written: a buffer, the running checksum, and which
 /// database the stream last selected.
 pub struct RdbSink {
-    file: Option<File>,
+    /// The background child's standard input (None: kept in `buf`, for
+    /// the unit tests).
+    pipe: Option<ChildStdin>,
     buf: Vec<u8>,
     crc: u64,
     format: Format,
@@ -159,8 +173,10 @@ impl RdbSink {
             self.crc = crc64(self.crc, &self.buf);
         }
         if self.error.is_none() {
-            if let Some(f) = &mut self.file {
-                if let Err(e) = f.write_all(&self.buf) {
+            if let Some(p) = &mut self.pipe {
+                // A dead child breaks the pipe (EPIPE: SIGPIPE is ignored);
+                // the cron tells why it died.
+                if let Err(e) = p.write_all(&self.buf) {
                     self.error = Some(e);
                 }
             }
@@ -168,21 +184,22 @@ impl RdbSink {
         self.buf.clear();
     }
 
-    /// The end (an RDB image's EOF and checksum); the file, ready to be
-    /// synced.
-    fn finish(&mut self) -> std::io::Result<File> {
-        if let Format::Rdb { .. } = self.format {
+    /// The end (an RDB image's EOF and checksum), sent; closing the pipe
+    /// tells the child to sync the file and exit.
+    fn finish(&mut self) -> std::io::Result<()> {
+        if let Format::Rdb { checksum, .. } = self.format {
             file::write_eof(&mut self.buf);
+            // The checksum covers everything up to the trailer.
+            self.flush();
+            let crc = if checksum { self.crc } else { 0 };
+            self.buf.extend_from_slice(&crc.to_le_bytes());
         }
         self.flush();
-        let mut f = self.file.take().expect("finished once");
-        if let Some(e) = self.error.take() {
-            return Err(e);
+        self.pipe = None;
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => Ok(()),
         }
-        if let Format::Rdb { checksum, .. } = self.format {
-            f.write_all(&if checksum { self.crc } else { 0 }.to_le_bytes())?;
-        }
-        Ok(f)
     }
 }
 
@@ -219,6 +236,8 @@ pub enum StartError {
     OtherJob,
     #[error("Failed opening the temp RDB file {0} (in server root dir {1}) for saving: {2}")]
     Open(String, String, std::io::Error),
+    #[error("Can't save in background: fork: {0}")]
+    Spawn(std::io::Error),
 }
 
 /// Begin a BGSAVE (rdbSaveBackground): the header goes out now, with the
@@ -239,29 +258,73 @@ pub fn start_for_replicas(srv: &mut Server, replicas: Vec<crate::client::ClientI
     srv.rdb.last_try_secs = crate::clock::now_secs();
     srv.rdb.saves += 1;
     let target = PathBuf::from(srv.config.get_str("dbfilename"));
-    let tmp = target.with_file_name(format!("temp-bgsave-{}.rdb", std::process::id()));
+    // Redis's child names it after itself (rdbSave's temp-<pid>.rdb).
+    let tmp_of = |pid: u32| target.with_file_name(format!("temp-{pid}.rdb"));
     let mut header = Vec::new();
     let aux = file::AuxInfo { repl: crate::replication::save_info(srv), ..file::AuxInfo::current(false) };
     file::write_header(&mut header, &aux, &srv.scripting.library_codes());
     let format = Format::Rdb { compress: srv.config.get_bool("rdbcompression"), checksum: srv.config.get_bool("rdbchecksum") };
-    if let Err(e) = begin(srv, tmp.clone(), header, format, Purpose::Rdb { target, replicas }) {
-        let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
-        tracing::warn!("Failed opening the temp RDB file {} (in server root dir {cwd}) for saving: {e}", tmp.display());
-        srv.rdb.last_bgsave_ok = false;
-        return Err(StartError::Open(tmp.display().to_string(), cwd, e));
+    let purpose = Purpose::Rdb { target: target.clone(), replicas };
+    match begin(srv, &tmp_of, header, format, purpose) {
+        Ok(pid) => tracing::info!("Background saving started by pid {pid}"),
+        Err(BeginError::Open(tmp, e)) => {
+            let cwd = std::env::current_dir().map(|d| d.display().to_string()).unwrap_or_default();
+            tracing::warn!("Failed opening the temp RDB file {} (in server root dir {cwd}) for saving: {e}", tmp.display());
+            srv.rdb.last_bgsave_ok = false;
+            return Err(StartError::Open(tmp.display().to_string(), cwd, e));
+        }
+        Err(BeginError::Spawn(e)) => {
+            tracing::warn!("Can't save in background: fork: {e}");
+            srv.rdb.last_bgsave_ok = false;
+            return Err(StartError::Spawn(e));
+        }
     }
-    tracing::info!("Background saving started");
     Ok(())
 }
 
-/// Start a job writing `header`, then every key, to `tmp`.
-pub fn begin(srv: &mut Server, tmp: PathBuf, header: Vec<u8>, format: Format, purpose: Purpose) -> std::io::Result<()> {
+/// Why a job could not begin.
+#[derive(Debug, thiserror::Error)]
+pub enum BeginError {
+    #[error("opening {path}: {1}", path = .0.display())]
+    Open(PathBuf, std::io::Error),
+    #[error("starting the background child: {0}")]
+    Spawn(std::io::Error),
+}
+
+/// Start a job writing `header`, then every key, through a background
+/// child to the temporary file `tmp_of(child's pid)`; the child's pid.
+pub fn begin(srv: &mut Server, tmp_of: &dyn Fn(u32) -> PathBuf, header: Vec<u8>, format: Format, purpose: Purpose) -> Result<u32, BeginError> {
     debug_assert!(srv.rdb.job.is_none());
-    let f = File::create(&tmp)?;
+    // The file is made before the child, so that a directory we cannot
+    // write to is an error now; it takes the child's name once it has one.
+    let opening = tmp_of(std::process::id()).with_extension("opening");
+    let f = File::create(&opening).map_err(|e| BeginError::Open(opening.clone(), e))?;
+    let mut child = match Child::spawn(&f) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = std::fs::remove_file(&opening);
+            return Err(BeginError::Spawn(e));
+        }
+    };
+    let pid = child.pid();
+    let tmp = tmp_of(pid);
+    if let Err(e) = std::fs::rename(&opening, &tmp) {
+        child.kill();
+        let _ = std::fs::remove_file(&opening);
+        return Err(BeginError::Open(tmp, e));
+    }
+    if let Some(score) = crate::oom::child_score(srv) {
+        // Best effort, as in Redis's child: the save goes on without it.
+        if let Err(e) = std::fs::write(format!("/proc/{pid}/oom_score_adj"), format!("{score}\n")) {
+            tracing::warn!("Unable to write oom_score_adj of the background child: {e}");
+        }
+    }
+    let pipe = child.take_pipe().expect("spawned with a piped stdin");
+    grow_pipe(&pipe);
     let mut buf = Vec::with_capacity(FLUSH_AT + (FLUSH_AT >> 2));
     buf.extend_from_slice(&header);
     let sink = Arc::new(Mutex::new(RdbSink {
-        file: Some(f),
+        pipe: Some(pipe),
         buf,
         crc: 0,
         format,
@@ -280,41 +343,93 @@ pub fn begin(srv: &mut Server, tmp: PathBuf, header: Vec<u8>, format: Format, pu
         id: srv.rdb.ids,
         started: Instant::now(),
         sink,
+        child: Some(child),
         tmp,
         purpose,
         keys_total: srv.db.total_keys() as u64,
         dirty_at_start: srv.db.dirty,
     });
     srv.rdb.wake.notify_one();
-    Ok(())
+    Ok(pid)
+}
+
+/// A pipe as large as a flush, so the node hands the child a whole buffer
+/// at once while the child writes the last one.
+fn grow_pipe(pipe: &ChildStdin) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fcntl on a descriptor we own; failure leaves the default.
+    unsafe {
+        libc::fcntl(pipe.as_raw_fd(), libc::F_SETPIPE_SZ, FLUSH_AT as libc::c_int);
+    }
 }
 
 /// Stop the job in progress and drop its temporary file (FLUSHALL,
 /// SHUTDOWN, DEBUG RELOAD, turning AOF off: where Redis kills its child).
 /// The last status stays as it was.
 pub fn abort(srv: &mut Server) {
-    let Some(j) = srv.rdb.job.take() else { return };
+    let Some(mut j) = srv.rdb.job.take() else { return };
+    let pid = j.child.as_ref().map_or(0, Child::pid);
+    if let Purpose::AofBase(_) = j.purpose {
+        tracing::info!("Killing running AOF rewrite child: {pid}");
+    }
+    if let Some(child) = j.child.take() {
+        child.kill();
+    }
+    end_tables(srv, &j);
+    if let Purpose::Rdb { replicas, .. } = j.purpose {
+        tracing::warn!("Background saving terminated by signal {}", libc::SIGUSR1);
+        // Replicas waiting for it resync from scratch.
+        for id in replicas {
+            crate::replication::drop_replica(srv, id);
+        }
+    }
+}
+
+/// Let go of a job's tables and file: the walk stops, the temporary file
+/// goes, and the walk task, if it sleeps, wakes to see it.
+fn end_tables(srv: &mut Server, j: &Job) {
     for table in srv.db.dbs.iter_mut() {
         table.end_snapshot();
     }
-    drop(j.sink);
     let _ = std::fs::remove_file(&j.tmp);
+    srv.rdb.wake.notify_one();
+}
+
+/// A child that ended before it was sent the whole image (checkChildrenDone):
+/// killed, or failed writing. The job fails as Redis's does when its child
+/// dies, except that a SIGUSR1 is a stop on purpose, not an error.
+pub fn check_child(srv: &mut Server) {
+    let Some(status) = srv.rdb.job.as_mut().and_then(|j| j.child.as_mut()).and_then(|c| c.try_wait()) else { return };
+    let mut j = srv.rdb.job.take().expect("a job with a child");
+    j.child = None;
+    end_tables(srv, &j);
+    // Exit 0 before the end of the image is no success either.
+    let ended = crate::child::outcome(status).err().unwrap_or(Ended::Code(0));
+    let secs = j.elapsed_secs();
     match j.purpose {
         Purpose::Rdb { replicas, .. } => {
-            tracing::warn!("Background saving terminated by signal 10");
-            // Replicas waiting for it resync from scratch.
+            srv.rdb.last_bgsave_secs = secs;
+            match ended {
+                Ended::Signal(sig) => tracing::warn!("Background saving terminated by signal {sig}"),
+                Ended::Code(_) => tracing::warn!("Background saving error"),
+            }
+            if !ended.on_purpose() {
+                srv.rdb.last_bgsave_ok = false;
+            }
             for id in replicas {
                 crate::replication::drop_replica(srv, id);
             }
         }
-        Purpose::AofBase(_) => tracing::warn!("Killing running AOF rewrite child: {}", std::process::id()),
+        Purpose::AofBase(base) => crate::aof::rewrite_child_died(srv, base, ended, secs),
     }
 }
 
-/// The cron's part (serverCron): a scheduled BGSAVE, or one a save point
-/// asks for ("save 900 1": at least 1 change and 900 seconds since the
-/// last save), not retried sooner than a few seconds after a failure.
+/// The cron's part (serverCron): a child that died, a scheduled BGSAVE,
+/// or one a save point asks for ("save 900 1": at least 1 change and 900
+/// seconds since the last save), not retried sooner than a few seconds
+/// after a failure.
 pub fn cron(srv: &mut Server) {
+    check_child(srv);
     if srv.rdb.job.is_some() || srv.rdb.loading.is_some() {
         return;
     }
@@ -354,42 +469,60 @@ async fn walk(shared: &Arc<Shared>) {
             slice(&mut srv).ok_or(id)
         };
         match step {
-            Ok(Some(pause)) => tokio::time::sleep(pause).await,
+            // A job that ends meanwhile (killed, aborted) cuts the pause
+            // short: rdb-key-save-delay can ask for hours.
+            Ok(Some(pause)) => {
+                let wake = shared.lock().rdb.wake.clone();
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = wake.notified() => {}
+                }
+            }
             Ok(None) => tokio::task::yield_now().await,
             Err(id) => break id,
         }
     };
-    // Every table is written: finish the file, then sync and rename it
-    // without the lock.
-    let finished = {
-        let srv = shared.lock_async().await;
-        match srv.rdb.job.as_ref().filter(|b| b.id == id) {
+    // Every table is written: send the end and let the child sync the
+    // file, without the lock.
+    let (sent, child) = {
+        let mut srv = shared.lock_async().await;
+        let tables_done = srv.db.dbs.iter().all(|t| !t.snapshot_pending());
+        match srv.rdb.job.as_mut().filter(|b| b.id == id) {
             Some(b) => {
-                let target = match &b.purpose {
-                    Purpose::Rdb { target, .. } => target.clone(),
-                    Purpose::AofBase(base) => base.path.clone(),
-                };
-                for table in srv.db.dbs.iter() {
-                    debug_assert!(!table.snapshot_pending());
-                }
-                (b.sink.lock().finish(), b.tmp.clone(), target)
+                debug_assert!(tables_done);
+                (b.sink.lock().finish(), b.child.take())
             }
             None => return,
         }
     };
-    let (result, tmp, target) = finished;
-    let done = tokio::task::spawn_blocking(move || {
-        let f = result?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &target)?;
-        // The rename itself must reach the disk.
-        if let Some(dir) = target.parent().filter(|d| !d.as_os_str().is_empty()) {
-            File::open(dir)?.sync_all()?;
-        }
-        Ok::<(), std::io::Error>(())
-    })
-    .await
-    .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())));
+    let synced = match child {
+        Some(child) => tokio::task::spawn_blocking(move || child.wait())
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
+            .and_then(|status| crate::child::outcome(status).map_err(|e| std::io::Error::other(format!("the background child ended with {e:?}")))),
+        None => Err(std::io::Error::other("no background child")),
+    };
+    // The rename under the lock, so that an abort (FLUSHALL, SHUTDOWN)
+    // that came meanwhile is never undone by an old image.
+    let renamed = {
+        let srv = shared.lock_async().await;
+        let Some(b) = srv.rdb.job.as_ref().filter(|b| b.id == id) else { return };
+        let target = match &b.purpose {
+            Purpose::Rdb { target, .. } => target.clone(),
+            Purpose::AofBase(base) => base.path.clone(),
+        };
+        sent.and(synced).and_then(|()| std::fs::rename(&b.tmp, &target)).map(|()| target)
+    };
+    // The rename itself must reach the disk.
+    let done = match renamed {
+        Ok(target) => tokio::task::spawn_blocking(move || match target.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(dir) => File::open(dir)?.sync_all(),
+            None => Ok(()),
+        })
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string()))),
+        Err(e) => Err(e),
+    };
     let mut srv = shared.lock_async().await;
     if srv.rdb.job.as_ref().is_some_and(|b| b.id == id) {
         let ok = done.is_ok();
@@ -467,7 +600,7 @@ mod tests {
     /// the dataset when the snapshot began.
     fn sink() -> Arc<Mutex<RdbSink>> {
         Arc::new(Mutex::new(RdbSink {
-            file: None,
+            pipe: None,
             buf: Vec::new(),
             crc: 0,
             format: Format::Rdb { compress: false, checksum: false },

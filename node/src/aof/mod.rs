@@ -81,8 +81,10 @@ pub struct Aof {
     /// writes are refused with -MISCONF until a write succeeds again.
     pub write_error: Option<String>,
     pub rewrite_scheduled: bool,
-    /// No automatic rewrite before this second (after repeated failures).
-    pub retry_after_secs: i64,
+    /// After repeated failures, no rewrite from the cron before this
+    /// second (0: not limited), and the wait after the next failure.
+    limit_until_secs: i64,
+    limit_minutes: i64,
     /// DEBUG AOF-FLUSH-SLEEP: microseconds to sleep before each write, so
     /// tests can widen the window between a write and its reply.
     pub flush_sleep_us: u64,
@@ -113,9 +115,42 @@ impl Default for Aof {
             last_rewrite_secs: -1,
             write_error: None,
             rewrite_scheduled: false,
-            retry_after_secs: 0,
+            limit_until_secs: 0,
+            limit_minutes: 0,
             flush_sleep_us: 0,
         }
+    }
+}
+
+/// Failures in a row from which the cron's rewrites wait, and the longest
+/// wait (AOF_REWRITE_LIMITE_THRESHOLD, AOF_REWRITE_LIMITE_MAX_MINUTES).
+const LIMIT_AFTER_FAILURES: u64 = 3;
+const LIMIT_MAX_MINUTES: i64 = 60;
+
+impl Aof {
+    /// Whether the cron must not start a rewrite now (aofRewriteLimited):
+    /// after three failures in a row it waits a minute, then two, four...
+    /// up to an hour, between tries. BGREWRITEAOF is never limited.
+    pub fn rewrite_limited(&mut self, now_secs: i64) -> bool {
+        if self.rewrite_failures < LIMIT_AFTER_FAILURES {
+            self.limit_minutes = 0;
+            self.limit_until_secs = 0;
+            return false;
+        }
+        if self.limit_until_secs != 0 {
+            if now_secs < self.limit_until_secs {
+                return true;
+            }
+            self.limit_until_secs = 0;
+            return false;
+        }
+        self.limit_minutes = if self.limit_minutes == 0 { 1 } else { (self.limit_minutes * 2).min(LIMIT_MAX_MINUTES) };
+        self.limit_until_secs = now_secs + self.limit_minutes * 60;
+        tracing::warn!(
+            "Background AOF rewrite has repeatedly failed and triggered the limit, will retry in {} minutes",
+            self.limit_minutes
+        );
+        true
     }
 }
 
@@ -380,6 +415,31 @@ pub struct PendingBase {
     /// The incremental file opened when the rewrite began: it and later
     /// ones hold writes the base does not; earlier ones retire.
     kept_from_seq: Option<i64>,
+    /// AOF waits for this rewrite to turn on: writes meanwhile go to a
+    /// temporary incremental file the manifest does not name, which takes
+    /// the next name once the base is in (AOF_WAIT_REWRITE).
+    temp_incr: bool,
+}
+
+/// The temporary incremental file of a first rewrite (getTempIncrAofName).
+fn temp_incr_name(paths: &Paths) -> String {
+    format!("temp-{}.incr", paths.filename)
+}
+
+/// A first rewrite that failed: its temporary incremental file and what
+/// was buffered for it go (the next try's base will hold that data), and
+/// another try is scheduled (backgroundRewriteDoneHandler's cleanup).
+fn first_rewrite_failed(srv: &mut Server) {
+    if !srv.aof.on || !srv.aof.initial_rewrite {
+        return;
+    }
+    let paths = Paths::of(&srv.config);
+    srv.aof.buf.clear();
+    srv.aof.file = None;
+    let name = temp_incr_name(&paths);
+    tracing::info!("Removing the temp incr aof file {name} in the background");
+    let _ = std::fs::remove_file(paths.file(&name));
+    srv.aof.rewrite_scheduled = true;
 }
 
 /// Begin a background rewrite (rewriteAppendOnlyFileBackground).
@@ -387,7 +447,15 @@ pub fn start_rewrite(srv: &mut Server) -> Result<(), RewriteError> {
     let paths = Paths::of(&srv.config);
     std::fs::create_dir_all(&paths.dir).map_err(|e| io_err("Can't open or create append-only dir", &paths.dir, e))?;
     let mut kept_from_seq = None;
-    if srv.aof.on {
+    let temp_incr = srv.aof.on && srv.aof.initial_rewrite;
+    if temp_incr {
+        // Until the base is in, the manifest stays as it is: what is
+        // written meanwhile goes to a file of its own.
+        srv.aof.buf.clear();
+        let name = temp_incr_name(&paths);
+        srv.aof.open_incr(&paths, &name, true).map_err(|e| io_err("Can't open the append-only file", &paths.file(&name), e))?;
+        tracing::info!("Creating AOF incr file {name} on background rewrite");
+    } else if srv.aof.on {
         if srv.aof.file.is_some() {
             srv.aof.flush();
         } else {
@@ -421,12 +489,41 @@ pub fn start_rewrite(srv: &mut Server) -> Result<(), RewriteError> {
         crate::snapshot::Format::Commands
     };
     let name = srv.aof.manifest.clone().new_base(&paths.filename, rdb);
-    let tmp = paths.dir.join(format!("temp-rewriteaof-bg-{}.aof", std::process::id()));
-    let base = PendingBase { path: paths.file(&name), name, rdb, kept_from_seq };
-    crate::snapshot::begin(srv, tmp.clone(), header, format, crate::snapshot::Purpose::AofBase(base))
-        .map_err(|e| io_err("Opening the temp file for AOF rewrite", &tmp, e))?;
-    tracing::info!("Background append only file rewriting started");
-    Ok(())
+    // Named after the child, as Redis's child names it.
+    let tmp_of = |pid: u32| paths.dir.join(format!("temp-rewriteaof-bg-{pid}.aof"));
+    let base = PendingBase { path: paths.file(&name), name, rdb, kept_from_seq, temp_incr };
+    match crate::snapshot::begin(srv, &tmp_of, header, format, crate::snapshot::Purpose::AofBase(base)) {
+        Ok(pid) => {
+            srv.aof.rewrite_scheduled = false;
+            tracing::info!("Background append only file rewriting started by pid {pid}");
+            Ok(())
+        }
+        Err(e) => {
+            srv.aof.last_rewrite_ok = false;
+            if temp_incr {
+                srv.aof.file = None;
+                let _ = std::fs::remove_file(paths.file(&temp_incr_name(&paths)));
+            }
+            Err(RewriteError(format!("Can't rewrite append only file in background: {e}")))
+        }
+    }
+}
+
+/// A background rewrite whose child died before the end
+/// (backgroundRewriteDoneHandler's failure branches): a failure unless it
+/// was stopped on purpose; AOF that waits for its first base asks for
+/// another rewrite.
+pub fn rewrite_child_died(srv: &mut Server, _base: PendingBase, ended: crate::child::Ended, secs: i64) {
+    match ended {
+        crate::child::Ended::Signal(sig) => tracing::warn!("Background AOF rewrite terminated by signal {sig}"),
+        crate::child::Ended::Code(_) => tracing::warn!("Background AOF rewrite terminated with error"),
+    }
+    srv.aof.last_rewrite_secs = secs;
+    if !ended.on_purpose() {
+        srv.aof.rewrite_failures += 1;
+        srv.aof.last_rewrite_ok = false;
+    }
+    first_rewrite_failed(srv);
 }
 
 /// The end of a background rewrite (backgroundRewriteDoneHandler): the
@@ -453,7 +550,18 @@ fn install_base(srv: &mut Server, base: &PendingBase) -> Result<(), RewriteError
     if name != base.name {
         return Err(RewriteError(format!("The AOF manifest changed during the rewrite (base {name}, expected {})", base.name)));
     }
-    manifest.retire_incr_before(base.kept_from_seq);
+    let mut kept_from_seq = base.kept_from_seq;
+    if base.temp_incr && srv.aof.on {
+        let temp = temp_incr_name(&paths);
+        let incr = manifest.new_incr(&paths.filename);
+        std::fs::rename(paths.file(&temp), paths.file(&incr)).map_err(|e| {
+            let _ = std::fs::remove_file(&base.path);
+            io_err("Error trying to rename the temporary AOF incr file", &paths.file(&temp), e)
+        })?;
+        tracing::info!("Successfully renamed the temporary AOF incr file {temp} into {incr}");
+        kept_from_seq = Some(manifest.incr_seq);
+    }
+    manifest.retire_incr_before(kept_from_seq);
     manifest.persist(&paths.dir, &paths.manifest_name()).map_err(|e| io_err("Can't write the AOF manifest", &paths.dir, e))?;
     srv.aof.manifest = manifest;
     let size = std::fs::metadata(&base.path).map(|m| m.len()).unwrap_or(0);
@@ -476,12 +584,8 @@ fn rewrite_failed(srv: &mut Server, e: &RewriteError) {
     let aof = &mut srv.aof;
     aof.rewrite_failures += 1;
     aof.last_rewrite_ok = false;
-    // After three failures in a row the cron retries once a minute
-    // (aofRewriteLimited, without its doubling).
-    if aof.rewrite_failures >= 3 {
-        aof.retry_after_secs = crate::clock::now_secs() + 60;
-    }
     tracing::warn!("Background AOF rewrite failed: {e}");
+    first_rewrite_failed(srv);
 }
 
 /// Remove the files the manifest keeps as history (aofDelHistoryFiles).

@@ -30,6 +30,9 @@ unsafe impl Sync for MallocConf {}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some(corvid_node::child::ARG) {
+        corvid_node::child::main();
+    }
     if args.len() == 1 && (args[0] == "-v" || args[0] == "--version") {
         println!(
             "Redis server v=7.0.15 sha=00000000:0 malloc=jemalloc-5.3.0 bits=64 build=corvid-{}",

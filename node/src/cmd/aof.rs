@@ -35,22 +35,27 @@ pub fn cron(srv: &mut Server) {
     if srv.aof.on {
         srv.aof.flush();
     }
-    let perc = srv.config.get_i64("auto-aof-rewrite-percentage");
-    let min = srv.config.get_i64("auto-aof-rewrite-min-size") as u64;
-    let grown = srv.aof.on && perc > 0 && srv.aof.current_size > min && {
-        let base = srv.aof.base_size.max(1);
-        (srv.aof.current_size * 100 / base) as i64 - 100 >= perc
-    };
-    let limited = crate::clock::now_secs() < srv.aof.retry_after_secs;
-    if srv.rdb.job.is_some() || limited {
+    if srv.rdb.job.is_some() {
         return;
     }
-    if std::mem::take(&mut srv.aof.rewrite_scheduled) || grown {
-        if grown {
-            tracing::info!("Starting automatic rewriting of AOF on {}% growth", perc);
+    let now = crate::clock::now_secs();
+    let start = if srv.aof.rewrite_scheduled {
+        !srv.aof.rewrite_limited(now)
+    } else {
+        let perc = srv.config.get_i64("auto-aof-rewrite-percentage");
+        let min = srv.config.get_i64("auto-aof-rewrite-min-size") as u64;
+        let growth = (srv.aof.current_size * 100 / srv.aof.base_size.max(1)) as i64 - 100;
+        let grown = srv.aof.on && perc > 0 && srv.aof.current_size > min && growth >= perc;
+        if grown && !srv.aof.rewrite_limited(now) {
+            tracing::info!("Starting automatic rewriting of AOF on {growth}% growth");
+            true
+        } else {
+            false
         }
+    };
+    if start {
         if let Err(e) = crate::aof::start_rewrite(srv) {
-            tracing::warn!("Can't rewrite append only file in background: {e}");
+            tracing::warn!("{e}");
         }
     }
 }

@@ -71,6 +71,13 @@ fn apply_changes(srv: &mut crate::server::Server, changed: &[&'static str], befo
                 crate::oom::apply(srv).map_err(|_| "Failed to set current oom_score_adj. Check server logs.".to_string())
             }
             "appendonly" => super::aof::apply_appendonly(srv).map_err(|_| "Unable to turn on AOF. Check server logs.".to_string()),
+            "aof-disable-auto-gc" => {
+                // Turning the collection back on collects at once
+                // (updateAofAutoGCEnabled).
+                let paths = crate::aof::Paths::of(&srv.config);
+                crate::aof::delete_history(srv, &paths);
+                Ok(())
+            }
             "maxmemory" => {
                 crate::evict::limit_changed(srv);
                 Ok(())
