@@ -451,3 +451,68 @@ fn idle_time_and_lfu_counter_survive_a_save() {
         assert!((value - 1..=value + 5).contains(&got), "{policy}: OBJECT {query} is {got}, set to {value}");
     }
 }
+
+/// The processes whose parent is `pid` (as `pgrep -P` finds them).
+fn children_of(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(child) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) else { continue };
+        // pid (comm) state ppid ...: comm may hold spaces, so count from its ')'.
+        let ppid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)).and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(pid) {
+            out.push(child);
+        }
+    }
+    out
+}
+
+/// A BGSAVE is a child process, as in Redis: it writes temp-<its pid>.rdb,
+/// takes the background score of oom-score-adj-values, and killing it
+/// fails the save (writes then get MISCONF) without harming the node; the
+/// next BGSAVE succeeds.
+#[test]
+fn a_killed_bgsave_child_fails_the_save_and_the_next_one_succeeds() {
+    // A save point, so that a failed save stops writes (stop-writes-on-bgsave-error).
+    let server = Server::start(&["--save", "3600 1"]);
+    let mut c = server.raw();
+    for i in 0..100 {
+        c.cmd(&["SET", &format!("k{i}"), "v"]);
+    }
+    assert_eq!(c.cmd(&["CONFIG", "SET", "oom-score-adj", "absolute", "oom-score-adj-values", "0 0 500"]), "+OK\r\n");
+    // Long enough to find and kill the child before it is done.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "1000000"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["BGSAVE"]), "+Background saving started\r\n");
+    let mut child = 0;
+    corvid_tests::eventually(std::time::Duration::from_secs(5), "a background child", || {
+        child = children_of(server.pid()).first().copied().unwrap_or(0);
+        child != 0
+    });
+    let temp = server.dir().join(format!("temp-{child}.rdb"));
+    corvid_tests::eventually(std::time::Duration::from_secs(5), "the child's score", || {
+        std::fs::read_to_string(format!("/proc/{child}/oom_score_adj")).is_ok_and(|s| s.trim() == "500")
+    });
+    assert!(temp.exists(), "{} while the child runs", temp.display());
+
+    // SAFETY: kill(2) on the pid of the node's child, which the node has
+    // not reaped (it is still saving).
+    assert_eq!(unsafe { libc::kill(child as libc::pid_t, libc::SIGKILL) }, 0);
+    corvid_tests::eventually(std::time::Duration::from_secs(5), "the save to fail", || {
+        c.cmd(&["INFO", "persistence"]).text().contains("rdb_bgsave_in_progress:0\r\n")
+    });
+    let info = c.cmd(&["INFO", "persistence"]).text();
+    assert!(info.contains("rdb_last_bgsave_status:err\r\n"), "{info}");
+    assert!(!temp.exists(), "the failed save's temp file is removed");
+    assert!(server.output().contains("Background saving terminated by signal 9"), "{}", server.output());
+    assert!(c.cmd(&["SET", "k0", "w"]).text().starts_with("-MISCONF "));
+    assert_eq!(c.cmd(&["GET", "k0"]), "$1\r\nv\r\n");
+
+    assert_eq!(c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "0"]), "+OK\r\n");
+    assert_eq!(c.cmd(&["BGSAVE"]), "+Background saving started\r\n");
+    corvid_tests::eventually(std::time::Duration::from_secs(10), "the second save", || {
+        c.cmd(&["INFO", "persistence"]).text().contains("rdb_last_bgsave_status:ok\r\n")
+    });
+    assert_eq!(c.cmd(&["SET", "k0", "w"]), "+OK\r\n");
+    assert!(server.dir().join("dump.rdb").exists());
+    corvid_tests::eventually(std::time::Duration::from_secs(5), "the child to be reaped", || children_of(server.pid()).is_empty());
+}
