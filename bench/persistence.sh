@@ -10,7 +10,8 @@
 #    it settles: the "before" figure.
 # 2. BGSAVE while redis-benchmark overwrites random keys of the same size
 #    without pause (-P 16); memory is sampled every 20 ms until the save
-#    ends. Redis forks: its figure is the sum over the server and its child.
+#    ends. Each figure is the sum over the server and its child: Redis's
+#    fork, Corvid's writer process (src/child.rs).
 #    Memory is PSS (/proc/PID/smaps_rollup), which counts a page shared by
 #    parent and child once, split between them; for one process it is its
 #    RSS. Peak / before is the figure DESIGN.md cares about.

@@ -457,11 +457,11 @@ pub async fn run(shared: Arc<Shared>) {
     let wake = shared.lock().rdb.wake.clone();
     loop {
         wake.notified().await;
-        walk(&shared).await;
+        walk(&shared, &wake).await;
     }
 }
 
-async fn walk(shared: &Arc<Shared>) {
+async fn walk(shared: &Arc<Shared>, wake: &tokio::sync::Notify) {
     let id = loop {
         let step = {
             let mut srv = shared.lock_async().await;
@@ -472,7 +472,6 @@ async fn walk(shared: &Arc<Shared>) {
             // A job that ends meanwhile (killed, aborted) cuts the pause
             // short: rdb-key-save-delay can ask for hours.
             Ok(Some(pause)) => {
-                let wake = shared.lock().rdb.wake.clone();
                 tokio::select! {
                     _ = tokio::time::sleep(pause) => {}
                     _ = wake.notified() => {}
