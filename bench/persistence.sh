@@ -58,6 +58,8 @@ start() { # NAME DIR: starts the server in DIR on a free port
 stop() {
   [ -n "$BENCH_PID" ] && { kill "$BENCH_PID" 2>/dev/null || true; wait "$BENCH_PID" 2>/dev/null || true; BENCH_PID=""; }
   [ -n "$PID" ] && { kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; PID=""; }
+  # As the EXIT trap, the last status is the script's: a run that got here is a success.
+  return 0
 }
 trap stop EXIT
 
