@@ -148,6 +148,7 @@ async fn serve(config: Config, supervisor: Supervisor, background: bool) -> i32 
     // crate::shutdown), which ends with `shutdown` notified.
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
+    crate::shutdown::install_insist_handler();
     loop {
         let sig = tokio::select! {
             _ = shared.shutdown.notified() => break,

@@ -68,6 +68,41 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 
 /// Where the log goes (`logfile`; empty: stdout), for [`raw`].
 static LOGFILE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+/// The same path, ready for open(2) inside a signal handler.
+static LOGFILE_C: std::sync::OnceLock<std::ffi::CString> = std::sync::OnceLock::new();
+
+/// A line from inside a signal handler (serverLogFromHandler): only
+/// open, write and close, nothing that allocates or locks.
+/// `<pid>:signal-handler (<unix time>) <msg>`.
+pub fn from_handler(msg: &str) {
+    // SAFETY: getpid, time, open, write and close are async-signal-safe;
+    // the buffers are on the stack and the path was made at start-up.
+    unsafe {
+        let mut pid = itoa::Buffer::new();
+        let mut now = itoa::Buffer::new();
+        let parts: [&[u8]; 6] = [
+            pid.format(libc::getpid()).as_bytes(),
+            b":signal-handler (",
+            now.format(libc::time(std::ptr::null_mut())).as_bytes(),
+            b") ",
+            msg.as_bytes(),
+            b"\n",
+        ];
+        let fd = match LOGFILE_C.get() {
+            Some(path) => libc::open(path.as_ptr(), libc::O_APPEND | libc::O_CREAT | libc::O_WRONLY, 0o644),
+            None => libc::STDOUT_FILENO,
+        };
+        if fd < 0 {
+            return;
+        }
+        for part in parts {
+            libc::write(fd, part.as_ptr().cast(), part.len());
+        }
+        if fd != libc::STDOUT_FILENO {
+            libc::close(fd);
+        }
+    }
+}
 
 /// Write `text` as is to the log, past the formatter and its level (the
 /// crash report, which must get out whatever state the process is in).
@@ -104,6 +139,11 @@ pub fn init(loglevel: &str, logfile: &str) {
         _ => None,
     };
     let _ = LOGFILE.set(logfile.to_string());
+    if !logfile.is_empty() {
+        if let Ok(c) = std::ffi::CString::new(logfile) {
+            let _ = LOGFILE_C.set(c);
+        }
+    }
     let Some(level) = level else { return };
     let fmt = RedisFormat { pid: std::process::id() };
     let builder = tracing_subscriber::fmt().with_max_level(level).event_format(fmt);

@@ -8,6 +8,8 @@
 //! save or the initial AOF stands in the way, an error to every waiting
 //! client and the server goes on.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use crate::client::ClientId;
 use crate::server::{Server, ShutdownRequest};
 
@@ -34,12 +36,58 @@ impl Signal {
 pub struct State {
     /// A signal asked for a shutdown (shutdown_asap); it stays set until
     /// the shutdown ends or is cancelled, so a second SIGINT means "now".
-    pub asap: Option<Signal>,
+    /// Set through [`State::set_asap`], which the signal handler sees.
+    asap: Option<Signal>,
     /// Started and waiting for replicas: its flags and its deadline in
     /// Unix ms (shutdown_flags, shutdown_mstime).
     pub initiated: Option<(i32, i64)>,
     /// Clients blocked in SHUTDOWN: they get the error if it fails.
     waiters: Vec<ClientId>,
+}
+
+/// `State::asap` for the SIGINT handler, which cannot take the lock.
+static SIGNAL_PENDING: AtomicBool = AtomicBool::new(false);
+
+impl State {
+    fn set_asap(&mut self, sig: Option<Signal>) {
+        self.asap = sig;
+        SIGNAL_PENDING.store(sig.is_some(), Ordering::SeqCst);
+    }
+}
+
+/// A second SIGINT while a signal's shutdown is pending exits at once,
+/// from the handler itself (sigShutdownHandler): the event loop may be
+/// blocked in the final save, whose temp file goes first. The first
+/// signal takes the ordinary way, through the event loop ([`signal`]).
+pub fn install_insist_handler() {
+    // SAFETY: the action reads an atomic and calls only async-signal-safe
+    // functions (getpid, unlink, write, _exit), with stack buffers.
+    let _ = unsafe { signal_hook_registry::register(libc::SIGINT, insist) };
+}
+
+fn insist() {
+    if !SIGNAL_PENDING.load(Ordering::SeqCst) {
+        return;
+    }
+    crate::log::from_handler("You insist... exiting now.");
+    // rdbRemoveTempFile(getpid(), 1): the foreground save's temp-<pid>.rdb,
+    // in the working directory.
+    let mut name = [0u8; 40];
+    let mut pid = itoa::Buffer::new();
+    // SAFETY: getpid is async-signal-safe.
+    let pid = pid.format(unsafe { libc::getpid() }).as_bytes();
+    let parts: [&[u8]; 3] = [b"temp-", pid, b".rdb"];
+    let mut at = 0;
+    for p in parts {
+        name[at..at + p.len()].copy_from_slice(p);
+        at += p.len();
+    }
+    // SAFETY: `name` is NUL-terminated (zeroed past `at`); unlink and
+    // _exit are async-signal-safe.
+    unsafe {
+        libc::unlink(name.as_ptr().cast());
+        libc::_exit(1);
+    }
 }
 
 /// What [`prepare`] or [`finish`] came to.
@@ -191,7 +239,7 @@ pub fn forget(srv: &mut Server, id: ClientId) {
 /// Call the shutdown off: its waiters get the error and writes resume
 /// (cancelShutdown).
 fn cancel(srv: &mut Server) {
-    srv.shutting.asap = None;
+    srv.shutting.set_asap(None);
     srv.shutting.initiated = None;
     for id in std::mem::take(&mut srv.shutting.waiters) {
         let Some(resp3) = srv.clients.map.get(&id).map(|c| c.resp == 3) else { continue };
@@ -217,7 +265,7 @@ pub fn abort(srv: &mut Server) -> bool {
     if srv.shutting.initiated.is_some() {
         cancel(srv);
     } else if srv.shutting.asap.is_some() {
-        srv.shutting.asap = None;
+        srv.shutting.set_asap(None);
     } else {
         return false;
     }
@@ -225,16 +273,9 @@ pub fn abort(srv: &mut Server) -> bool {
     true
 }
 
-/// A SIGTERM or SIGINT arrived. A second SIGINT while one is pending exits
-/// at once, dropping the temp file of a save in progress (the user insists);
-/// otherwise the cron starts the shutdown.
+/// A SIGTERM or SIGINT arrived: the cron starts the shutdown. (A second
+/// SIGINT never gets here: [`install_insist_handler`]'s action exits.)
 pub fn signal(srv: &mut Server, sig: Signal) {
-    if sig == Signal::Int && srv.shutting.asap.is_some() {
-        tracing::warn!("You insist... exiting now.");
-        let dbfile = std::path::PathBuf::from(srv.config.get_str("dbfilename"));
-        let _ = std::fs::remove_file(dbfile.with_file_name(format!("temp-{}.rdb", std::process::id())));
-        std::process::exit(1);
-    }
     if srv.rdb.loading.is_some() {
         tracing::warn!("Received shutdown signal during loading, scheduling shutdown.");
     } else {
@@ -243,7 +284,7 @@ pub fn signal(srv: &mut Server, sig: Signal) {
             Signal::Term => tracing::warn!("Received SIGTERM scheduling shutdown..."),
         }
     }
-    srv.shutting.asap = Some(sig);
+    srv.shutting.set_asap(Some(sig));
 }
 
 /// INFO's `shutdown_in_milliseconds`, while a shutdown waits.

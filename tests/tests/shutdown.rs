@@ -1,7 +1,8 @@
 //! Shutdown through the real door (Redis 7.0's graceful shutdown): a master
 //! asked to stop while its replica is behind waits for the replica to catch
 //! up (SHUTDOWN blocks, INFO shows the time left), SHUTDOWN ABORT calls it
-//! off, and SIGTERM waits the same way. Each assertion holds for Redis 7.0
+//! off, and SIGTERM waits the same way; a second SIGINT during the final
+//! save exits at once. Each assertion holds for Redis 7.0
 //! too (both nodes redis-server then).
 
 use std::time::{Duration, Instant};
@@ -84,4 +85,28 @@ fn sigterm_waits_for_the_replica_too() {
     let mut r = replica.raw();
     eventually("the replica to see the master gone", || r.cmd(&["INFO", "replication"]).text().contains("master_link_status:down"));
     assert_eq!(r.cmd(&["GET", "k"]), "$1\r\n2\r\n");
+}
+
+/// A second SIGINT while the final save runs exits at once, from the
+/// signal handler (the save blocks the node): the save's temp-<pid>.rdb is
+/// removed and no dump.rdb is left half written.
+#[test]
+fn a_second_sigint_during_the_final_save_exits_at_once() {
+    let mut server = Server::start(&["--save", "3600 1"]);
+    let mut c = server.raw();
+    for i in 0..20 {
+        c.cmd(&["SET", &i.to_string(), "v"]);
+    }
+    // 20 keys at 100 ms each: the save on the way out takes 2 s.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "rdb-key-save-delay", "100000"]), "+OK\r\n");
+    let temp = server.dir().join(format!("temp-{}.rdb", server.pid()));
+    server.signal(libc::SIGINT);
+    eventually("the final save to start", || temp.exists());
+    server.signal(libc::SIGINT);
+    let status = server.wait_exit(Duration::from_secs(1));
+    assert_eq!(status.code(), Some(1), "an unclean exit");
+    assert!(!temp.exists(), "the temp file is removed");
+    assert!(!server.dir().join("dump.rdb").exists());
+    let out = server.output();
+    assert!(out.contains("You insist... exiting now."), "{out}");
 }

@@ -534,9 +534,11 @@ pub fn save_rdb(srv: &mut crate::server::Server) -> std::io::Result<()> {
     let aux = file::AuxInfo { repl: crate::replication::save_info(srv), ..file::AuxInfo::current(false) };
     let compress = srv.config.get_bool("rdbcompression");
     let checksum = srv.config.get_bool("rdbchecksum");
-    let image = file::serialize(&srv.db, &srv.scripting.library_codes(), &aux, compress, checksum);
+    let delay = srv.config.get_i64("rdb-key-save-delay");
+    let key_delay = (delay > 0).then(|| std::time::Duration::from_micros(delay as u64));
     let path = std::path::PathBuf::from(srv.config.get_str("dbfilename"));
-    if let Err(e) = file::write_atomically(&path, &image) {
+    let functions = srv.scripting.library_codes();
+    if let Err(e) = file::write_atomically_with(&path, |f| file::serialize_to(f, &srv.db, &functions, &aux, compress, checksum, key_delay)) {
         tracing::warn!("Failed saving the DB: {e}");
         return Err(e);
     }

@@ -141,6 +141,36 @@ impl ReplAuxReader {
 /// `functions` are the function libraries' codes (rdbSaveFunctions).
 pub fn serialize(dbs: &Databases, functions: &[&[u8]], aux: &AuxInfo, compress: bool, checksum: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
+    serialize_to(&mut out, dbs, functions, aux, compress, checksum, None).expect("a Vec takes every write");
+    out
+}
+
+/// Bytes [`serialize_to`] gathers before a write.
+const WRITE_AT: usize = 1 << 20;
+
+/// [`serialize`], written to `w` a buffer at a time as it is made, so a
+/// foreground save (SAVE, SHUTDOWN's) needs no image of the whole dataset
+/// in memory. `key_delay` is `rdb-key-save-delay`, a sleep after each key
+/// (a test knob: it blocks the node, as in Redis).
+pub fn serialize_to(
+    w: &mut dyn Write,
+    dbs: &Databases,
+    functions: &[&[u8]],
+    aux: &AuxInfo,
+    compress: bool,
+    checksum: bool,
+    key_delay: Option<std::time::Duration>,
+) -> std::io::Result<()> {
+    let mut out = Vec::with_capacity(WRITE_AT + (WRITE_AT >> 2));
+    let mut crc = 0;
+    let mut emit = |out: &mut Vec<u8>, w: &mut dyn Write| -> std::io::Result<()> {
+        if checksum {
+            crc = crc64(crc, out);
+        }
+        w.write_all(out)?;
+        out.clear();
+        Ok(())
+    };
     write_header(&mut out, aux, functions);
     for (index, table) in dbs.dbs.iter().enumerate() {
         if table.is_empty() {
@@ -150,12 +180,17 @@ pub fn serialize(dbs: &Databases, functions: &[&[u8]], aux: &AuxInfo, compress: 
         let now = crate::clock::now_ms();
         for e in table.iter() {
             write_key(&mut out, &e, compress, &dbs.policy, now);
+            if out.len() >= WRITE_AT {
+                emit(&mut out, w)?;
+            }
+            if let Some(d) = key_delay {
+                std::thread::sleep(d);
+            }
         }
     }
     write_eof(&mut out);
-    let crc = if checksum { crc64(0, &out) } else { 0 };
-    out.extend_from_slice(&crc.to_le_bytes());
-    out
+    emit(&mut out, w)?;
+    w.write_all(&crc.to_le_bytes())
 }
 
 /// The signature, the aux fields and the function libraries: what comes
@@ -226,10 +261,17 @@ pub fn write_eof(out: &mut Vec<u8>) {
 
 /// Write `image` to `path` through a temporary file and a rename.
 pub fn write_atomically(path: &Path, image: &[u8]) -> std::io::Result<()> {
+    write_atomically_with(path, |f| f.write_all(image))
+}
+
+/// Write `path` with `write` through a temporary file, synced, and a
+/// rename (rdbSave's temp-<pid>.rdb: a crash never leaves half a file,
+/// and a second SIGINT removes it, see `crate::shutdown`).
+pub fn write_atomically_with(path: &Path, write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>) -> std::io::Result<()> {
     let tmp = path.with_file_name(format!("temp-{}.rdb", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(image)?;
+        write(&mut f)?;
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     })();
