@@ -607,14 +607,24 @@ async fn send_bulk(shared: std::sync::Arc<crate::server::Shared>, id: ClientId, 
     let mut header = Some(format!("${len}\r\n").into_bytes());
     let mut chunk = vec![0u8; BULK_CHUNK];
     loop {
-        let n = match file.read(&mut chunk) {
-            Ok(n) => n,
-            Err(e) => {
-                let mut srv = shared.lock_async().await;
-                tracing::warn!("Read error sending DB to replica: {e}");
-                drop_replica(&mut srv, id);
-                return;
+        // Off the event loop: a read the page cache cannot serve waits on
+        // the disk.
+        let read = tokio::task::spawn_blocking(move || {
+            let n = file.read(&mut chunk);
+            (file, chunk, n)
+        })
+        .await;
+        let n = match read {
+            Ok((f, c, n)) => {
+                file = f;
+                chunk = c;
+                n
             }
+            Err(e) => return read_failed(&shared, id, e).await,
+        };
+        let n = match n {
+            Ok(n) => n,
+            Err(e) => return read_failed(&shared, id, e).await,
         };
         loop {
             // None: the replica is gone; Some(ready to take more).
@@ -649,6 +659,13 @@ async fn send_bulk(shared: std::sync::Arc<crate::server::Shared>, id: ClientId, 
         }
         c.send(&chunk[..n]);
     }
+}
+
+/// The snapshot could not be read: the replica goes, to sync again.
+async fn read_failed(shared: &std::sync::Arc<crate::server::Shared>, id: ClientId, e: impl std::fmt::Display) {
+    let mut srv = shared.lock_async().await;
+    tracing::warn!("Read error sending DB to replica: {e}");
+    drop_replica(&mut srv, id);
 }
 
 /// Count `id` among the replicas the stream goes to.
