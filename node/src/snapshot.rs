@@ -37,6 +37,12 @@ use crate::server::{Server, Shared};
 
 /// Bytes gathered before a write to the file.
 const FLUSH_AT: usize = 1 << 20;
+/// Bytes the child has not taken yet at which the walk waits for it (a
+/// slow disk): only writes to segments not yet saved add to them then.
+const PAUSE_AT: usize = 4 * FLUSH_AT;
+/// ... and at which those writes wait for the child too, so a stalled disk
+/// costs at most this much memory (Redis's fork could cost the dataset).
+const WAITING_MAX: usize = 64 * FLUSH_AT;
 /// Longest slice of the walk between two client batches.
 const SLICE: Duration = Duration::from_millis(1);
 
@@ -148,10 +154,13 @@ impl Job {
 /// The file being written: a buffer, the running checksum, and which
 /// database the stream last selected.
 pub struct RdbSink {
-    /// The background child's standard input (None: kept in `buf`, for
-    /// the unit tests).
+    /// The background child's standard input, non-blocking: the node
+    /// never waits on the child (None: kept in `buf`, for the unit tests).
     pipe: Option<ChildStdin>,
     buf: Vec<u8>,
+    /// Bytes checksummed and not yet taken by the pipe, from `out_at`.
+    out: Vec<u8>,
+    out_at: usize,
     crc: u64,
     format: Format,
     selected: Option<usize>,
@@ -172,21 +181,66 @@ impl RdbSink {
         if let Format::Rdb { checksum: true, .. } = self.format {
             self.crc = crc64(self.crc, &self.buf);
         }
-        if self.error.is_none() {
-            if let Some(p) = &mut self.pipe {
-                // A dead child breaks the pipe (EPIPE: SIGPIPE is ignored);
-                // the cron tells why it died.
-                if let Err(e) = p.write_all(&self.buf) {
-                    self.error = Some(e);
-                }
+        if self.error.is_none() && self.pipe.is_some() {
+            if self.out.is_empty() {
+                std::mem::swap(&mut self.out, &mut self.buf);
+            } else {
+                self.out.extend_from_slice(&self.buf);
+            }
+            if !self.drain() && self.waiting() > WAITING_MAX {
+                self.drain_blocking();
             }
         }
         self.buf.clear();
     }
 
-    /// The end (an RDB image's EOF and checksum), sent; closing the pipe
-    /// tells the child to sync the file and exit.
-    fn finish(&mut self) -> std::io::Result<()> {
+    /// Hand the pipe everything, waiting for the child as long as it takes.
+    fn drain_blocking(&mut self) {
+        let Some(p) = &mut self.pipe else { return };
+        set_nonblocking(p, false);
+        if let Err(e) = p.write_all(&self.out[self.out_at..]) {
+            self.error = Some(e);
+        }
+        set_nonblocking(p, true);
+        self.out.clear();
+        self.out_at = 0;
+    }
+
+    /// Hand the pipe what it takes without waiting; true when nothing is
+    /// left waiting.
+    fn drain(&mut self) -> bool {
+        let Some(p) = &mut self.pipe else { return true };
+        while self.out_at < self.out.len() && self.error.is_none() {
+            match p.write(&self.out[self.out_at..]) {
+                Ok(n) => self.out_at += n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                // A dead child breaks the pipe (EPIPE: SIGPIPE is ignored);
+                // the cron tells why it died.
+                Err(e) => self.error = Some(e),
+            }
+        }
+        if self.out_at == self.out.len() || self.error.is_some() {
+            self.out.clear();
+            self.out_at = 0;
+            return true;
+        }
+        if self.out_at >= self.out.len() / 2 {
+            self.out.drain(..self.out_at);
+            self.out_at = 0;
+        }
+        false
+    }
+
+    /// Bytes the child has yet to take.
+    fn waiting(&self) -> usize {
+        self.out.len() - self.out_at
+    }
+
+    /// The end (an RDB image's EOF and checksum): the pipe and what it has
+    /// yet to take, to be written off the event loop ([`send_rest`]);
+    /// closing the pipe then tells the child to sync the file and exit.
+    fn finish(&mut self) -> std::io::Result<Option<(ChildStdin, Vec<u8>)>> {
         if let Format::Rdb { checksum, .. } = self.format {
             file::write_eof(&mut self.buf);
             // The checksum covers everything up to the trailer.
@@ -195,11 +249,13 @@ impl RdbSink {
             self.buf.extend_from_slice(&crc.to_le_bytes());
         }
         self.flush();
-        self.pipe = None;
-        match self.error.take() {
-            Some(e) => Err(e),
-            None => Ok(()),
+        if let Some(e) = self.error.take() {
+            return Err(e);
         }
+        let rest = self.out.split_off(self.out_at);
+        self.out.clear();
+        self.out_at = 0;
+        Ok(self.pipe.take().map(|p| (p, rest)))
     }
 }
 
@@ -321,11 +377,14 @@ pub fn begin(srv: &mut Server, tmp_of: &dyn Fn(u32) -> PathBuf, header: Vec<u8>,
     }
     let pipe = child.take_pipe().expect("spawned with a piped stdin");
     grow_pipe(&pipe);
+    set_nonblocking(&pipe, true);
     let mut buf = Vec::with_capacity(FLUSH_AT + (FLUSH_AT >> 2));
     buf.extend_from_slice(&header);
     let sink = Arc::new(Mutex::new(RdbSink {
         pipe: Some(pipe),
         buf,
+        out: Vec::new(),
+        out_at: 0,
         crc: 0,
         format,
         selected: None,
@@ -351,6 +410,27 @@ pub fn begin(srv: &mut Server, tmp_of: &dyn Fn(u32) -> PathBuf, header: Vec<u8>,
     });
     srv.rdb.wake.notify_one();
     Ok(pid)
+}
+
+fn set_nonblocking(pipe: &ChildStdin, on: bool) {
+    use std::os::fd::AsRawFd;
+    // SAFETY: fcntl on a descriptor we own.
+    unsafe {
+        let fd = pipe.as_raw_fd();
+        let flags = libc::fcntl(fd, libc::F_GETFL);
+        if flags >= 0 {
+            libc::fcntl(fd, libc::F_SETFL, if on { flags | libc::O_NONBLOCK } else { flags & !libc::O_NONBLOCK });
+        }
+    }
+}
+
+/// The end of the image, written to the pipe waiting as long as the child
+/// needs (off the event loop: every table is written, nothing else comes),
+/// then the pipe closed.
+fn send_rest(pipe: ChildStdin, rest: &[u8]) -> std::io::Result<()> {
+    set_nonblocking(&pipe, false);
+    let mut pipe = pipe;
+    pipe.write_all(rest)
 }
 
 /// A pipe as large as a flush, so the node hands the child a whole buffer
@@ -495,10 +575,18 @@ async fn walk(shared: &Arc<Shared>, wake: &tokio::sync::Notify) {
         }
     };
     let synced = match child {
-        Some(child) => tokio::task::spawn_blocking(move || child.wait())
-            .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string())))
-            .and_then(|status| crate::child::outcome(status).map_err(|e| std::io::Error::other(format!("the background child ended with {e:?}")))),
+        Some(child) => tokio::task::spawn_blocking(move || {
+            let sent = sent.and_then(|tail| match tail {
+                Some((pipe, rest)) => send_rest(pipe, &rest),
+                None => Ok(()),
+            });
+            // How the child ended says more than a broken pipe.
+            let status = child.wait()?;
+            crate::child::outcome(status).map_err(|e| std::io::Error::other(format!("the background child ended with {e:?}")))?;
+            sent
+        })
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e.to_string()))),
         None => Err(std::io::Error::other("no background child")),
     };
     // The rename under the lock, so that an abort (FLUSHALL, SHUTDOWN)
@@ -510,7 +598,7 @@ async fn walk(shared: &Arc<Shared>, wake: &tokio::sync::Notify) {
             Purpose::Rdb { target, .. } => target.clone(),
             Purpose::AofBase(base) => base.path.clone(),
         };
-        sent.and(synced).and_then(|()| std::fs::rename(&b.tmp, &target)).map(|()| target)
+        synced.and_then(|()| std::fs::rename(&b.tmp, &target)).map(|()| target)
     };
     // The rename itself must reach the disk.
     let done = match renamed {
@@ -538,6 +626,14 @@ async fn walk(shared: &Arc<Shared>, wake: &tokio::sync::Notify) {
 /// test knob) one segment and then a pause that long per key. None once
 /// every table is written.
 fn slice(srv: &mut Server) -> Option<Option<Duration>> {
+    if let Some(j) = &srv.rdb.job {
+        let mut sink = j.sink.lock();
+        if !sink.drain() && sink.waiting() >= PAUSE_AT {
+            // The child lags (a slow disk): wait for it rather than
+            // gather more.
+            return Some(Some(Duration::from_millis(1)));
+        }
+    }
     let started = Instant::now();
     let delay = srv.config.get_i64("rdb-key-save-delay");
     let mut keys = 0usize;
@@ -601,6 +697,8 @@ mod tests {
         Arc::new(Mutex::new(RdbSink {
             pipe: None,
             buf: Vec::new(),
+            out: Vec::new(),
+            out_at: 0,
             crc: 0,
             format: Format::Rdb { compress: false, checksum: false },
             selected: None,
