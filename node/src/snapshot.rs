@@ -39,10 +39,10 @@ use crate::server::{Server, Shared};
 const FLUSH_AT: usize = 1 << 20;
 /// Bytes the child has not taken yet at which the walk waits for it (a
 /// slow disk): only writes to segments not yet saved add to them then.
-const PAUSE_AT: usize = 4 * FLUSH_AT;
-/// ... and at which those writes wait for the child too, so a stalled disk
-/// costs at most this much memory (Redis's fork could cost the dataset).
-const WAITING_MAX: usize = 64 * FLUSH_AT;
+const PAUSE_AT: usize = 2 * FLUSH_AT;
+/// ... and at which those writes wait for the child too, so a slow disk
+/// costs at most this much memory (Redis's fork can cost the dataset).
+const WAITING_MAX: usize = 8 * FLUSH_AT;
 /// Longest slice of the walk between two client batches.
 const SLICE: Duration = Duration::from_millis(1);
 
@@ -182,11 +182,7 @@ impl RdbSink {
             self.crc = crc64(self.crc, &self.buf);
         }
         if self.error.is_none() && self.pipe.is_some() {
-            if self.out.is_empty() {
-                std::mem::swap(&mut self.out, &mut self.buf);
-            } else {
-                self.out.extend_from_slice(&self.buf);
-            }
+            self.out.extend_from_slice(&self.buf);
             if !self.drain() && self.waiting() > WAITING_MAX {
                 self.drain_blocking();
             }
@@ -383,7 +379,8 @@ pub fn begin(srv: &mut Server, tmp_of: &dyn Fn(u32) -> PathBuf, header: Vec<u8>,
     let sink = Arc::new(Mutex::new(RdbSink {
         pipe: Some(pipe),
         buf,
-        out: Vec::new(),
+        // Room for all that may wait, so that it is never reallocated.
+        out: Vec::with_capacity(WAITING_MAX + 2 * FLUSH_AT),
         out_at: 0,
         crc: 0,
         format,
